@@ -1,0 +1,134 @@
+/**
+ * The command interpreter behind the in-page terminal, the headless driver and the tests:
+ * `docker …` commands as the Docker CLI spells them, `lab …` for lab-only features, and `help`.
+ */
+import { InvalidReferenceError } from "../oci/reference.ts";
+import { ManifestError } from "../oci/validate.ts";
+import { RegistryError } from "../registry/errors.ts";
+import { parseArgs, splitWords, UsageError } from "./argv.ts";
+import { DaemonError, dockerCommands, type DockerCommand } from "./docker.ts";
+import { Lab, type LabOptions } from "./lab.ts";
+import type { CliIO, CommandLine } from "./types.ts";
+
+export type { CliIO, CommandLine } from "./types.ts";
+export { Lab } from "./lab.ts";
+
+function findCommand(words: string[]): { cmd: DockerCommand; rest: string[] } | undefined {
+  // Two-word commands ("image inspect") win over one-word ones.
+  for (const len of [2, 1]) {
+    const key = words.slice(0, len).join(" ");
+    const cmd = dockerCommands.find((c) => c.name === key || c.aliases?.includes(key));
+    if (cmd) return { cmd, rest: words.slice(len) };
+  }
+  return undefined;
+}
+
+function usageText(cmd: DockerCommand): string {
+  const flags = cmd.flags.map((f) => `  ${f.short ? `-${f.short}, ` : "    "}--${f.name}${f.value ? " string" : ""}`).join("\n");
+  return `\nUsage:  ${cmd.usage}\n\n${cmd.summary}\n${flags ? `\nOptions:\n${flags}\n` : ""}`;
+}
+
+function argCountError(cmd: DockerCommand, n: number): string | undefined {
+  const { minArgs = 0, maxArgs = Infinity } = cmd;
+  if (n >= minArgs && n <= maxArgs) return undefined;
+  const want =
+    minArgs === maxArgs ? `exactly ${minArgs} argument${minArgs === 1 ? "" : "s"}` : n < minArgs ? `at least ${minArgs} argument${minArgs === 1 ? "" : "s"}` : `at most ${maxArgs} argument${maxArgs === 1 ? "" : "s"}`;
+  const name = `docker ${cmd.name}`;
+  return `"${name}" requires ${want}.\nSee '${name} --help'.\n${usageText(cmd)}`;
+}
+
+export const HELP_TEXT = `Layerlab — a container-image lab in your browser tab.
+
+Usage:  docker COMMAND
+
+Images:
+  pull        Download an image from a registry
+  images      List images
+  history     Show the history of an image
+  image inspect
+              Display detailed information on one or more images
+  tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+  rmi         Remove one or more images
+  image prune Remove unused images
+
+Lab:
+  lab ...     Lab-only commands (reserved)
+  help        This help
+  clear       Clear the terminal
+
+Run 'docker COMMAND --help' for more information on a command.
+`;
+
+export class DockerCli implements CommandLine {
+  constructor(readonly lab: Lab) {}
+
+  async exec(line: string, io: CliIO): Promise<number> {
+    let words: string[];
+    try {
+      words = splitWords(line);
+    } catch (e) {
+      io.stderr(`${(e as Error).message}\n`);
+      return 2;
+    }
+    if (words.length === 0) return 0;
+    const [head, ...rest] = words;
+    if (head === "help" || (head === "docker" && (rest.length === 0 || rest[0] === "--help" || rest[0] === "help"))) {
+      io.stdout(HELP_TEXT);
+      return 0;
+    }
+    if (head === "lab") {
+      io.stderr(`lab: '${rest[0] ?? ""}' is not a lab command yet.\n`);
+      return 1;
+    }
+    if (head !== "docker") {
+      io.stderr(`${head}: command not found (try 'help')\n`);
+      return 127;
+    }
+    const found = findCommand(rest);
+    if (!found) {
+      io.stderr(`docker: '${rest[0]}' is not a docker command.\nSee 'docker --help'\n`);
+      return 1;
+    }
+    const { cmd, rest: argv } = found;
+    if (argv.includes("--help") || argv.includes("-h")) {
+      io.stdout(usageText(cmd));
+      return 0;
+    }
+    try {
+      const parsed = parseArgs(argv, cmd.flags, `docker ${cmd.name}`);
+      const countError = argCountError(cmd, parsed.args.length);
+      if (countError) {
+        io.stderr(countError);
+        return 1;
+      }
+      return await cmd.run(this.lab, parsed.args, parsed, io);
+    } catch (e) {
+      io.stderr(`${describeError(e)}\n`);
+      return 1;
+    }
+  }
+
+  complete(line: string): string[] {
+    const words = line.split(/\s+/);
+    if (words.length <= 1) return ["docker", "help", "lab", "clear"].filter((w) => w.startsWith(words[0] ?? ""));
+    if (words[0] === "docker" && words.length === 2) {
+      const names = dockerCommands.flatMap((c) => [c.name, ...(c.aliases ?? [])]).filter((n) => !n.includes(" "));
+      return [...new Set(names)].filter((n) => n.startsWith(words[1]!)).sort();
+    }
+    return [];
+  }
+}
+
+/** How each kind of failure reads in the terminal, following the Docker CLI's wording. */
+export function describeError(e: unknown): string {
+  if (e instanceof UsageError) return e.message;
+  if (e instanceof InvalidReferenceError) return `invalid reference format: ${e.message.replace(/^invalid reference format:?\s*/, "")}`.replace(/: $/, "");
+  if (e instanceof DaemonError || e instanceof RegistryError || e instanceof ManifestError) return `Error response from daemon: ${e.message}`;
+  if (e instanceof DOMException && e.name === "AbortError") return "canceled";
+  if (e instanceof Error) return `Error response from daemon: ${e.message}`;
+  return `Error: ${String(e)}`;
+}
+
+export async function createCommandLine(opts: LabOptions = {}): Promise<DockerCli> {
+  return new DockerCli(await Lab.open(opts));
+}

@@ -1,0 +1,54 @@
+/**
+ * What the CLI works on: the image store, a registry client going through the same-origin proxy,
+ * credentials from `docker login`, and the platform the lab runs (linux/386: the emulator is 32-bit).
+ */
+import { defaultPlatform } from "../oci/platform.ts";
+import { registryApiHost } from "../oci/reference.ts";
+import type { Platform } from "../oci/types.ts";
+import { RegistryClient } from "../registry/client.ts";
+import type { Credentials, CredentialSource, RegistryApi } from "../registry/types.ts";
+import { ImageStore } from "../store/images.ts";
+
+export class MemoryCredentials implements CredentialSource {
+  private readonly byHost = new Map<string, Credentials>();
+  get(host: string): Credentials | undefined {
+    return this.byHost.get(host);
+  }
+  set(host: string, c: Credentials): void {
+    this.byHost.set(host, c);
+  }
+  delete(host: string): boolean {
+    return this.byHost.delete(host);
+  }
+}
+
+export interface LabOptions {
+  /** Origin of the proxy; defaults to the page's own origin. */
+  proxyOrigin?: string;
+  /** IndexedDB database name (tests use their own). */
+  dbName?: string;
+  store?: ImageStore;
+  registry?: RegistryApi;
+}
+
+export class Lab {
+  readonly credentials = new MemoryCredentials();
+  readonly platform: Platform = defaultPlatform();
+
+  private constructor(readonly store: ImageStore, readonly registry: RegistryApi) {}
+
+  static async open(opts: LabOptions = {}): Promise<Lab> {
+    const store = opts.store ?? (await ImageStore.open(opts.dbName));
+    const origin = opts.proxyOrigin ?? globalThis.location?.origin ?? "";
+    const credentials = new MemoryCredentials();
+    const registry =
+      opts.registry ??
+      new RegistryClient({
+        endpoint: (host) => `${origin}/proxy/${registryApiHost(host)}`,
+        credentials,
+      });
+    const lab = new Lab(store, registry);
+    (lab as { credentials: MemoryCredentials }).credentials = credentials;
+    return lab;
+  }
+}

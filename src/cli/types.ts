@@ -1,0 +1,22 @@
+/** The contract between the docker-compatible CLI and whatever shows it (xterm.js page, headless driver, tests). */
+
+export interface CliIO {
+  /** Text to the terminal; "\n" line ends (the terminal element converts to CRLF). */
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /**
+   * True when output goes to an interactive terminal: progress lines are then redrawn in place with
+   * ANSI cursor movement, as Docker does on a TTY; otherwise each status change prints once.
+   */
+  readonly tty: boolean;
+  readonly columns: number;
+  /** Aborted by Ctrl-C. */
+  readonly signal?: AbortSignal;
+}
+
+export interface CommandLine {
+  /** Runs one command line (e.g. `docker pull busybox`), returns its exit status. */
+  exec(line: string, io: CliIO): Promise<number>;
+  /** Completion candidates for the word at the end of `line`. */
+  complete?(line: string): string[];
+}

@@ -1,0 +1,292 @@
+/**
+ * The content store: bytes keyed only by digest. Writes go through an ingest; the blob record that
+ * makes content visible is written only after the digest verifies, so a failed or hostile download
+ * leaves nothing behind but an ingest that is either resumed or aborted.
+ *
+ * Bytes are kept as fixed-size chunks ([owner, index] → Uint8Array) rather than one Blob per layer:
+ * chunks are written as they stream in (never a whole layer in memory), an interrupted write keeps
+ * every chunk it flushed, and a byte range — one file in a layer's tar — costs one or two chunk reads.
+ */
+import { createSha256, DigestMismatchError, type Digest, type IncrementalSha256 } from "../oci/digest.ts";
+import type { LabDatabase } from "./db.ts";
+import type { BlobRecord, IngestRecord } from "./schema.ts";
+
+export const DEFAULT_CHUNK_SIZE = 1 << 20;
+
+const relaxed = { durability: "relaxed" } as const;
+
+function newOwnerId(): string {
+  return crypto.randomUUID();
+}
+
+export class BlobNotFoundError extends Error {
+  override name = "BlobNotFoundError";
+  constructor(readonly digest: string) {
+    super(`blob ${digest} not found in the store`);
+  }
+}
+
+export class ContentStore {
+  constructor(private readonly db: LabDatabase, readonly chunkSize = DEFAULT_CHUNK_SIZE) {}
+
+  info(digest: Digest): Promise<BlobRecord | undefined> {
+    return this.db.get("blobs", digest);
+  }
+
+  async has(digest: Digest): Promise<boolean> {
+    return (await this.db.count("blobs", digest)) > 0;
+  }
+
+  async list(): Promise<BlobRecord[]> {
+    return this.db.getAll("blobs");
+  }
+
+  /** Reads [start, end) of a blob; the whole blob by default. */
+  async read(digest: Digest, start = 0, end?: number): Promise<Uint8Array> {
+    const info = await this.info(digest);
+    if (!info) throw new BlobNotFoundError(digest);
+    const stop = Math.min(end ?? info.size, info.size);
+    if (start >= stop) return new Uint8Array(0);
+    const first = Math.floor(start / info.chunkSize);
+    const last = Math.floor((stop - 1) / info.chunkSize);
+    const chunks = await this.db.getAll("chunks", IDBKeyRange.bound([info.owner, first], [info.owner, last]));
+    const out = new Uint8Array(stop - start);
+    let at = 0;
+    for (let i = 0; i < chunks.length; i++) {
+      const c = chunks[i]!;
+      const base = (first + i) * info.chunkSize;
+      const from = Math.max(start - base, 0);
+      const to = Math.min(stop - base, c.length);
+      out.set(c.subarray(from, to), at);
+      at += to - from;
+    }
+    if (at !== out.length) throw new Error(`blob ${digest} is missing chunks (read ${at} of ${out.length} bytes)`);
+    return out;
+  }
+
+  async readText(digest: Digest): Promise<string> {
+    return new TextDecoder().decode(await this.read(digest));
+  }
+
+  /** Streams a blob chunk by chunk (a few chunks per transaction, so memory stays at a few MiB). */
+  stream(digest: Digest, start = 0): ReadableStream<Uint8Array> {
+    let info: BlobRecord | undefined;
+    let next = 0;
+    return new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        if (!info) {
+          info = await this.info(digest);
+          if (!info) throw new BlobNotFoundError(digest);
+          next = Math.floor(start / info.chunkSize);
+        }
+        if (next >= info.chunks) return controller.close();
+        const c = await this.db.get("chunks", [info.owner, next]);
+        if (!c) throw new Error(`blob ${digest} is missing chunk ${next}`);
+        const base = next * info.chunkSize;
+        controller.enqueue(start > base ? c.subarray(start - base) : c);
+        next++;
+      },
+    }, { highWaterMark: 2 });
+  }
+
+  /** Writes a small blob whole (manifests, configs), verifying it first: a mismatch stores nothing. */
+  async put(bytes: Uint8Array, expected: Digest, mediaType?: string): Promise<BlobRecord> {
+    const existing = await this.info(expected);
+    if (existing) return existing;
+    const ingest = await this.openIngest(`put:${expected}:${newOwnerId()}`, { expected, total: bytes.length });
+    await ingest.write(bytes);
+    return ingest.commit(expected, mediaType);
+  }
+
+  /**
+   * Opens (or resumes) the ingest named `ref`. A resumed ingest continues at `offset`; a caller that
+   * cannot continue from there (e.g. the registry ignored a Range request) calls restart().
+   */
+  async openIngest(ref: string, opts: { expected?: Digest; total?: number } = {}): Promise<Ingest> {
+    const hasher = await createSha256();
+    const record = await this.db.get("ingests", ref);
+    if (record && (!opts.expected || record.expected === opts.expected)) {
+      hasher.load(record.hashState, record.offset);
+      return new Ingest(this.db, record, hasher);
+    }
+    if (record) await this.deleteChunks(record.owner);
+    const fresh: IngestRecord = {
+      ref,
+      owner: newOwnerId(),
+      expected: opts.expected,
+      total: opts.total,
+      offset: 0,
+      chunkSize: this.chunkSize,
+      chunks: 0,
+      hashState: hasher.save(),
+      startedAt: Date.now(),
+      updatedAt: Date.now(),
+    };
+    await this.db.put("ingests", fresh);
+    return new Ingest(this.db, fresh, hasher);
+  }
+
+  async ingests(): Promise<IngestRecord[]> {
+    return this.db.getAll("ingests");
+  }
+
+  async abortIngest(ref: string): Promise<void> {
+    const record = await this.db.get("ingests", ref);
+    if (!record) return;
+    await this.db.delete("ingests", ref);
+    await this.deleteChunks(record.owner);
+  }
+
+  async delete(digest: Digest): Promise<void> {
+    const info = await this.info(digest);
+    if (!info) return;
+    await this.db.delete("blobs", digest);
+    await this.deleteChunks(info.owner);
+  }
+
+  async deleteChunks(owner: string): Promise<void> {
+    await this.db.delete("chunks", IDBKeyRange.bound([owner, 0], [owner, Infinity]));
+  }
+}
+
+/** One write in progress. Not safe for concurrent writers: the store serialises ingests of a ref with a Web Lock. */
+export class Ingest {
+  private buffer: Uint8Array;
+  private fill = 0;
+  private closed = false;
+
+  constructor(
+    private readonly db: LabDatabase,
+    private record: IngestRecord,
+    private readonly hasher: IncrementalSha256,
+  ) {
+    this.buffer = new Uint8Array(record.chunkSize);
+  }
+
+  get ref(): string {
+    return this.record.ref;
+  }
+
+  /** Bytes already durably stored (where a resumed download continues). */
+  get offset(): number {
+    return this.record.offset;
+  }
+
+  /** Bytes accepted so far, flushed or not. */
+  get written(): number {
+    return this.record.offset + this.fill;
+  }
+
+  /** The stored prefix, for callers that must re-process it (e.g. re-inflate after a resume). */
+  storedPrefix(): ReadableStream<Uint8Array> {
+    const { owner, chunks } = this.record;
+    let next = 0;
+    return new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        if (next >= chunks) return controller.close();
+        const c = await this.db.get("chunks", [owner, next++]);
+        if (!c) throw new Error(`ingest ${this.ref} lost chunk ${next - 1}`);
+        controller.enqueue(c);
+      },
+    });
+  }
+
+  /** Throws away everything written and starts again at offset 0. */
+  async restart(): Promise<void> {
+    const owner = this.record.owner;
+    this.hasher.init();
+    this.fill = 0;
+    this.record = { ...this.record, owner: crypto.randomUUID(), offset: 0, chunks: 0, hashState: this.hasher.save(), updatedAt: Date.now() };
+    await this.db.put("ingests", this.record, undefined);
+    await this.db.delete("chunks", IDBKeyRange.bound([owner, 0], [owner, Infinity]));
+  }
+
+  async write(data: Uint8Array): Promise<void> {
+    if (this.closed) throw new Error(`ingest ${this.ref} is closed`);
+    if (this.record.total !== undefined && this.written + data.length > this.record.total) {
+      throw new Error(`ingest ${this.ref}: more data than the declared size ${this.record.total}`);
+    }
+    let i = 0;
+    while (i < data.length) {
+      const take = Math.min(this.buffer.length - this.fill, data.length - i);
+      const part = data.subarray(i, i + take);
+      // Hash per buffered part, so the state saved at a flush covers exactly the flushed bytes.
+      this.hasher.update(part);
+      this.buffer.set(part, this.fill);
+      this.fill += take;
+      i += take;
+      if (this.fill === this.buffer.length) await this.flush();
+    }
+  }
+
+  private async flush(): Promise<void> {
+    if (this.fill === 0) return;
+    const chunk = this.fill === this.buffer.length ? this.buffer : this.buffer.slice(0, this.fill);
+    const index = this.record.chunks;
+    this.record = {
+      ...this.record,
+      offset: this.record.offset + this.fill,
+      chunks: index + 1,
+      hashState: this.hasher.save(),
+      updatedAt: Date.now(),
+    };
+    const tx = this.db.transaction(["chunks", "ingests"], "readwrite", relaxed);
+    void tx.objectStore("chunks").put(chunk, [this.record.owner, index]);
+    void tx.objectStore("ingests").put(this.record);
+    await tx.done;
+    if (chunk === this.buffer) this.buffer = new Uint8Array(this.record.chunkSize);
+    this.fill = 0;
+  }
+
+  /**
+   * Verifies the digest and makes the blob visible. On a mismatch everything written is deleted and
+   * DigestMismatchError names expected and actual digests.
+   */
+  async commit(expected: Digest, mediaType?: string): Promise<BlobRecord> {
+    await this.flush();
+    this.closed = true;
+    const actual = this.hasher.digest();
+    if (actual !== expected) {
+      await this.discard();
+      throw new DigestMismatchError(expected, actual, this.ref);
+    }
+    if (this.record.total !== undefined && this.record.offset !== this.record.total) {
+      await this.discard();
+      throw new Error(`size mismatch for ${expected}: expected ${this.record.total} bytes, got ${this.record.offset}`);
+    }
+    const blob: BlobRecord = {
+      digest: expected,
+      size: this.record.offset,
+      mediaType,
+      owner: this.record.owner,
+      chunkSize: this.record.chunkSize,
+      chunks: this.record.chunks,
+      createdAt: Date.now(),
+    };
+    const tx = this.db.transaction(["blobs", "ingests"], "readwrite");
+    const existing = await tx.objectStore("blobs").get(expected);
+    if (!existing) await tx.objectStore("blobs").put(blob);
+    await tx.objectStore("ingests").delete(this.record.ref);
+    await tx.done;
+    if (existing) {
+      // Another writer got there first (same content): ours is redundant.
+      await this.db.delete("chunks", IDBKeyRange.bound([this.record.owner, 0], [this.record.owner, Infinity]));
+      return existing;
+    }
+    return blob;
+  }
+
+  /** Keeps what was flushed for a later resume (used when a download is interrupted). */
+  async suspend(): Promise<void> {
+    // Partial buffered bytes are dropped: the hash state stored with the last flush excludes them.
+    this.fill = 0;
+    this.closed = true;
+  }
+
+  /** Deletes the ingest and all of its chunks. */
+  async discard(): Promise<void> {
+    this.closed = true;
+    await this.db.delete("ingests", this.record.ref);
+    await this.db.delete("chunks", IDBKeyRange.bound([this.record.owner, 0], [this.record.owner, Infinity]));
+  }
+}

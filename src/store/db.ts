@@ -1,0 +1,31 @@
+import { openDB, type IDBPDatabase } from "idb";
+import { DB_NAME, DB_VERSION, type LabDB } from "./schema.ts";
+
+export type LabDatabase = IDBPDatabase<LabDB>;
+
+export async function openLabDB(name = DB_NAME): Promise<LabDatabase> {
+  return openDB<LabDB>(name, DB_VERSION, {
+    upgrade(db, oldVersion) {
+      if (oldVersion < 1) {
+        db.createObjectStore("blobs", { keyPath: "digest" });
+        db.createObjectStore("chunks");
+        db.createObjectStore("ingests", { keyPath: "ref" });
+        db.createObjectStore("layers", { keyPath: "chainId" }).createIndex("diffId", "diffId");
+        db.createObjectStore("layerIndex", { keyPath: "diffId" });
+        db.createObjectStore("distribution", { keyPath: "digest" }).createIndex("diffId", "diffId");
+        db.createObjectStore("images", { keyPath: "id" });
+        db.createObjectStore("tags", { keyPath: "name" }).createIndex("imageId", "imageId");
+      }
+    },
+    blocking() {
+      // Another tab wants a newer schema: let it have the database.
+    },
+  });
+}
+
+/** Web Locks keep two tabs from ingesting one blob twice or collecting garbage under a pull. */
+export async function withLock<T>(name: string, mode: LockMode, fn: () => Promise<T>): Promise<T> {
+  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+  if (!locks) return fn();
+  return locks.request(`layerlab:${name}`, { mode }, fn) as Promise<T>;
+}

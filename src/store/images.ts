@@ -1,0 +1,299 @@
+/**
+ * The image store: the content store plus Docker-like metadata (imagedb, layerdb, tags, distribution
+ * mappings) in one IndexedDB database. Everything the CLI and the UI know about images comes from here.
+ */
+import type { Digest } from "../oci/digest.ts";
+import { digestHex } from "../oci/digest.ts";
+import type { TarEntry } from "../layer/tar.ts";
+import { ContentStore, DEFAULT_CHUNK_SIZE } from "./content.ts";
+import { openLabDB, withLock, type LabDatabase } from "./db.ts";
+import type { DistributionRecord, ImageRecord, LayerIndexRecord, LayerRecord, TagRecord } from "./schema.ts";
+
+export class ImageNotFoundError extends Error {
+  override name = "ImageNotFoundError";
+  constructor(readonly ref: string) {
+    super(`No such image: ${ref}`);
+  }
+}
+
+export class ConflictError extends Error {
+  override name = "ConflictError";
+}
+
+export class FileNotFoundError extends Error {
+  override name = "FileNotFoundError";
+}
+
+export interface RemoveResult {
+  untagged: string[];
+  deleted: Digest[];
+}
+
+export interface GcResult {
+  blobs: number;
+  bytes: number;
+}
+
+/** Change notifications across tabs (and within one), so every view of the store stays current. */
+export type StoreEvent = { type: "images" | "containers" | "blobs" };
+
+export class ImageStore {
+  readonly content: ContentStore;
+  private readonly channel: BroadcastChannel | undefined;
+  private readonly listeners = new Set<(e: StoreEvent) => void>();
+
+  private constructor(readonly db: LabDatabase, chunkSize: number) {
+    this.content = new ContentStore(db, chunkSize);
+    if (typeof BroadcastChannel !== "undefined") {
+      this.channel = new BroadcastChannel(`layerlab-store:${db.name}`);
+      this.channel.onmessage = (m: MessageEvent<StoreEvent>) => this.emitLocal(m.data);
+    }
+  }
+
+  static async open(name?: string, chunkSize = DEFAULT_CHUNK_SIZE): Promise<ImageStore> {
+    return new ImageStore(await openLabDB(name), chunkSize);
+  }
+
+  close(): void {
+    this.channel?.close();
+    this.db.close();
+  }
+
+  onChange(listener: (e: StoreEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  notify(e: StoreEvent): void {
+    this.channel?.postMessage(e);
+    this.emitLocal(e);
+  }
+
+  private emitLocal(e: StoreEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  // ── layers ──────────────────────────────────────────────────────────────
+
+  getLayer(chainId: Digest): Promise<LayerRecord | undefined> {
+    return this.db.get("layers", chainId);
+  }
+
+  async hasLayer(chainId: Digest): Promise<boolean> {
+    return (await this.db.count("layers", chainId)) > 0;
+  }
+
+  listLayers(): Promise<LayerRecord[]> {
+    return this.db.getAll("layers");
+  }
+
+  /** Whether the uncompressed tar of a diff ID and its entry index are both present. */
+  async hasDiff(diffId: Digest): Promise<boolean> {
+    return (await this.content.has(diffId)) && (await this.db.count("layerIndex", diffId)) > 0;
+  }
+
+  async putLayerIndex(index: LayerIndexRecord): Promise<void> {
+    await this.db.put("layerIndex", index);
+  }
+
+  async putLayer(layer: LayerRecord): Promise<void> {
+    await this.db.put("layers", layer);
+  }
+
+  async layerEntries(diffId: Digest): Promise<TarEntry[]> {
+    const rec = await this.db.get("layerIndex", diffId);
+    if (!rec) throw new FileNotFoundError(`layer ${diffId} has no entry index`);
+    return rec.entries;
+  }
+
+  /** Reads one regular file of a layer by path, straight from the stored tar. */
+  async readLayerFile(diffId: Digest, path: string): Promise<Uint8Array> {
+    const clean = path.replace(/^\/+/, "").replace(/\/+$/, "");
+    const entry = (await this.layerEntries(diffId)).find((e) => e.path.replace(/^\.?\/+/, "") === clean);
+    if (!entry) throw new FileNotFoundError(`${path}: not in layer ${diffId}`);
+    if (entry.type !== "file") throw new FileNotFoundError(`${path}: not a regular file (${entry.type})`);
+    return this.content.read(diffId, entry.dataOffset, entry.dataOffset + entry.size);
+  }
+
+  // ── distribution metadata ───────────────────────────────────────────────
+
+  getDistribution(digest: Digest): Promise<DistributionRecord | undefined> {
+    return this.db.get("distribution", digest);
+  }
+
+  distributionsOf(diffId: Digest): Promise<DistributionRecord[]> {
+    return this.db.getAllFromIndex("distribution", "diffId", diffId);
+  }
+
+  async putDistribution(rec: DistributionRecord): Promise<void> {
+    const tx = this.db.transaction("distribution", "readwrite");
+    const old = await tx.store.get(rec.digest);
+    const sources = [...new Set([...(old?.sources ?? []), ...rec.sources])];
+    await tx.store.put({ ...rec, sources });
+    await tx.done;
+  }
+
+  listDistribution(): Promise<DistributionRecord[]> {
+    return this.db.getAll("distribution");
+  }
+
+  // ── images and tags ─────────────────────────────────────────────────────
+
+  getImage(id: Digest): Promise<ImageRecord | undefined> {
+    return this.db.get("images", id);
+  }
+
+  listImages(): Promise<ImageRecord[]> {
+    return this.db.getAll("images");
+  }
+
+  listTags(): Promise<TagRecord[]> {
+    return this.db.getAll("tags");
+  }
+
+  async tagsOf(imageId: Digest): Promise<TagRecord[]> {
+    return this.db.getAllFromIndex("tags", "imageId", imageId);
+  }
+
+  getTag(name: string): Promise<TagRecord | undefined> {
+    return this.db.get("tags", name);
+  }
+
+  /** Stores an image, merging repo digests with an existing record of the same ID. */
+  async putImage(image: ImageRecord): Promise<void> {
+    const tx = this.db.transaction("images", "readwrite");
+    const old = await tx.store.get(image.id);
+    if (old) {
+      image = {
+        ...image,
+        repoDigests: [...new Set([...old.repoDigests, ...image.repoDigests])],
+        indexDigests: [...new Set([...old.indexDigests, ...image.indexDigests])],
+        createdAt: old.createdAt,
+      };
+    }
+    await tx.store.put(image);
+    await tx.done;
+    this.notify({ type: "images" });
+  }
+
+  /** Points a tag at an image; returns the image the tag pointed at before, if another. */
+  async setTag(name: string, imageId: Digest): Promise<Digest | undefined> {
+    const tx = this.db.transaction(["tags", "images"], "readwrite");
+    if (!(await tx.objectStore("images").get(imageId))) throw new ImageNotFoundError(imageId);
+    const old = await tx.objectStore("tags").get(name);
+    await tx.objectStore("tags").put({ name, imageId, updatedAt: Date.now() });
+    await tx.done;
+    this.notify({ type: "images" });
+    return old && old.imageId !== imageId ? old.imageId : undefined;
+  }
+
+  /** Finds an image by full tag name, or by ID / ID prefix ("sha256:abc…", "abc…"). */
+  async findImage(nameOrId: string, tagName?: string): Promise<ImageRecord | undefined> {
+    if (tagName) {
+      const t = await this.getTag(tagName);
+      if (t) return this.getImage(t.imageId);
+    }
+    const hex = nameOrId.startsWith("sha256:") ? nameOrId.slice(7) : nameOrId;
+    if (/^[a-f0-9]{4,64}$/.test(hex)) {
+      const matches = (await this.db.getAllKeys("images")).filter((id) => digestHex(id).startsWith(hex));
+      if (matches.length > 1) throw new ConflictError(`ambiguous image ID prefix ${nameOrId}`);
+      if (matches[0]) return this.getImage(matches[0]);
+    }
+    return undefined;
+  }
+
+  async findByRepoDigest(repoDigest: string): Promise<ImageRecord | undefined> {
+    for (const img of await this.listImages()) if (img.repoDigests.includes(repoDigest)) return img;
+    return undefined;
+  }
+
+  /** Removes a tag; deletes the image when it was its last tag (what `docker rmi NAME` does). */
+  async untag(name: string): Promise<RemoveResult> {
+    const tag = await this.getTag(name);
+    if (!tag) throw new ImageNotFoundError(name);
+    await this.db.delete("tags", name);
+    const result: RemoveResult = { untagged: [name], deleted: [] };
+    if ((await this.tagsOf(tag.imageId)).length === 0) {
+      const more = await this.deleteImage(tag.imageId);
+      result.untagged.push(...more.untagged);
+      result.deleted.push(...more.deleted);
+    }
+    this.notify({ type: "images" });
+    return result;
+  }
+
+  /**
+   * Deletes an image record and its tags, then the layers no other image uses (as Docker deletes
+   * chain IDs), then garbage-collects blobs. Returns what Docker prints as Untagged/Deleted.
+   */
+  async deleteImage(imageId: Digest, opts: { inUse?: (id: Digest) => Promise<boolean> } = {}): Promise<RemoveResult> {
+    return withLock("gc", "exclusive", async () => {
+      const image = await this.getImage(imageId);
+      if (!image) throw new ImageNotFoundError(imageId);
+      if (opts.inUse && (await opts.inUse(imageId))) {
+        throw new ConflictError(`conflict: unable to delete ${digestHex(imageId).slice(0, 12)} - image is being used by a container`);
+      }
+      const result: RemoveResult = { untagged: [], deleted: [imageId] };
+      for (const t of await this.tagsOf(imageId)) {
+        await this.db.delete("tags", t.name);
+        result.untagged.push(t.name);
+      }
+      result.untagged.push(...image.repoDigests);
+      await this.db.delete("images", imageId);
+      const used = new Set<Digest>();
+      for (const other of await this.listImages()) for (const c of other.chainIds) used.add(c);
+      for (const chainId of [...image.chainIds].reverse()) {
+        if (used.has(chainId)) continue;
+        if (await this.hasLayer(chainId)) {
+          await this.db.delete("layers", chainId);
+          result.deleted.push(chainId);
+        }
+      }
+      await this.collectGarbageLocked();
+      this.notify({ type: "images" });
+      return result;
+    });
+  }
+
+  /** Frees blobs, indexes and mappings nothing references any more. */
+  async collectGarbage(): Promise<GcResult> {
+    return withLock("gc", "exclusive", () => this.collectGarbageLocked());
+  }
+
+  private async collectGarbageLocked(): Promise<GcResult> {
+    const keep = new Set<Digest>();
+    const images = await this.listImages();
+    const liveChains = new Set<Digest>();
+    for (const img of images) {
+      keep.add(img.id);
+      keep.add(img.manifestDigest);
+      for (const d of img.indexDigests) keep.add(d);
+      for (const c of img.chainIds) liveChains.add(c);
+    }
+    const liveDiffs = new Set<Digest>();
+    for (const layer of await this.listLayers()) {
+      if (!liveChains.has(layer.chainId)) {
+        await this.db.delete("layers", layer.chainId);
+        continue;
+      }
+      liveDiffs.add(layer.diffId);
+      keep.add(layer.diffId);
+    }
+    for (const dist of await this.listDistribution()) {
+      if (liveDiffs.has(dist.diffId)) keep.add(dist.digest);
+      else await this.db.delete("distribution", dist.digest);
+    }
+    for (const key of await this.db.getAllKeys("layerIndex")) {
+      if (!liveDiffs.has(key)) await this.db.delete("layerIndex", key);
+    }
+    const result: GcResult = { blobs: 0, bytes: 0 };
+    for (const blob of await this.content.list()) {
+      if (keep.has(blob.digest)) continue;
+      await this.content.delete(blob.digest);
+      result.blobs++;
+      result.bytes += blob.size;
+    }
+    if (result.blobs) this.notify({ type: "blobs" });
+    return result;
+  }
+}

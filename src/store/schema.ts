@@ -1,0 +1,102 @@
+/**
+ * The IndexedDB schema of the image store. Modelled on containerd's content store (blobs keyed only by
+ * digest, written through ingests that become visible only once verified) and Docker's imagedb/layerdb
+ * (images keyed by config digest, layers keyed by chain ID, distribution mappings diffID ↔ digest).
+ */
+import type { DBSchema } from "idb";
+import type { Digest } from "../oci/digest.ts";
+import type { Descriptor, ImageConfig } from "../oci/types.ts";
+import type { TarEntry } from "../layer/tar.ts";
+
+export const DB_NAME = "layerlab";
+export const DB_VERSION = 1;
+
+/** A verified blob. Its bytes live in `chunks` under `owner` (the ingest that wrote them). */
+export interface BlobRecord {
+  digest: Digest;
+  size: number;
+  mediaType?: string;
+  owner: string;
+  chunkSize: number;
+  chunks: number;
+  createdAt: number;
+}
+
+/** An ingest in progress: chunks written so far and the hash state, so an interrupted write resumes. */
+export interface IngestRecord {
+  ref: string;
+  owner: string;
+  expected?: Digest;
+  total?: number;
+  offset: number;
+  chunkSize: number;
+  chunks: number;
+  hashState: Uint8Array;
+  startedAt: number;
+  updatedAt: number;
+}
+
+export interface LayerRecord {
+  chainId: Digest;
+  diffId: Digest;
+  parent: Digest | null;
+  /** Uncompressed size (the tar). */
+  size: number;
+  entryCount: number;
+  createdAt: number;
+}
+
+/** Where each entry of a layer's tar sits, so a file is read by path without reading the layer. */
+export interface LayerIndexRecord {
+  diffId: Digest;
+  entries: TarEntry[];
+}
+
+/** Docker's distribution metadata: which compressed blob a diff ID was pulled as, and from where. */
+export interface DistributionRecord {
+  digest: Digest;
+  diffId: Digest;
+  mediaType: string;
+  size: number;
+  /** "registry/repository" names the blob is known to exist in (for cross-repo mounts at push). */
+  sources: string[];
+}
+
+export interface ImageRecord {
+  /** The config digest: Docker's image ID. */
+  id: Digest;
+  config: ImageConfig;
+  manifestDigest: Digest;
+  manifestMediaType: string;
+  layers: Descriptor[];
+  diffIds: Digest[];
+  chainIds: Digest[];
+  /** Sum of uncompressed layer sizes, as Docker reports image size. */
+  size: number;
+  /** "docker.io/library/busybox@sha256:…" — the digest the name resolved to (index or manifest). */
+  repoDigests: string[];
+  /** Index/manifest-list digests this image was selected from; kept so save/push can reproduce them. */
+  indexDigests: Digest[];
+  parent?: Digest;
+  createdAt: number;
+}
+
+export interface TagRecord {
+  /** Fully qualified: "docker.io/library/busybox:latest". */
+  name: string;
+  imageId: Digest;
+  updatedAt: number;
+}
+
+export interface LabDB extends DBSchema {
+  blobs: { key: Digest; value: BlobRecord };
+  chunks: { key: [string, number]; value: Uint8Array };
+  ingests: { key: string; value: IngestRecord };
+  layers: { key: Digest; value: LayerRecord; indexes: { diffId: Digest } };
+  layerIndex: { key: Digest; value: LayerIndexRecord };
+  distribution: { key: Digest; value: DistributionRecord; indexes: { diffId: Digest } };
+  images: { key: Digest; value: ImageRecord };
+  tags: { key: string; value: TagRecord; indexes: { imageId: Digest } };
+}
+
+export type StoreName = "blobs" | "chunks" | "ingests" | "layers" | "layerIndex" | "distribution" | "images" | "tags";
