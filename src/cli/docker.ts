@@ -3,6 +3,7 @@ import { digestHex, shortId, type Digest } from "../oci/digest.ts";
 import { formatPlatform, parsePlatform } from "../oci/platform.ts";
 import { parseReference } from "../oci/reference.ts";
 import type { ImageRecord } from "../store/schema.ts";
+import type { HistoryEntry } from "../oci/types.ts";
 import { pullImage, type PullEvent } from "../store/pull.ts";
 import { flag, boolFlag, parseArgs, UsageError, type FlagSpec } from "./argv.ts";
 import { ellipsis, humanSizeWithPrecision, table, timeAgo } from "./format.ts";
@@ -251,7 +252,7 @@ const history: DockerCommand = {
     const image = requireImage(await resolveImage(lab.store, ref!), ref!);
     const noTrunc = boolFlag(p, "no-trunc");
     const human = flag(p, "human") !== "false";
-    const entries = image.config.history ?? image.diffIds.map(() => ({}));
+    const entries: HistoryEntry[] = image.config.history ?? image.diffIds.map(() => ({}));
     // Sizes come from the layers, in order, for the entries that made one.
     const sizes = await Promise.all(image.chainIds.map(async (c) => (await lab.store.getLayer(c))?.size ?? 0));
     let layer = 0;

@@ -124,7 +124,7 @@ export function describeError(e: unknown): string {
   if (e instanceof UsageError) return e.message;
   if (e instanceof InvalidReferenceError) return `invalid reference format: ${e.message.replace(/^invalid reference format:?\s*/, "")}`.replace(/: $/, "");
   if (e instanceof DaemonError || e instanceof RegistryError || e instanceof ManifestError) return `Error response from daemon: ${e.message}`;
-  if (e instanceof DOMException && e.name === "AbortError") return "canceled";
+  if (e instanceof Error && e.name === "AbortError") return "canceled";
   if (e instanceof Error) return `Error response from daemon: ${e.message}`;
   return `Error: ${String(e)}`;
 }

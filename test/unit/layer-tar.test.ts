@@ -94,7 +94,7 @@ describe("TarStreamParser", () => {
     const tarPath = join(dir, "t.tar");
     execFileSync("tar", ["-C", join(dir, "root"), "-cf", tarPath, "etc"]);
     const buf = new Uint8Array(readFileSync(tarPath));
-    buf[600] ^= 0xff; // inside the second header's name field
+    buf[600] = buf[600]! ^ 0xff; // inside the second header's name field
     expect(() => parse(buf)).toThrow(TarFormatError);
     expect(() => parse(buf)).toThrow(/bad header checksum/);
   });
