@@ -119,12 +119,19 @@ export class RegistryClient implements RegistryApi {
   }
 
   async headManifest(repo: RepositoryRef, reference: string): Promise<Descriptor | undefined> {
-    const res = await this.request(repo, `/v2/${repo.repository}/manifests/${reference}`, {
-      method: "HEAD",
-      headers: { Accept: MANIFEST_ACCEPT },
-      accept: [404],
-      subject: `manifest for ${repo.repository}:${reference}`,
-    });
+    let res: Response;
+    try {
+      res = await this.request(repo, `/v2/${repo.repository}/manifests/${reference}`, {
+        method: "HEAD",
+        headers: { Accept: MANIFEST_ACCEPT },
+        accept: [404],
+        subject: `manifest for ${repo.repository}:${reference}`,
+      });
+    } catch (e) {
+      // A HEAD error has no body to explain it: the GET that follows reports the failure properly.
+      if (e instanceof RegistryError && !(e instanceof RegistryUnreachableError)) return undefined;
+      throw e;
+    }
     if (res.status === 404) return undefined;
     const digest = res.headers.get("docker-content-digest");
     const size = Number(res.headers.get("content-length") ?? NaN);

@@ -128,6 +128,9 @@ export async function errorFromResponse(res: Response, ctx: ErrorContext): Promi
       e.rateLimit = rl;
       return e;
     }
+    case "UNREACHABLE":
+    case "TIMEOUT":
+      return new RegistryUnreachableError(`cannot reach registry ${ctx.registry}: ${msg}`, ...args);
     default:
       if (res.status === 404) return new ManifestUnknownError(`${ctx.subject ?? "resource"} not found (HTTP 404)`, ...args);
       return new RegistryError(`${ctx.registry} answered HTTP ${res.status}${code ? ` ${code}` : ""}: ${msg}`, ...args);

@@ -1,0 +1,71 @@
+/** The page shell: header, the terminal, and a side panel that later issues fill (images, layers). */
+import { LitElement, css, html } from "lit";
+import { customElement, state } from "lit/decorators.js";
+import { createCommandLine } from "../cli/index.ts";
+import type { CommandLine } from "../cli/types.ts";
+import "./lab-terminal.ts";
+import type { ExecResult, LabTerminal } from "./lab-terminal.ts";
+
+declare global {
+  interface Window {
+    layerlab?: { ready: Promise<void>; exec(line: string): Promise<ExecResult> };
+  }
+}
+
+@customElement("lab-app")
+export class LabApp extends LitElement {
+  static override styles = css`
+    :host { display: grid; grid-template-rows: auto 1fr; height: 100vh; height: 100dvh; box-sizing: border-box; }
+    header { display: flex; align-items: baseline; gap: 12px; padding: 10px 16px; border-bottom: 1px solid #1f2630; }
+    h1 { margin: 0; font-size: 18px; letter-spacing: 0.02em; color: #ffcc66; }
+    .tagline { color: #8a9199; font-size: 13px; }
+    main { display: grid; grid-template-columns: 1fr; gap: 12px; padding: 12px; min-height: 0; }
+    lab-terminal { min-height: 300px; height: 100%; }
+    .status { margin-left: auto; font-size: 12px; color: #8a9199; }
+    @media (max-width: 600px) {
+      .tagline { display: none; }
+      main { padding: 6px; }
+    }
+  `;
+
+  @state() private status = "starting…";
+  private commandLine?: CommandLine;
+
+  override render() {
+    return html`
+      <header>
+        <h1>Layerlab</h1>
+        <span class="tagline">container images, layer by layer</span>
+        <span class="status" role="status" aria-live="polite">${this.status}</span>
+      </header>
+      <main>
+        <lab-terminal .commandLine=${this.commandLine}></lab-terminal>
+      </main>
+    `;
+  }
+
+  override async firstUpdated(): Promise<void> {
+    let ready!: () => void;
+    const readyPromise = new Promise<void>((r) => (ready = r));
+    window.layerlab = {
+      ready: readyPromise,
+      exec: async (line: string) => {
+        await readyPromise;
+        return this.terminal.exec(line);
+      },
+    };
+    try {
+      this.commandLine = await createCommandLine();
+      this.status = "ready";
+      await this.updateComplete;
+      ready();
+    } catch (e) {
+      this.status = `failed to start: ${(e as Error).message}`;
+      throw e;
+    }
+  }
+
+  private get terminal(): LabTerminal {
+    return this.renderRoot.querySelector("lab-terminal")!;
+  }
+}

@@ -1,0 +1,279 @@
+/**
+ * The terminal: xterm.js with a small line editor (history, cursor keys, Ctrl-C/Ctrl-L, Tab) that
+ * hands each line to a CommandLine. The page-level automation hook runs lines through here too.
+ */
+import { LitElement, css, html, unsafeCSS } from "lit";
+import { customElement, property } from "lit/decorators.js";
+import { Terminal } from "@xterm/xterm";
+import { FitAddon } from "@xterm/addon-fit";
+import xtermCss from "@xterm/xterm/css/xterm.css?inline";
+import type { CliIO, CommandLine } from "../cli/types.ts";
+
+const PROMPT = "\x1b[1;32m$\x1b[0m ";
+const HISTORY_KEY = "layerlab.history";
+
+export interface ExecResult {
+  code: number;
+  output: string;
+}
+
+@customElement("lab-terminal")
+export class LabTerminal extends LitElement {
+  static override styles = [
+    unsafeCSS(xtermCss),
+    css`
+      :host { display: block; position: relative; min-height: 0; background: #0b0e14; border-radius: 8px; overflow: hidden; }
+      .term { position: absolute; inset: 8px; }
+    `,
+  ];
+
+  @property({ attribute: false }) commandLine?: CommandLine;
+
+  private term?: Terminal;
+  private fit?: FitAddon;
+  private line = "";
+  private cursor = 0;
+  private history: string[] = [];
+  private historyIndex = -1;
+  private running?: AbortController;
+  private queue: Promise<unknown> = Promise.resolve();
+  private resizeObserver?: ResizeObserver;
+
+  override render() {
+    return html`<div class="term" role="application" aria-label="Terminal: type docker commands"></div>`;
+  }
+
+  override firstUpdated(): void {
+    const host = this.renderRoot.querySelector(".term") as HTMLElement;
+    this.term = new Terminal({
+      fontFamily: '"DejaVu Sans Mono", "Cascadia Mono", Menlo, monospace',
+      fontSize: 14,
+      cursorBlink: true,
+      convertEol: true,
+      scrollback: 5000,
+      theme: { background: "#0b0e14", foreground: "#e6e1cf", cursor: "#ffcc66", selectionBackground: "#273747" },
+    });
+    this.fit = new FitAddon();
+    this.term.loadAddon(this.fit);
+    this.term.open(host);
+    this.fit.fit();
+    this.resizeObserver = new ResizeObserver(() => this.fit?.fit());
+    this.resizeObserver.observe(host);
+    try {
+      this.history = JSON.parse(localStorage.getItem(HISTORY_KEY) ?? "[]") as string[];
+    } catch {
+      this.history = [];
+    }
+    this.term.writeln("\x1b[1mLayerlab\x1b[0m — a container-image lab in your browser tab. Type \x1b[1mhelp\x1b[0m to start.");
+    this.term.write(PROMPT);
+    this.term.onData((d) => this.onData(d));
+    this.term.focus();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.resizeObserver?.disconnect();
+    this.term?.dispose();
+  }
+
+  override focus(): void {
+    this.term?.focus();
+  }
+
+  private redrawLine(): void {
+    const t = this.term!;
+    t.write(`\r\x1b[2K${PROMPT}${this.line}`);
+    const back = this.line.length - this.cursor;
+    if (back > 0) t.write(`\x1b[${back}D`);
+  }
+
+  private onData(data: string): void {
+    if (this.running) {
+      if (data === "\x03") this.running.abort(Object.assign(new Error("canceled"), { name: "AbortError" }));
+      return;
+    }
+    // Pasted text arrives as one chunk: insert printable runs, handle control sequences one by one.
+    for (let i = 0; i < data.length; i++) {
+      const rest = data.slice(i);
+      const seq = /^\x1b\[(?:[0-9;]*)[A-Za-z~]|^\x1bO[A-Za-z]/.exec(rest)?.[0];
+      if (seq) {
+        this.onKeySequence(seq);
+        i += seq.length - 1;
+        continue;
+      }
+      const c = data[i]!;
+      if (c === "\r") {
+        const line = this.line;
+        this.term!.write("\r\n");
+        this.line = "";
+        this.cursor = 0;
+        void this.submit(line);
+        return; // what follows a newline in a paste is dropped rather than run blind
+      } else if (c === "\x7f" || c === "\b") {
+        if (this.cursor > 0) {
+          this.line = this.line.slice(0, this.cursor - 1) + this.line.slice(this.cursor);
+          this.cursor--;
+          this.redrawLine();
+        }
+      } else if (c === "\x03") {
+        this.term!.write("^C\r\n");
+        this.line = "";
+        this.cursor = 0;
+        this.term!.write(PROMPT);
+      } else if (c === "\x0c") {
+        this.term!.clear();
+        this.redrawLine();
+      } else if (c === "\x01") {
+        this.cursor = 0;
+        this.redrawLine();
+      } else if (c === "\x05") {
+        this.cursor = this.line.length;
+        this.redrawLine();
+      } else if (c === "\x15") {
+        this.line = this.line.slice(this.cursor);
+        this.cursor = 0;
+        this.redrawLine();
+      } else if (c === "\t") {
+        this.complete();
+      } else if (c >= " ") {
+        this.line = this.line.slice(0, this.cursor) + c + this.line.slice(this.cursor);
+        this.cursor++;
+        this.redrawLine();
+      }
+    }
+  }
+
+  private onKeySequence(seq: string): void {
+    switch (seq) {
+      case "\x1b[A":
+      case "\x1bOA":
+        if (this.history.length === 0) return;
+        this.historyIndex = this.historyIndex < 0 ? this.history.length - 1 : Math.max(0, this.historyIndex - 1);
+        this.line = this.history[this.historyIndex]!;
+        this.cursor = this.line.length;
+        break;
+      case "\x1b[B":
+      case "\x1bOB":
+        if (this.historyIndex < 0) return;
+        this.historyIndex++;
+        if (this.historyIndex >= this.history.length) {
+          this.historyIndex = -1;
+          this.line = "";
+        } else this.line = this.history[this.historyIndex]!;
+        this.cursor = this.line.length;
+        break;
+      case "\x1b[C":
+      case "\x1bOC":
+        this.cursor = Math.min(this.line.length, this.cursor + 1);
+        break;
+      case "\x1b[D":
+      case "\x1bOD":
+        this.cursor = Math.max(0, this.cursor - 1);
+        break;
+      case "\x1b[H":
+      case "\x1bOH":
+      case "\x1b[1~":
+        this.cursor = 0;
+        break;
+      case "\x1b[F":
+      case "\x1bOF":
+      case "\x1b[4~":
+        this.cursor = this.line.length;
+        break;
+      case "\x1b[3~":
+        this.line = this.line.slice(0, this.cursor) + this.line.slice(this.cursor + 1);
+        break;
+      default:
+        return;
+    }
+    this.redrawLine();
+  }
+
+  private complete(): void {
+    const candidates = this.commandLine?.complete?.(this.line.slice(0, this.cursor)) ?? [];
+    if (candidates.length === 0) return;
+    const words = this.line.slice(0, this.cursor).split(/\s+/);
+    const partial = words.at(-1) ?? "";
+    if (candidates.length === 1) {
+      const add = candidates[0]!.slice(partial.length) + " ";
+      this.line = this.line.slice(0, this.cursor) + add + this.line.slice(this.cursor);
+      this.cursor += add.length;
+      this.redrawLine();
+    } else {
+      this.term!.write(`\r\n${candidates.join("  ")}\r\n`);
+      this.redrawLine();
+    }
+  }
+
+  private rememberHistory(line: string): void {
+    if (!line.trim() || this.history.at(-1) === line) return;
+    this.history.push(line);
+    if (this.history.length > 500) this.history.splice(0, this.history.length - 500);
+    localStorage.setItem(HISTORY_KEY, JSON.stringify(this.history));
+  }
+
+  private async submit(line: string): Promise<void> {
+    this.historyIndex = -1;
+    this.rememberHistory(line);
+    await this.runLine(line, true);
+    this.term!.write(PROMPT);
+  }
+
+  /**
+   * Runs one line. Typed lines get a TTY (progress redrawn in place). Lines from the automation hook
+   * run without a TTY, so the text they return is Docker's non-TTY output (each status once), and
+   * the same text is shown in the terminal.
+   */
+  private async runLine(line: string, tty: boolean): Promise<ExecResult> {
+    const t = this.term!;
+    if (line.trim() === "clear") {
+      t.clear();
+      return { code: 0, output: "" };
+    }
+    if (!this.commandLine) {
+      t.writeln("the lab is still starting…");
+      return { code: 1, output: "" };
+    }
+    let output = "";
+    const ctrl = new AbortController();
+    this.running = ctrl;
+    const io: CliIO = {
+      tty,
+      columns: t.cols,
+      signal: ctrl.signal,
+      stdout: (s) => {
+        output += s;
+        t.write(s);
+      },
+      stderr: (s) => {
+        output += s;
+        t.write(`\x1b[31m${s}\x1b[0m`);
+      },
+    };
+    try {
+      const code = await this.commandLine.exec(line, io);
+      return { code, output };
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  /** The automation hook's entry: shows the line as typed, runs it, returns code and plain output. */
+  exec(line: string): Promise<ExecResult> {
+    const run = async () => {
+      this.term!.write(`\r\x1b[2K${PROMPT}${line}\r\n`);
+      const r = await this.runLine(line, false);
+      this.term!.write(PROMPT);
+      return r;
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => {});
+    return p;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "lab-terminal": LabTerminal;
+  }
+}
