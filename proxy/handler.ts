@@ -31,7 +31,7 @@ export interface ProxyConfig {
 }
 
 const EXPOSED = [
-  "WWW-Authenticate", "Docker-Content-Digest", "Docker-Distribution-Api-Version", "Location", "Content-Range",
+  "WWW-Authenticate", "X-Registry-Authenticate", "Docker-Content-Digest", "Docker-Distribution-Api-Version", "Location", "Content-Range",
   "Range", "Content-Length", "Content-Type", "Docker-Upload-UUID", "ratelimit-limit", "ratelimit-remaining",
   "ratelimit-reset", "Retry-After", "OCI-Subject", "OCI-Filters-Applied", "Link",
 ].join(", ");
@@ -185,7 +185,14 @@ export function createProxyHandler(config: ProxyConfig = {}): (req: Request) => 
         out.delete("content-length");
       }
       const auth = res.headers.get("www-authenticate");
-      if (auth) out.set("www-authenticate", rewriteRealm(auth, reqUrl.origin));
+      if (auth) {
+        if (/^\s*basic\b/i.test(auth)) {
+          // A browser answers a Basic challenge with its own login prompt (headless: it waits forever),
+          // so the challenge travels under another name that only the lab's client reads.
+          out.delete("www-authenticate");
+          out.set("x-registry-authenticate", auth);
+        } else out.set("www-authenticate", rewriteRealm(auth, reqUrl.origin));
+      }
       const location = res.headers.get("location");
       if (location) {
         const abs = new URL(location, `${entry.scheme}://${hostPort}${path}`);

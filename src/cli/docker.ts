@@ -363,6 +363,57 @@ const imagePrune: DockerCommand = {
   },
 };
 
-export const dockerCommands: DockerCommand[] = [pull, images, imageInspect, history, tag, rmi, imagePrune];
+/** Credentials are held in memory for the session; they go only to that registry and its token realm. */
+const login: DockerCommand = {
+  name: "login",
+  usage: "docker login [OPTIONS] [SERVER]",
+  summary: "Log in to a registry",
+  flags: [{ name: "username", short: "u", value: true }, { name: "password", short: "p", value: true }],
+  maxArgs: 1,
+  async run(lab, args, p, io) {
+    const server = normalizeServer(args[0]);
+    const username = flag(p, "username");
+    const password = flag(p, "password");
+    if (!username || password === undefined) throw new UsageError("the lab's terminal cannot prompt: use docker login -u USER -p PASSWORD [SERVER]");
+    io.stderr("WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n");
+    const previous = lab.credentials.get(server);
+    lab.credentials.set(server, { username, password });
+    lab.registry.resetAuth?.();
+    try {
+      await lab.registry.ping(server);
+    } catch (e) {
+      if (previous) lab.credentials.set(server, previous);
+      else lab.credentials.delete(server);
+      lab.registry.resetAuth?.();
+      throw e;
+    }
+    io.stdout("Login Succeeded\n");
+    return 0;
+  },
+};
+
+const logout: DockerCommand = {
+  name: "logout",
+  usage: "docker logout [SERVER]",
+  summary: "Log out from a registry",
+  flags: [],
+  maxArgs: 1,
+  async run(lab, args, _p, io) {
+    const server = normalizeServer(args[0]);
+    if (!lab.credentials.delete(server)) io.stdout(`Not logged in to ${server}\n`);
+    else io.stdout(`Removing login credentials for ${server}\n`);
+    lab.registry.resetAuth?.();
+    return 0;
+  },
+};
+
+/** "https://index.docker.io/v1/", "docker.io", none → "docker.io"; other servers keep host[:port]. */
+function normalizeServer(s: string | undefined): string {
+  if (!s) return "docker.io";
+  const host = s.replace(/^https?:\/\//, "").replace(/\/.*$/, "");
+  return host === "index.docker.io" || host === "registry-1.docker.io" ? "docker.io" : host;
+}
+
+export const dockerCommands: DockerCommand[] = [pull, images, imageInspect, history, tag, rmi, imagePrune, login, logout];
 
 export { digestHex, formatPlatform };

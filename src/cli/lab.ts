@@ -32,10 +32,13 @@ export interface LabOptions {
 }
 
 export class Lab {
-  readonly credentials = new MemoryCredentials();
   readonly platform: Platform = defaultPlatform();
 
-  private constructor(readonly store: ImageStore, readonly registry: RegistryApi) {}
+  private constructor(
+    readonly store: ImageStore,
+    readonly registry: RegistryApi & { resetAuth?(): void },
+    readonly credentials: MemoryCredentials,
+  ) {}
 
   static async open(opts: LabOptions = {}): Promise<Lab> {
     const store = opts.store ?? (await ImageStore.open(opts.dbName));
@@ -47,8 +50,6 @@ export class Lab {
         endpoint: (host) => `${origin}/proxy/${registryApiHost(host)}`,
         credentials,
       });
-    const lab = new Lab(store, registry);
-    (lab as { credentials: MemoryCredentials }).credentials = credentials;
-    return lab;
+    return new Lab(store, registry, credentials);
   }
 }

@@ -82,7 +82,8 @@ export class RegistryClient implements RegistryApi {
     try {
       res = await send(await this.authorization(registry, repository, actions));
       if (res.status === 401) {
-        const header = res.headers.get("www-authenticate");
+        // Through the lab's proxy a Basic challenge arrives as X-Registry-Authenticate (see proxy/handler.ts).
+        const header = res.headers.get("www-authenticate") ?? res.headers.get("x-registry-authenticate");
         const challenge = header ? parseChallenge(header) : undefined;
         if (challenge && (challenge.scheme === "bearer" || challenge.scheme === "basic")) {
           await res.body?.cancel();

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what the tests need from Debian's packages (as root). Idempotent and quiet.
+set -uo pipefail
+export DEBIAN_FRONTEND=noninteractive
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+need=()
+command -v docker-registry >/dev/null || need+=(docker-registry)
+command -v skopeo >/dev/null || need+=(skopeo)
+command -v umoci >/dev/null || need+=(umoci)
+command -v chromium >/dev/null || need+=(chromium)
+command -v htpasswd >/dev/null || need+=(apache2-utils)
+command -v openssl >/dev/null || need+=(openssl)
+[ -d /usr/share/gocode/src/github.com/containers/image ] || need+=(golang-github-containers-image-dev)
+[ -d /usr/share/gocode/src/github.com/opencontainers/image-spec ] || need+=(golang-github-opencontainers-image-spec-dev)
+# busybox-static:i386 is fetched with `apt-get download` by the fixture builder: it needs the i386 lists.
+if ! dpkg --print-foreign-architectures | grep -qx i386; then
+  $SUDO dpkg --add-architecture i386
+  refresh=1
+fi
+if [ "${#need[@]}" -gt 0 ] || [ "${refresh:-0}" = 1 ] || ! apt-cache show busybox-static:i386 >/dev/null 2>&1; then
+  # A mirror mid-sync can fail one index file: that must not stop the run if the rest is there.
+  $SUDO apt-get update -qq || echo "apt-get update reported errors; continuing with the lists that loaded" >&2
+fi
+if [ "${#need[@]}" -gt 0 ]; then
+  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+for tool in docker-registry skopeo umoci chromium htpasswd openssl; do
+  command -v "$tool" >/dev/null || { echo "ci-deps: $tool is still missing" >&2; exit 1; }
+done
+echo "ci-deps: docker-registry, skopeo, umoci, chromium and friends are installed"

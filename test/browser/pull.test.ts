@@ -1,0 +1,166 @@
+/**
+ * Pulls real images from Debian's Distribution registry through the proxy into IndexedDB, in real
+ * headless Chromium, and compares what the store holds with what skopeo reports.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchLab, type LabDriver } from "../harness/browser.ts";
+import { pushFixtures, type PushedFixtures } from "../harness/fixtures.ts";
+import { startRegistry, type TestRegistry } from "../harness/registry.ts";
+
+interface StoreView {
+  blobs: { digest: string; size: number }[];
+  layers: { chainId: string; diffId: string; parent: string | null }[];
+  dist: { digest: string; diffId: string }[];
+  images: { id: string; diffIds: string[]; manifestDigest: string; repoDigests: string[] }[];
+  tags: { name: string; imageId: string }[];
+  ingests: number;
+}
+
+async function storeView(lab: LabDriver): Promise<StoreView> {
+  return lab.page.evaluate(`(async () => {
+    const { ImageStore } = await import("/src/store/images.ts");
+    const s = await ImageStore.open();
+    const v = {
+      blobs: (await s.content.list()).map((b) => ({ digest: b.digest, size: b.size })),
+      layers: await s.listLayers(),
+      dist: await s.listDistribution(),
+      images: await s.listImages(),
+      tags: await s.listTags(),
+      ingests: (await s.content.ingests()).length,
+    };
+    s.close();
+    return v;
+  })()`) as Promise<StoreView>;
+}
+
+describe.each(["none", "htpasswd", "token"] as const)("docker pull with %s auth", (auth) => {
+  let reg: TestRegistry;
+  let pushed: PushedFixtures;
+  let lab: LabDriver;
+
+  beforeAll(async () => {
+    reg = await startRegistry(auth);
+    pushed = await pushFixtures(reg);
+    lab = await launchLab({ allowRegistries: reg.allowHosts });
+  });
+  afterAll(async () => {
+    await lab?.close();
+    await reg?.stop();
+  });
+
+  if (auth !== "none") {
+    it("without login, says to run docker login", async () => {
+      const r = await lab.exec(`docker pull ${reg.host}/${pushed.busyboxOci.name}`);
+      expect(r.code).toBe(1);
+      expect(r.output).toMatch(/unauthorized: authentication required.*run docker login/);
+    });
+    it("refuses a wrong password at login, and keeps nothing", async () => {
+      const r = await lab.exec(`docker login -u ${reg.username} -p wrong ${reg.host}`);
+      expect(r.code).toBe(1);
+      expect(r.output).toMatch(/incorrect username or password/);
+      const again = await lab.exec(`docker pull ${reg.host}/${pushed.busyboxOci.name}`);
+      expect(again.output).toMatch(/authentication required/);
+    });
+    it("logs in", async () => {
+      const r = await lab.exec(`docker login -u ${reg.username} -p ${reg.password} ${reg.host}`);
+      expect(r.output).toContain("Login Succeeded");
+      expect(r.code).toBe(0);
+    });
+  }
+
+  it("pulls an OCI image with Docker's progress lines and stores exactly what skopeo reports", async () => {
+    const img = pushed.busyboxOci;
+    const r = await lab.exec(`docker pull ${reg.host}/${img.name}`);
+    expect(r.output).toContain(`oci: Pulling from ${img.repository}`);
+    for (const l of img.layers) {
+      expect(r.output).toContain(`${l.digest.slice(7, 19)}: Pulling fs layer`);
+      expect(r.output).toContain(`${l.digest.slice(7, 19)}: Verifying Checksum`);
+      expect(r.output).toContain(`${l.digest.slice(7, 19)}: Pull complete`);
+    }
+    expect(r.output).toContain(`Digest: ${img.digest}`);
+    expect(r.output).toContain(`Status: Downloaded newer image for ${reg.host}/${img.name}`);
+    expect(r.code).toBe(0);
+    const v = await storeView(lab);
+    const image = v.images.find((i) => i.id === img.configDigest)!;
+    expect(image.diffIds).toEqual(img.diffIds);
+    expect(image.manifestDigest).toBe(img.digest);
+    for (const l of img.layers) expect(v.blobs).toContainEqual({ digest: l.digest, size: l.size });
+    for (const d of img.diffIds) expect(v.blobs.map((b) => b.digest)).toContain(d);
+    expect(v.blobs.map((b) => b.digest)).toContain(img.configDigest);
+    expect(v.ingests).toBe(0);
+    expect(v.tags).toContainEqual(expect.objectContaining({ name: `${reg.host}/${img.name}`, imageId: img.configDigest }));
+  });
+
+  it("pulls the same image again: up to date, no download", async () => {
+    const r = await lab.exec(`docker pull ${reg.host}/${pushed.busyboxOci.name}`);
+    expect(r.output).toContain("Status: Image is up to date");
+    expect(r.code).toBe(0);
+  });
+
+  it("pulls the Docker v2 variant: shared diff IDs but other blobs", async () => {
+    const img = pushed.busyboxV2;
+    const r = await lab.exec(`docker pull ${reg.host}/${img.name}`);
+    expect(r.code).toBe(0);
+    const v = await storeView(lab);
+    const image = v.images.find((i) => i.id === img.configDigest)!;
+    expect(image.diffIds).toEqual(img.diffIds);
+    expect(image.manifestDigest).toBe(img.digest);
+  });
+
+  if (auth === "none") {
+    it("picks linux/386 from an OCI index and a Docker manifest list, or the --platform asked for", async () => {
+      for (const multi of [pushed.multiOci, pushed.multiDocker]) {
+        const r = await lab.exec(`docker pull ${reg.host}/${multi.name}`);
+        expect(r.code).toBe(0);
+        expect(r.output).toContain(`Digest: ${multi.digest}`);
+        const inspect = await lab.exec(`docker image inspect --format '{{.Architecture}} {{.Os}}' ${reg.host}/${multi.name}`);
+        expect(inspect.output.trim()).toBe("386 linux");
+      }
+      const amd = await lab.exec(`docker pull --platform linux/amd64 ${reg.host}/${pushed.multiOci.name}`);
+      expect(amd.code).toBe(0);
+      const inspect = await lab.exec(`docker image inspect --format '{{.Architecture}}' ${reg.host}/${pushed.multiOci.name}`);
+      expect(inspect.output.trim()).toBe("amd64");
+      const none = await lab.exec(`docker pull --platform linux/arm64 ${reg.host}/${pushed.multiOci.name}`);
+      expect(none.code).toBe(1);
+      expect(none.output).toMatch(/no matching manifest for linux\/arm64.*available: linux\/386, linux\/amd64/);
+    });
+
+    it("images, history, inspect, tag and rmi behave like Docker", async () => {
+      const name = `${reg.host}/${pushed.alpine.name}`;
+      expect((await lab.exec(`docker pull ${name}`)).code).toBe(0);
+      const images = await lab.exec("docker images");
+      expect(images.output.split("\n")[0]).toMatch(/^REPOSITORY\s{3,}TAG\s{3,}IMAGE ID\s{3,}CREATED\s{3,}SIZE$/);
+      expect(images.output).toMatch(new RegExp(`^${reg.host}/lab/alpine\\s{3,}3\\.15\\s{3,}${pushed.alpine.configDigest.slice(7, 19)}\\s{3,}\\S.* ago\\s{3,}[\\d.]+MB$`, "m"));
+      const history = await lab.exec(`docker history ${name}`);
+      expect(history.output.split("\n")[0]).toMatch(/^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
+      expect(history.output).toContain(pushed.alpine.configDigest.slice(7, 19));
+      expect(history.output).toContain("ADD file:alpine-minirootfs");
+      const inspect = JSON.parse((await lab.exec(`docker image inspect ${name}`)).output) as Record<string, unknown>[];
+      expect(inspect[0]).toMatchObject({
+        Id: pushed.alpine.configDigest,
+        RepoTags: [name],
+        RepoDigests: [`${reg.host}/lab/alpine@${pushed.alpine.digest}`],
+        Architecture: "386",
+        Os: "linux",
+        RootFS: { Type: "layers", Layers: pushed.alpine.diffIds },
+      });
+      expect((await lab.exec(`docker tag ${name} teaching/alpine:v1`)).code).toBe(0);
+      expect((await lab.exec("docker images teaching/alpine")).output).toMatch(/^teaching\/alpine\s{3,}v1\s{3,}/m);
+      const untag = await lab.exec("docker rmi teaching/alpine:v1");
+      expect(untag.output).toBe("Untagged: teaching/alpine:v1\n");
+      const rmi = await lab.exec(`docker rmi ${name}`);
+      expect(rmi.output).toContain(`Untagged: ${name}`);
+      expect(rmi.output).toContain(`Deleted: ${pushed.alpine.configDigest}`);
+      const v = await storeView(lab);
+      for (const l of pushed.alpine.layers) expect(v.blobs.map((b) => b.digest)).not.toContain(l.digest);
+      const missing = await lab.exec(`docker rmi ${name}`);
+      expect(missing.output).toContain(`Error response from daemon: No such image: ${name}`);
+    });
+
+    it("keeps pulled images across a reload", async () => {
+      await lab.reload();
+      const images = await lab.exec("docker images");
+      expect(images.output).toContain(`${reg.host}/lab/busybox`);
+    });
+  }
+});
