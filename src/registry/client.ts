@@ -22,6 +22,9 @@ export interface RequestOptions {
   accept?: number[];
   subject?: string;
   signal?: AbortSignal;
+  /** Blobs are kept by the store: caching them in the HTTP cache too would double the disk used and
+   * could replay a corrupted copy after a digest mismatch. */
+  cache?: RequestCache;
 }
 
 export class RegistryClient implements RegistryApi {
@@ -71,6 +74,7 @@ export class RegistryClient implements RegistryApi {
       if (auth) headers.Authorization = auth;
       try {
         const init: RequestInit & { duplex?: string } = { method: opts.method ?? "GET", headers, body: opts.body ?? null, signal: opts.signal, redirect: "follow" };
+        if (opts.cache) init.cache = opts.cache;
         if (opts.body instanceof ReadableStream) init.duplex = "half";
         return await this.fetchFn(this.url(registry, path), init);
       } catch (e) {
@@ -155,7 +159,7 @@ export class RegistryClient implements RegistryApi {
   }
 
   async getBlobBytes(repo: RepositoryRef, digest: Digest): Promise<Uint8Array> {
-    const res = await this.request(repo, `/v2/${repo.repository}/blobs/${digest}`, { subject: `blob ${digest}` });
+    const res = await this.request(repo, `/v2/${repo.repository}/blobs/${digest}`, { subject: `blob ${digest}`, cache: "no-store" });
     const bytes = new Uint8Array(await res.arrayBuffer());
     const actual = await sha256Digest(bytes);
     if (actual !== digest) throw new DigestMismatchError(digest, actual, `blob ${digest}`);
@@ -165,7 +169,7 @@ export class RegistryClient implements RegistryApi {
   async getBlobStream(repo: RepositoryRef, digest: Digest, offset = 0, signal?: AbortSignal): Promise<BlobResponse> {
     const headers: Record<string, string> = {};
     if (offset > 0) headers.Range = `bytes=${offset}-`;
-    const res = await this.request(repo, `/v2/${repo.repository}/blobs/${digest}`, { headers, subject: `blob ${digest}`, signal });
+    const res = await this.request(repo, `/v2/${repo.repository}/blobs/${digest}`, { headers, subject: `blob ${digest}`, signal, cache: "no-store" });
     if (!res.body) throw new RegistryError(`blob ${digest}: empty response`, res.status, "EMPTY", repo.registry, repo.repository);
     let start = 0;
     let size: number | undefined;

@@ -237,7 +237,19 @@ async function pullLayer(
   }
   if (resumeAt > 0) progress("Resuming", resumeAt, layer.size);
 
-  const extraction = haveDiff ? undefined : await startExtraction(store, compression, diffId, opts.gzip);
+  let extraction = haveDiff ? undefined : await startExtraction(store, compression, diffId, opts.gzip);
+  // An inflate error does not stop the download: the digest decides first whether the bytes are the
+  // ones asked for (a corrupted blob is a digest mismatch, not a "bad gzip"), and a verified blob that
+  // still fails to inflate is reported as such after.
+  let extractError: unknown;
+  const feed = async (chunk: Uint8Array) => {
+    if (!extraction || extractError !== undefined) return;
+    try {
+      await extraction.push(chunk);
+    } catch (e) {
+      extractError = e;
+    }
+  };
   let downloaded = resumeAt;
   try {
     if (extraction && resumeAt > 0) {
@@ -246,7 +258,7 @@ async function pullLayer(
       for (;;) {
         const { done, value } = await prefix.read();
         if (done) break;
-        await extraction.push(value);
+        await feed(value);
       }
     }
     const body = response.body.getReader();
@@ -256,14 +268,14 @@ async function pullLayer(
       const { done, value } = await body.read();
       if (done) break;
       await compressed.write(value);
-      await extraction?.push(value);
+      await feed(value);
       downloaded += value.length;
       if (downloaded - lastReport >= 256 * 1024 || downloaded === layer.size) {
         lastReport = downloaded;
         progress("Downloading", downloaded, layer.size);
       }
     }
-    if (downloaded < layer.size) throw new PullError(`layer ${shortId(layer.digest)}: connection closed after ${downloaded} of ${layer.size} bytes`);
+    if (downloaded < layer.size) throw new PullError(`layer ${shortId(layer.digest)}: connection closed after ${downloaded} of ${layer.size} bytes; pull again to resume`);
   } catch (e) {
     // Keep the compressed bytes flushed so far: the next pull resumes from there.
     await compressed.suspend();
@@ -272,7 +284,18 @@ async function pullLayer(
   }
 
   progress("Verifying Checksum");
-  await compressed.commit(layer.digest, layer.mediaType); // a mismatch deletes everything and throws
+  try {
+    await compressed.commit(layer.digest, layer.mediaType); // a mismatch deletes everything and throws
+  } catch (e) {
+    await extraction?.abort(e);
+    throw e;
+  }
+  if (extractError !== undefined) {
+    await extraction?.abort(extractError);
+    extraction = undefined;
+    const err = extractError as Error;
+    throw new PullError(`layer ${shortId(layer.digest)}: cannot decompress (${compression}): ${err.message}`);
+  }
   progress("Download complete");
   progress("Extracting", 0, layer.size);
   await extraction?.finish(layer);
