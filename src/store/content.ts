@@ -11,7 +11,11 @@ import { createSha256, DigestMismatchError, type Digest, type IncrementalSha256 
 import type { LabDatabase } from "./db.ts";
 import type { BlobRecord, IngestRecord } from "./schema.ts";
 
-export const DEFAULT_CHUNK_SIZE = 1 << 20;
+/**
+ * Measured with `npm run bench -- pull` (47 MB image, 5 layers, Chromium): 1 MiB chunks 1.84–2.01 s,
+ * 4 MiB chunks 1.54–1.59 s. Reading one small file then costs one 4 MiB chunk read, a few ms.
+ */
+export const DEFAULT_CHUNK_SIZE = 4 << 20;
 
 const relaxed = { durability: "relaxed" } as const;
 
@@ -154,6 +158,8 @@ export class Ingest {
   private buffer: Uint8Array;
   private fill = 0;
   private closed = false;
+  /** The chunk transaction still in flight: the next chunk fills while it commits (one at most). */
+  private inFlight: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly db: LabDatabase,
@@ -193,6 +199,7 @@ export class Ingest {
 
   /** Throws away everything written and starts again at offset 0. */
   async restart(): Promise<void> {
+    await this.settle();
     const owner = this.record.owner;
     this.hasher.init();
     this.fill = 0;
@@ -230,12 +237,19 @@ export class Ingest {
       hashState: this.hasher.save(),
       updatedAt: Date.now(),
     };
+    await this.inFlight;
     const tx = this.db.transaction(["chunks", "ingests"], "readwrite", relaxed);
     void tx.objectStore("chunks").put(chunk, [this.record.owner, index]);
     void tx.objectStore("ingests").put(this.record);
-    await tx.done;
+    this.inFlight = tx.done;
+    // The buffer was handed to IndexedDB (cloned at put): a fresh one takes the next bytes.
     if (chunk === this.buffer) this.buffer = new Uint8Array(this.record.chunkSize);
     this.fill = 0;
+  }
+
+  /** Waits until every flushed chunk is durable in IndexedDB. */
+  private async settle(): Promise<void> {
+    await this.inFlight;
   }
 
   /**
@@ -244,6 +258,7 @@ export class Ingest {
    */
   async commit(expected: Digest, mediaType?: string): Promise<BlobRecord> {
     await this.flush();
+    await this.settle();
     this.closed = true;
     const actual = this.hasher.digest();
     if (actual !== expected) {
@@ -279,6 +294,7 @@ export class Ingest {
   /** Keeps what was flushed for a later resume (used when a download is interrupted). */
   async suspend(): Promise<void> {
     // Partial buffered bytes are dropped: the hash state stored with the last flush excludes them.
+    await this.settle().catch(() => {});
     this.fill = 0;
     this.closed = true;
   }
@@ -286,6 +302,7 @@ export class Ingest {
   /** Deletes the ingest and all of its chunks. */
   async discard(): Promise<void> {
     this.closed = true;
+    await this.settle().catch(() => {});
     await this.db.delete("ingests", this.record.ref);
     await this.db.delete("chunks", IDBKeyRange.bound([this.record.owner, 0], [this.record.owner, Infinity]));
   }
