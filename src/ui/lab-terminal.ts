@@ -47,7 +47,8 @@ export class LabTerminal extends LitElement {
     const host = this.renderRoot.querySelector(".term") as HTMLElement;
     this.term = new Terminal({
       fontFamily: '"DejaVu Sans Mono", "Cascadia Mono", Menlo, monospace',
-      fontSize: 14,
+      // Docker's tables need ~80 columns; on a phone a smaller font keeps them closer to one line each.
+      fontSize: window.innerWidth < 600 ? 11 : 14,
       cursorBlink: true,
       convertEol: true,
       scrollback: 5000,
