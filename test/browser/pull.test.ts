@@ -157,6 +157,43 @@ describe.each(["none", "htpasswd", "token"] as const)("docker pull with %s auth"
       expect(missing.output).toContain(`Error response from daemon: No such image: ${name}`);
     });
 
+    it("two tabs pulling the same image at once share one copy and leave no stray chunks", async () => {
+      const second = await lab.context.newPage();
+      await second.goto(lab.url);
+      await second.waitForFunction(() => window.layerlab !== undefined);
+      await second.evaluate(() => window.layerlab!.ready);
+      const name = `${reg.host}/${pushed.big.name}`;
+      const [a, b] = await Promise.all([lab.exec(`docker pull ${name}`), second.evaluate((l) => window.layerlab!.exec(l), `docker pull ${name}`)]);
+      await second.close();
+      expect(a.code).toBe(0);
+      expect(b.code).toBe(0);
+      const v = await storeView(lab);
+      for (const l of pushed.big.layers) expect(v.blobs.filter((x) => x.digest === l.digest)).toHaveLength(1);
+      const orphans = await lab.page.evaluate(`(async () => {
+        const { ImageStore } = await import("/src/store/images.ts");
+        const s = await ImageStore.open();
+        const owners = new Set([...(await s.content.list()).map((b) => b.owner), ...(await s.content.ingests()).map((i) => i.owner)]);
+        const n = (await s.db.getAllKeys("chunks")).filter((k) => !owners.has(k[0])).length;
+        s.close();
+        return n;
+      })()`);
+      expect(orphans).toBe(0);
+      expect(v.ingests).toBe(0);
+    });
+
+    it("image prune removes dangling images and frees their blobs", async () => {
+      const name = `${reg.host}/${pushed.big.name}`;
+      // Re-pointing the tag leaves the big image dangling, as Docker does.
+      expect((await lab.exec(`docker tag ${reg.host}/${pushed.busyboxOci.name} ${name}`)).code).toBe(0);
+      expect((await lab.exec("docker images")).output).toMatch(/^<none>\s{3,}<none>\s{3,}/m);
+      const prune = await lab.exec("docker image prune -f");
+      expect(prune.code).toBe(0);
+      expect(prune.output).toContain(`deleted: ${pushed.big.configDigest}`);
+      expect(prune.output).toMatch(/Total reclaimed space: \d+(\.\d+)?MB/);
+      const v = await storeView(lab);
+      for (const l of pushed.big.layers) expect(v.blobs.map((x) => x.digest)).not.toContain(l.digest);
+    });
+
     it("keeps pulled images across a reload", async () => {
       await lab.reload();
       const images = await lab.exec("docker images");
