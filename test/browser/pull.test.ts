@@ -37,10 +37,12 @@ describe.each(["none", "htpasswd", "token"] as const)("docker pull with %s auth"
   let reg: TestRegistry;
   let pushed: PushedFixtures;
   let lab: LabDriver;
+  let tokensBeforeLab = 0;
 
   beforeAll(async () => {
     reg = await startRegistry(auth);
     pushed = await pushFixtures(reg);
+    tokensBeforeLab = reg.tokenServer?.requests.length ?? 0;
     lab = await launchLab({ allowRegistries: reg.allowHosts });
   });
   afterAll(async () => {
@@ -97,15 +99,23 @@ describe.each(["none", "htpasswd", "token"] as const)("docker pull with %s auth"
     expect(r.code).toBe(0);
   });
 
-  it("pulls the Docker v2 variant: shared diff IDs but other blobs", async () => {
+  it("pulls the Docker v2 variant: its layers are recognised as already there", async () => {
     const img = pushed.busyboxV2;
     const r = await lab.exec(`docker pull ${reg.host}/${img.name}`);
     expect(r.code).toBe(0);
+    for (const l of img.layers) expect(r.output).toContain(`${l.digest.slice(7, 19)}: Already exists`);
     const v = await storeView(lab);
     const image = v.images.find((i) => i.id === img.configDigest)!;
     expect(image.diffIds).toEqual(img.diffIds);
     expect(image.manifestDigest).toBe(img.digest);
   });
+
+  if (auth === "token") {
+    it("reuses a token per scope instead of asking for one per request", async () => {
+      const asked = reg.tokenServer!.requests.slice(tokensBeforeLab).filter((q) => q.status === 200 && q.user === reg.username && q.scope.includes("repository:lab/busybox:pull"));
+      expect(asked).toHaveLength(1);
+    });
+  }
 
   if (auth === "none") {
     it("picks linux/386 from an OCI index and a Docker manifest list, or the --platform asked for", async () => {
