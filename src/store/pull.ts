@@ -10,12 +10,12 @@
  */
 import { chainIds as computeChainIds } from "../oci/chainid.ts";
 import { DigestMismatchError, shortId, type Digest } from "../oci/digest.ts";
-import { isIndexMediaType, layerCompression, type LayerCompression } from "../oci/mediatypes.ts";
+import { isIndexMediaType, layerCompression } from "../oci/mediatypes.ts";
 import { formatPlatform, selectManifest } from "../oci/platform.ts";
 import type { Descriptor, ImageConfig, ImageManifest, Platform } from "../oci/types.ts";
 import { parseImageConfig, parseManifestOrIndex } from "../oci/validate.ts";
-import { decompressStream, DecompressionError, type GzipImpl } from "../layer/compression.ts";
-import { TarStreamParser, type TarEntry } from "../layer/tar.ts";
+import type { GzipImpl } from "../layer/compression.ts";
+import { extractLayer, LocalLayerSink, PullError, type LayerSink, type LayerSinkParams } from "./layer-sink.ts";
 import type { RegistryApi, RepositoryRef } from "../registry/types.ts";
 import { withLock } from "./db.ts";
 import type { ImageStore } from "./images.ts";
@@ -51,11 +51,12 @@ export interface PullOptions {
   gzip?: GzipImpl;
   /** Docker's max-concurrent-downloads default. */
   concurrency?: number;
+  /** Where layer bytes are processed; the page passes a Web Worker-backed sink. */
+  sinkFactory?: (params: LayerSinkParams) => LayerSink;
 }
 
-export class PullError extends Error {
-  override name = "PullError";
-}
+export { PullError };
+
 
 /** Runs `fn` over items with at most `limit` in flight, failing fast. */
 async function eachLimited<T>(items: T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
@@ -217,7 +218,6 @@ async function pullLayer(
     progress("Download complete");
     return;
   }
-
   if (haveCompressed) {
     // The blob is here but its diff is not (an earlier extraction failed): re-inflate locally.
     progress("Download complete");
@@ -228,158 +228,41 @@ async function pullLayer(
     return;
   }
 
-  const compressed = await store.content.openIngest(`pull:${layer.digest}`, { expected: layer.digest, total: layer.size });
-  let resumeAt = compressed.offset;
-  const response = await registry.getBlobStream(repo, layer.digest, resumeAt);
-  if (resumeAt > 0 && response.offset !== resumeAt) {
-    await compressed.restart(); // the registry ignored our Range: start over
-    resumeAt = 0;
-  }
-  if (resumeAt > 0) progress("Resuming", resumeAt, layer.size);
-
-  let extraction = haveDiff ? undefined : await startExtraction(store, compression, diffId, opts.gzip);
-  // An inflate error does not stop the download: the digest decides first whether the bytes are the
-  // ones asked for (a corrupted blob is a digest mismatch, not a "bad gzip"), and a verified blob that
-  // still fails to inflate is reported as such after.
-  let extractError: unknown;
-  const feed = async (chunk: Uint8Array) => {
-    if (!extraction || extractError !== undefined) return;
+  const params = { layer, diffId, compression, gzip: opts.gzip, haveDiff };
+  const sink = opts.sinkFactory ? opts.sinkFactory(params) : new LocalLayerSink(store, params);
+  try {
+    const resumeAt = await sink.open();
+    const response = await registry.getBlobStream(repo, layer.digest, resumeAt);
+    const startAt = resumeAt > 0 && response.offset === resumeAt ? resumeAt : 0; // 0: the registry ignored our Range
+    if (startAt > 0) progress("Resuming", startAt, layer.size);
+    let downloaded = startAt;
     try {
-      await extraction.push(chunk);
-    } catch (e) {
-      extractError = e;
-    }
-  };
-  let downloaded = resumeAt;
-  try {
-    if (extraction && resumeAt > 0) {
-      // Inflate cannot resume mid-stream: replay the stored prefix through it, then continue.
-      const prefix = compressed.storedPrefix().getReader();
+      await sink.begin(startAt);
+      const body = response.body.getReader();
+      let lastReport = 0;
       for (;;) {
-        const { done, value } = await prefix.read();
+        if (opts.signal?.aborted) throw opts.signal.reason ?? new DOMException("aborted", "AbortError");
+        const { done, value } = await body.read();
         if (done) break;
-        await feed(value);
+        downloaded += value.length;
+        await sink.push(value);
+        if (downloaded - lastReport >= 256 * 1024 || downloaded === layer.size) {
+          lastReport = downloaded;
+          progress("Downloading", downloaded, layer.size);
+        }
       }
+      if (downloaded < layer.size) throw new PullError(`layer ${shortId(layer.digest)}: connection closed after ${downloaded} of ${layer.size} bytes; pull again to resume`);
+    } catch (e) {
+      await response.body.cancel().catch(() => {});
+      await sink.suspend();
+      throw e;
     }
-    const body = response.body.getReader();
-    let lastReport = 0;
-    for (;;) {
-      if (opts.signal?.aborted) throw opts.signal.reason ?? new DOMException("aborted", "AbortError");
-      const { done, value } = await body.read();
-      if (done) break;
-      await compressed.write(value);
-      await feed(value);
-      downloaded += value.length;
-      if (downloaded - lastReport >= 256 * 1024 || downloaded === layer.size) {
-        lastReport = downloaded;
-        progress("Downloading", downloaded, layer.size);
-      }
-    }
-    if (downloaded < layer.size) throw new PullError(`layer ${shortId(layer.digest)}: connection closed after ${downloaded} of ${layer.size} bytes; pull again to resume`);
-  } catch (e) {
-    // Keep the compressed bytes flushed so far: the next pull resumes from there.
-    await compressed.suspend();
-    await extraction?.abort(e);
-    throw e;
-  }
-
-  progress("Verifying Checksum");
-  try {
-    await compressed.commit(layer.digest, layer.mediaType); // a mismatch deletes everything and throws
-  } catch (e) {
-    await extraction?.abort(e);
-    throw e;
-  }
-  if (extractError !== undefined) {
-    await extraction?.abort(extractError);
-    extraction = undefined;
-    const err = extractError as Error;
-    throw new PullError(`layer ${shortId(layer.digest)}: cannot decompress (${compression}): ${err.message}`);
+    progress("Verifying Checksum");
+    await sink.finish();
+  } finally {
+    sink.close();
   }
   progress("Download complete");
-  progress("Extracting", 0, layer.size);
-  await extraction?.finish(layer);
   progress("Extracting", layer.size, layer.size);
   await recordDistribution();
-}
-
-
-interface Extraction {
-  push(chunk: Uint8Array): Promise<void>;
-  finish(layer: Descriptor): Promise<void>;
-  abort(reason: unknown): Promise<void>;
-}
-
-/**
- * Inflates a layer as its compressed bytes arrive: the output feeds the tar indexer and the diff
- * ingest (keyed by diff ID, verified at finish), then the entry index is stored.
- */
-async function startExtraction(store: ImageStore, compression: LayerCompression, diffId: Digest, gzip: GzipImpl | undefined): Promise<Extraction> {
-  const diff = await store.content.openIngest(`diff:${diffId}`, { expected: diffId });
-  if (diff.offset > 0) await diff.restart();
-  const entries: TarEntry[] = [];
-  const parser = new TarStreamParser((e) => entries.push(e));
-  const inflater = decompressStream(compression, gzip);
-  const input = inflater.writable.getWriter();
-  const reader = inflater.readable.getReader();
-  const drained = (async () => {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      parser.push(value);
-      await diff.write(value);
-    }
-    parser.end();
-  })();
-  drained.catch(() => {}); // surfaced by push() or finish()
-  return {
-    async push(chunk) {
-      // Racing with `drained` makes an inflate or tar error stop the download at once.
-      await Promise.race([input.write(chunk), drained]);
-    },
-    async finish(layer) {
-      try {
-        await input.close();
-        await drained;
-        await diff.commit(diffId);
-      } catch (e) {
-        await diff.discard().catch(() => {});
-        if (e instanceof DigestMismatchError) {
-          throw new PullError(`layer ${shortId(layer.digest)}: uncompressed content does not match the config's diff ID: expected ${e.expected}, got ${e.actual}`);
-        }
-        if (e instanceof TypeError || e instanceof DecompressionError) {
-          throw new PullError(`layer ${shortId(layer.digest)}: cannot decompress (${compression}): ${(e as Error).message}`);
-        }
-        throw e;
-      }
-      await store.putLayerIndex({ diffId, entries });
-    },
-    async abort(reason) {
-      await input.abort(reason).catch(() => {});
-      await diff.discard();
-    },
-  };
-}
-
-async function extractLayer(
-  store: ImageStore,
-  blob: ReadableStream<Uint8Array>,
-  compression: LayerCompression,
-  diffId: Digest,
-  gzip: GzipImpl | undefined,
-  layer: Descriptor,
-): Promise<void> {
-  const extraction = await startExtraction(store, compression, diffId, gzip);
-  const reader = blob.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      await extraction.push(value);
-    }
-  } catch (e) {
-    await extraction.abort(e);
-    throw e;
-  }
-  await extraction.finish(layer);
 }

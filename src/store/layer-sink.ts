@@ -1,0 +1,189 @@
+/**
+ * Where a layer's bytes go during a pull: the compressed ingest (kept byte-exact for save/push) and,
+ * beside it, inflate → tar indexer → the uncompressed diff ingest. A LayerSink runs where the work is
+ * cheapest: in a Web Worker in the page (worker-sink.ts, so hashing and inflating use the second core
+ * while the main thread only fetches), or in the calling thread (LocalLayerSink).
+ */
+import { DigestMismatchError, shortId, type Digest } from "../oci/digest.ts";
+import type { LayerCompression } from "../oci/mediatypes.ts";
+import type { Descriptor } from "../oci/types.ts";
+import { decompressStream, DecompressionError, type GzipImpl } from "../layer/compression.ts";
+import { TarStreamParser, type TarEntry } from "../layer/tar.ts";
+import type { Ingest } from "./content.ts";
+import type { ImageStore } from "./images.ts";
+
+export class PullError extends Error {
+  override name = "PullError";
+}
+
+export interface LayerSinkParams {
+  layer: Descriptor;
+  diffId: Digest;
+  compression: LayerCompression;
+  gzip?: GzipImpl;
+  /** The diff (uncompressed tar + index) is already stored: only the compressed blob is needed. */
+  haveDiff: boolean;
+}
+
+export interface LayerSink {
+  /** Opens (or finds, to resume) the compressed ingest; returns the offset a download continues at. */
+  open(): Promise<number>;
+  /** The download starts at `offset` (0 when the registry ignored the Range): replays or restarts. */
+  begin(offset: number): Promise<void>;
+  push(chunk: Uint8Array): Promise<void>;
+  /** Verifies the digest, commits both blobs and the entry index. A mismatch stores nothing. */
+  finish(): Promise<void>;
+  /** The download broke: keep the compressed bytes flushed so far for the next pull. */
+  suspend(): Promise<void>;
+  close(): void;
+}
+
+export interface Extraction {
+  push(chunk: Uint8Array): Promise<void>;
+  finish(layer: Descriptor): Promise<void>;
+  abort(reason: unknown): Promise<void>;
+}
+
+/**
+ * Inflates a layer as its compressed bytes arrive: the output feeds the tar indexer and the diff
+ * ingest (keyed by diff ID, verified at finish), then the entry index is stored.
+ */
+export async function startExtraction(store: ImageStore, compression: LayerCompression, diffId: Digest, gzip: GzipImpl | undefined): Promise<Extraction> {
+  const diff = await store.content.openIngest(`diff:${diffId}`, { expected: diffId });
+  if (diff.offset > 0) await diff.restart();
+  const entries: TarEntry[] = [];
+  const parser = new TarStreamParser((e) => entries.push(e));
+  const inflater = decompressStream(compression, gzip);
+  const input = inflater.writable.getWriter();
+  const reader = inflater.readable.getReader();
+  const drained = (async () => {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parser.push(value);
+      await diff.write(value);
+    }
+    parser.end();
+  })();
+  drained.catch(() => {}); // surfaced by push() or finish()
+  return {
+    async push(chunk) {
+      // Racing with `drained` makes an inflate or tar error stop the download at once.
+      await Promise.race([input.write(chunk), drained]);
+    },
+    async finish(layer) {
+      try {
+        await input.close();
+        await drained;
+        await diff.commit(diffId);
+      } catch (e) {
+        await diff.discard().catch(() => {});
+        if (e instanceof DigestMismatchError) {
+          throw new PullError(`layer ${shortId(layer.digest)}: uncompressed content does not match the config's diff ID: expected ${e.expected}, got ${e.actual}`);
+        }
+        if (e instanceof TypeError || e instanceof DecompressionError) {
+          throw new PullError(`layer ${shortId(layer.digest)}: cannot decompress (${compression}): ${(e as Error).message}`);
+        }
+        throw e;
+      }
+      await store.putLayerIndex({ diffId, entries });
+    },
+    async abort(reason) {
+      await input.abort(reason).catch(() => {});
+      await diff.discard();
+    },
+  };
+}
+
+export async function extractLayer(
+  store: ImageStore,
+  blob: ReadableStream<Uint8Array>,
+  compression: LayerCompression,
+  diffId: Digest,
+  gzip: GzipImpl | undefined,
+  layer: Descriptor,
+): Promise<void> {
+  const extraction = await startExtraction(store, compression, diffId, gzip);
+  const reader = blob.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      await extraction.push(value);
+    }
+  } catch (e) {
+    await extraction.abort(e);
+    throw e;
+  }
+  await extraction.finish(layer);
+}
+
+/** The sink in the calling thread (a worker runs one of these too, on the other side of worker-sink.ts). */
+export class LocalLayerSink implements LayerSink {
+  private compressed?: Ingest;
+  private extraction?: Extraction;
+  // An inflate error does not stop the download: the digest decides first whether the bytes are the
+  // ones asked for (a corrupted blob is a digest mismatch, not a "bad gzip"), and a verified blob that
+  // still fails to inflate is reported as such after.
+  private extractError: unknown;
+
+  constructor(private readonly store: ImageStore, private readonly p: LayerSinkParams) {}
+
+  async open(): Promise<number> {
+    const { layer } = this.p;
+    this.compressed = await this.store.content.openIngest(`pull:${layer.digest}`, { expected: layer.digest, total: layer.size });
+    return this.compressed.offset;
+  }
+
+  async begin(offset: number): Promise<void> {
+    const compressed = this.compressed!;
+    if (offset === 0 && compressed.offset > 0) await compressed.restart();
+    if (this.p.haveDiff) return;
+    this.extraction = await startExtraction(this.store, this.p.compression, this.p.diffId, this.p.gzip);
+    if (offset > 0) {
+      // Inflate cannot resume mid-stream: replay the stored prefix through it, then continue.
+      const prefix = compressed.storedPrefix().getReader();
+      for (;;) {
+        const { done, value } = await prefix.read();
+        if (done) break;
+        await this.feed(value);
+      }
+    }
+  }
+
+  private async feed(chunk: Uint8Array): Promise<void> {
+    if (!this.extraction || this.extractError !== undefined) return;
+    try {
+      await this.extraction.push(chunk);
+    } catch (e) {
+      this.extractError = e;
+    }
+  }
+
+  async push(chunk: Uint8Array): Promise<void> {
+    await this.compressed!.write(chunk);
+    await this.feed(chunk);
+  }
+
+  async finish(): Promise<void> {
+    const { layer, compression } = this.p;
+    try {
+      await this.compressed!.commit(layer.digest, layer.mediaType); // a mismatch deletes everything and throws
+    } catch (e) {
+      await this.extraction?.abort(e);
+      throw e;
+    }
+    if (this.extractError !== undefined) {
+      await this.extraction?.abort(this.extractError);
+      throw new PullError(`layer ${shortId(layer.digest)}: cannot decompress (${compression}): ${(this.extractError as Error).message}`);
+    }
+    await this.extraction?.finish(layer);
+  }
+
+  async suspend(): Promise<void> {
+    await this.compressed?.suspend();
+    await this.extraction?.abort(new Error("download interrupted"));
+  }
+
+  close(): void {}
+}
