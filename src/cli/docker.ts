@@ -77,6 +77,7 @@ const pull: DockerCommand = {
     await pullImage(lab.store, lab.registry, { registry: ref.registry, repository: ref.repository, tag, digest: ref.digest, tagName }, {
       platform,
       signal: io.signal,
+      sinkFactory: lab.layerSinkFactory(),
       onEvent: (e) => {
         onEvent(e);
         if (e.kind === "done") {

@@ -8,6 +8,8 @@ import type { Platform } from "../oci/types.ts";
 import { RegistryClient } from "../registry/client.ts";
 import type { Credentials, CredentialSource, RegistryApi } from "../registry/types.ts";
 import { ImageStore } from "../store/images.ts";
+import type { LayerSink, LayerSinkParams } from "../store/layer-sink.ts";
+import { WorkerLayerSink } from "../store/worker-sink.ts";
 
 export class MemoryCredentials implements CredentialSource {
   private readonly byHost = new Map<string, Credentials>();
@@ -39,6 +41,15 @@ export class Lab {
     readonly registry: RegistryApi & { resetAuth?(): void },
     readonly credentials: MemoryCredentials,
   ) {}
+
+  /**
+   * Layers are processed in Web Workers where there are any (measured: bench/pull.ts), so hashing and
+   * inflating use the second core; `?worker=0` in the page URL turns that off for comparison.
+   */
+  layerSinkFactory(): ((p: LayerSinkParams) => LayerSink) | undefined {
+    if (typeof Worker === "undefined" || new URLSearchParams(globalThis.location?.search).get("worker") === "0") return undefined;
+    return (p) => new WorkerLayerSink(this.store.db.name, this.store.content.chunkSize, p);
+  }
 
   static async open(opts: LabOptions = {}): Promise<Lab> {
     const store = opts.store ?? (await ImageStore.open(opts.dbName));

@@ -140,6 +140,17 @@ describe("bad input", () => {
     expect(r.output).toContain(`Error response from daemon: manifest for ${reg.host}/lab/busybox:nope not found: manifest unknown`);
   });
 
+  it("the in-thread pipeline (no worker) pulls the same way", async () => {
+    await lab.page.goto(`${lab.url}?worker=0`);
+    await lab.page.waitForFunction(() => window.layerlab !== undefined);
+    await lab.page.evaluate(() => window.layerlab!.ready);
+    const r = await lab.exec(`docker pull ${reg.host}/${pushed.busyboxOci.name}`);
+    expect(r.output).toContain("Pull complete");
+    expect(r.code).toBe(0);
+    const s = await storeCounts();
+    for (const l of pushed.busyboxOci.layers) expect(s.blobs).toContain(l.digest);
+  });
+
   it("a registry that is not allow-listed is refused by the proxy", async () => {
     const r = await lab.exec("docker pull 127.0.0.1:1/lab/busybox");
     expect(r.code).toBe(1);
