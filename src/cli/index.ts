@@ -50,6 +50,8 @@ Images:
   tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
   rmi         Remove one or more images
   image prune Remove unused images
+  login       Log in to a registry (credentials stay in this tab's memory)
+  logout      Log out from a registry
 
 Lab:
   lab ...     Lab-only commands (reserved)
