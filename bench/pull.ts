@@ -45,8 +45,9 @@ export default async function pullBench(): Promise<Record<string, unknown>> {
 
     // Inflate and hash on the largest real layer, fetched through the proxy into page memory.
     const biggest = [...manifest.layers].sort((a, b) => b.size - a.size)[0]!;
+    const zstdLayer = [...pushed.busyboxZstd.layers].sort((a, b) => b.size - a.size)[0]!;
     const micro = await inPage<Record<string, number>>(lab.page, `
-      const { gunzipStream } = await import("/src/layer/compression.ts");
+      const { gunzipStream, zstdStream } = await import("/src/layer/compression.ts");
       const { createSha256 } = await import("/src/oci/digest.ts");
       const { sha256 } = await import("/node_modules/@noble/hashes/sha2.js");
       const blob = new Uint8Array(await (await fetch("/proxy/${reg.host}/v2/${pushed.big.repository}/blobs/${biggest.digest}")).arrayBuffer());
@@ -64,6 +65,15 @@ export default async function pullBench(): Promise<Record<string, unknown>> {
         raw = await drain;
         out["inflate_" + impl + "_MBps"] = Math.round(raw / 1e6 / ((performance.now() - t) / 1000));
       }
+      const zblob = new Uint8Array(await (await fetch("/proxy/${reg.host}/v2/${pushed.busyboxZstd.repository}/blobs/${zstdLayer.digest}")).arrayBuffer());
+      let zt = performance.now(), zraw = 0;
+      for (let k = 0; k < 10; k++) {
+        const s = zstdStream(); const w = s.writable.getWriter(); const r = s.readable.getReader();
+        const drain = (async () => { for (;;) { const x = await r.read(); if (x.done) return; zraw += x.value.length; } })();
+        for (let i = 0; i < zblob.length; i += 65536) await w.write(zblob.subarray(i, i + 65536));
+        await w.close(); await drain;
+      }
+      out.inflate_zstd_fzstd_MBps = Math.round(zraw / 1e6 / ((performance.now() - zt) / 1000));
       const data = new Uint8Array(raw); for (let i = 0; i < data.length; i++) data[i] = i * 31;
       let t = performance.now();
       const h = await createSha256(); for (let i = 0; i < data.length; i += 65536) h.update(data.subarray(i, i + 65536)); h.digest();

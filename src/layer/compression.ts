@@ -3,6 +3,7 @@
  * them on real layers (bench/inflate.ts); the pull path uses DEFAULT_GZIP, chosen by that measurement.
  */
 import { Gunzip } from "fflate";
+import { Decompress as ZstdDecompress } from "fzstd";
 import { Inflate as PakoInflate } from "pako";
 import type { LayerCompression } from "../oci/mediatypes.ts";
 
@@ -73,6 +74,35 @@ export function gunzipStream(impl: GzipImpl = DEFAULT_GZIP): TransformStream<Uin
   }
 }
 
+/**
+ * zstd as a stream. Browsers' DecompressionStream has no zstd; fzstd is the streaming decoder among the
+ * packages (the WebAssembly ones, zstddec and @bokuweb/zstd-wasm, decode whole buffers only, which
+ * would hold a whole layer in memory). Its speed is in bench/pull.ts (inflate_zstd_MBps).
+ */
+export function zstdStream(): TransformStream<Uint8Array, Uint8Array> {
+  let decoder: ZstdDecompress;
+  const fail = (e: unknown) => new DecompressionError(`zstd: ${(e as Error).message ?? String(e)}`);
+  return new TransformStream({
+    start(controller) {
+      decoder = new ZstdDecompress((data) => controller.enqueue(data));
+    },
+    transform(chunk) {
+      try {
+        decoder.push(chunk, false);
+      } catch (e) {
+        throw fail(e);
+      }
+    },
+    flush() {
+      try {
+        decoder.push(new Uint8Array(0), true);
+      } catch (e) {
+        throw fail(e);
+      }
+    },
+  });
+}
+
 /** Passes bytes through unchanged (uncompressed layers). */
 export function identityStream(): TransformStream<Uint8Array, Uint8Array> {
   return new TransformStream();
@@ -85,7 +115,7 @@ export function decompressStream(kind: LayerCompression, gzip: GzipImpl = DEFAUL
     case "none":
       return identityStream();
     case "zstd":
-      throw new DecompressionError("zstd layers are not supported yet");
+      return zstdStream();
   }
 }
 

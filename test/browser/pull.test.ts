@@ -118,6 +118,20 @@ describe.each(["none", "htpasswd", "token"] as const)("docker pull with %s auth"
   }
 
   if (auth === "none") {
+    it("pulls zstd-compressed layers: same diff IDs, its own compressed blobs", async () => {
+      const img = pushed.busyboxZstd;
+      expect(img.layers[0]!.mediaType).toBe("application/vnd.oci.image.layer.v1.tar+zstd");
+      // The busybox images pulled above share these layers: remove them, or they "Already exist".
+      expect((await lab.exec(`docker rmi ${reg.host}/${pushed.busyboxOci.name} ${reg.host}/${pushed.busyboxV2.name}`)).code).toBe(0);
+      const r = await lab.exec(`docker pull ${reg.host}/${img.name}`);
+      for (const l of img.layers) expect(r.output).toContain(`${l.digest.slice(7, 19)}: Pull complete`);
+      expect(r.code).toBe(0);
+      const v = await storeView(lab);
+      for (const l of img.layers) expect(v.blobs).toContainEqual({ digest: l.digest, size: l.size });
+      const image = v.images.find((i) => i.manifestDigest === img.digest)!;
+      expect(image.diffIds).toEqual(pushed.busyboxOci.diffIds);
+    });
+
     it("picks linux/386 from an OCI index and a Docker manifest list, or the --platform asked for", async () => {
       for (const multi of [pushed.multiOci, pushed.multiDocker]) {
         const r = await lab.exec(`docker pull ${reg.host}/${multi.name}`);
@@ -194,7 +208,7 @@ describe.each(["none", "htpasswd", "token"] as const)("docker pull with %s auth"
     it("image prune removes dangling images and frees their blobs", async () => {
       const name = `${reg.host}/${pushed.big.name}`;
       // Re-pointing the tag leaves the big image dangling, as Docker does.
-      expect((await lab.exec(`docker tag ${reg.host}/${pushed.busyboxOci.name} ${name}`)).code).toBe(0);
+      expect((await lab.exec(`docker tag ${reg.host}/${pushed.busyboxZstd.name} ${name}`)).code).toBe(0);
       expect((await lab.exec("docker images")).output).toMatch(/^<none>\s{3,}<none>\s{3,}/m);
       const prune = await lab.exec("docker image prune -f");
       expect(prune.code).toBe(0);

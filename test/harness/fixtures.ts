@@ -184,6 +184,8 @@ export interface PushedFixtures {
   busyboxAmd64Oci: PushedImage;
   alpine: PushedImage;
   big: PushedImage;
+  /** busybox 386 with zstd-compressed layers (application/vnd.oci.image.layer.v1.tar+zstd). */
+  busyboxZstd: PushedImage;
   /** OCI index over busybox 386 + amd64 (OCI manifests). */
   multiOci: { name: string; digest: string };
   /** Docker manifest list over busybox 386 + amd64 (Docker v2 manifests). */
@@ -237,10 +239,14 @@ async function putIndex(reg: TestRegistry, repository: string, tag: string, medi
 export async function pushFixtures(reg: TestRegistry): Promise<PushedFixtures> {
   const fx = await buildFixtures();
   const creds = skopeoCreds(reg, "--dest-creds");
-  const push = async (tag: string, name: string, format?: "v2s2") => {
-    await runAsync("skopeo", ["copy", "--quiet", "--dest-tls-verify=false", ...creds, ...(format ? ["--format", format] : []), `oci:${fx.layout}:${tag}`, `docker://${reg.host}/${name}`]);
+  const push = async (tag: string, name: string, format?: "v2s2" | "zstd") => {
+    const how = format === "v2s2" ? ["--format", "v2s2"] : format === "zstd" ? ["--dest-compress-format", "zstd"] : [];
+    await runAsync("skopeo", ["copy", "--quiet", "--dest-tls-verify=false", ...creds, ...how, `oci:${fx.layout}:${tag}`, `docker://${reg.host}/${name}`]);
     return skopeoInspect(reg, name);
   };
+  // First, into its own repository: skopeo would otherwise reuse the gzip blobs it already pushed for
+  // the same diff IDs instead of compressing with zstd.
+  const busyboxZstd = await push(fx.tags.busybox386, "lab/busybox-zstd:latest", "zstd");
   const busyboxOci = await push(fx.tags.busybox386, "lab/busybox:oci");
   const busyboxV2 = await push(fx.tags.busybox386, "lab/busybox:v2", "v2s2");
   const busyboxAmd64Oci = await push(fx.tags.busyboxAmd64, "lab/busybox:amd64-oci");
@@ -260,6 +266,7 @@ export async function pushFixtures(reg: TestRegistry): Promise<PushedFixtures> {
     busyboxOci,
     busyboxV2,
     busyboxAmd64Oci,
+    busyboxZstd,
     alpine,
     big,
     multiOci: { name: "lab/busybox:multi", digest: multiOciDigest },
