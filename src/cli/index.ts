@@ -8,6 +8,7 @@ import { RegistryError } from "../registry/errors.ts";
 import { parseArgs, splitWords, UsageError } from "./argv.ts";
 import { DaemonError, dockerCommands, type DockerCommand } from "./docker.ts";
 import { Lab, type LabOptions } from "./lab.ts";
+import { runLabCommand } from "./lab-commands.ts";
 import type { CliIO, CommandLine } from "./types.ts";
 
 export type { CliIO, CommandLine } from "./types.ts";
@@ -54,7 +55,10 @@ Images:
   logout      Log out from a registry
 
 Lab:
-  lab ...     Lab-only commands (reserved)
+  lab layers IMAGE
+              What each layer adds, modifies and removes in the union
+  lab tree IMAGE [--layer N] [--changes] [PATH]
+              The union filesystem, each entry with the layer it comes from
   help        This help
   clear       Clear the terminal
 
@@ -79,8 +83,12 @@ export class DockerCli implements CommandLine {
       return 0;
     }
     if (head === "lab") {
-      io.stderr(`lab: '${rest[0] ?? ""}' is not a lab command yet.\n`);
-      return 1;
+      try {
+        return await runLabCommand(this.lab, rest, io);
+      } catch (e) {
+        io.stderr(`${describeError(e)}\n`);
+        return 1;
+      }
     }
     if (head !== "docker") {
       io.stderr(`${head}: command not found (try 'help')\n`);

@@ -218,6 +218,20 @@ describe.each(["none", "htpasswd", "token"] as const)("docker pull with %s auth"
       for (const l of pushed.big.layers) expect(v.blobs.map((x) => x.digest)).not.toContain(l.digest);
     });
 
+    it("lab layers and lab tree show the union and where each file comes from", async () => {
+      const name = `${reg.host}/${pushed.busyboxZstd.name}`;
+      const layers = await lab.exec(`lab layers ${name}`);
+      expect(layers.code).toBe(0);
+      expect(layers.output.split("\n")[0]).toMatch(/^LAYER\s+DIFF ID\s+SIZE\s+ADDED\s+MODIFIED\s+REMOVED\s+CREATED BY$/);
+      expect(layers.output).toMatch(/^2\s+\S+\s+\S+\s+\d+\s+\d+\s+1\s+\/bin\/sh -c rm \/tmp\/scratch.txt/m);
+      const tree = await lab.exec(`lab tree ${name} /etc`);
+      expect(tree.output).toMatch(/^-rw-r--r-- 0:0 +\S+ +L2  motd$/m);
+      expect(tree.output).toMatch(/^-rw-r--r-- 0:0 +\S+ +L0  passwd$/m);
+      expect((await lab.exec(`lab tree ${name} --layer 1 /tmp`)).output).toContain("scratch.txt");
+      expect((await lab.exec(`lab tree ${name} /tmp`)).output).not.toContain("scratch.txt");
+      expect((await lab.exec(`lab tree ${name} --layer 2 --changes`)).output).toContain("D /tmp/scratch.txt");
+    });
+
     it("keeps pulled images across a reload", async () => {
       await lab.reload();
       const images = await lab.exec("docker images");
