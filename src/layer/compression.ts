@@ -16,27 +16,35 @@ export class DecompressionError extends Error {
   override name = "DecompressionError";
 }
 
-function fflateGunzip(): TransformStream<Uint8Array, Uint8Array> {
-  let gunzip: Gunzip;
+/** Push-style decoders (fflate's Gunzip, fzstd's Decompress) share one stream adapter. */
+interface PushDecoder {
+  push(chunk: Uint8Array, final: boolean): void;
+}
+
+function pushDecoderStream(label: string, make: (onData: (data: Uint8Array) => void) => PushDecoder): TransformStream<Uint8Array, Uint8Array> {
+  let decoder: PushDecoder;
+  const run = (chunk: Uint8Array, final: boolean) => {
+    try {
+      decoder.push(chunk, final);
+    } catch (e) {
+      throw new DecompressionError(`${label}: ${(e as Error).message ?? String(e)}`);
+    }
+  };
   return new TransformStream({
     start(controller) {
-      gunzip = new Gunzip((data) => controller.enqueue(data));
+      decoder = make((data) => controller.enqueue(data));
     },
     transform(chunk) {
-      try {
-        gunzip.push(chunk, false);
-      } catch (e) {
-        throw new DecompressionError(`gzip: ${(e as Error).message}`);
-      }
+      run(chunk, false);
     },
     flush() {
-      try {
-        gunzip.push(new Uint8Array(0), true);
-      } catch (e) {
-        throw new DecompressionError(`gzip: ${(e as Error).message}`);
-      }
+      run(new Uint8Array(0), true);
     },
   });
+}
+
+function fflateGunzip(): TransformStream<Uint8Array, Uint8Array> {
+  return pushDecoderStream("gzip", (onData) => new Gunzip(onData));
 }
 
 function pakoGunzip(): TransformStream<Uint8Array, Uint8Array> {
@@ -80,27 +88,7 @@ export function gunzipStream(impl: GzipImpl = DEFAULT_GZIP): TransformStream<Uin
  * would hold a whole layer in memory). Its speed is in bench/pull.ts (inflate_zstd_MBps).
  */
 export function zstdStream(): TransformStream<Uint8Array, Uint8Array> {
-  let decoder: ZstdDecompress;
-  const fail = (e: unknown) => new DecompressionError(`zstd: ${(e as Error).message ?? String(e)}`);
-  return new TransformStream({
-    start(controller) {
-      decoder = new ZstdDecompress((data) => controller.enqueue(data));
-    },
-    transform(chunk) {
-      try {
-        decoder.push(chunk, false);
-      } catch (e) {
-        throw fail(e);
-      }
-    },
-    flush() {
-      try {
-        decoder.push(new Uint8Array(0), true);
-      } catch (e) {
-        throw fail(e);
-      }
-    },
-  });
+  return pushDecoderStream("zstd", (onData) => new ZstdDecompress(onData));
 }
 
 /** Passes bytes through unchanged (uncompressed layers). */
