@@ -23,21 +23,21 @@ function parseIPv6(ip: string): number[] | undefined {
   const v4 = parseIPv4(s.slice(lastColon + 1));
   if (v4) {
     tail.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
-    s = s.slice(0, lastColon + 1) + "0"; // placeholder group, dropped below
+    // Cut the IPv4 and its separator; a cut "::" ("::1.2.3.4" → ":") gets its second colon back.
+    s = s.slice(0, lastColon);
+    if (s.endsWith(":")) s += ":";
   }
   const halves = s.split("::");
   if (halves.length > 2) return undefined;
-  const groups = (part: string) => (part === "" ? [] : part.split(":"));
-  const head = groups(halves[0]!);
-  const rest = halves.length === 2 ? groups(halves[1]!) : [];
-  if (v4) (rest.length || halves.length === 1 ? (halves.length === 1 ? head : rest) : head).pop();
-  const words = [...head, ...rest];
-  if (!words.every((w) => /^[0-9a-f]{1,4}$/.test(w))) return undefined;
-  const explicit = words.length + tail.length;
+  const words = (part: string) => (part === "" ? [] : part.split(":"));
+  const head = words(halves[0]!);
+  const rest = halves.length === 2 ? words(halves[1]!) : [];
+  if (![...head, ...rest].every((w) => /^[0-9a-f]{1,4}$/.test(w))) return undefined;
+  const explicit = head.length + rest.length + tail.length;
   if (halves.length === 1 ? explicit !== 8 : explicit > 7) return undefined;
-  const zeros = new Array<number>(8 - explicit).fill(0);
   const value = (ws: string[]) => ws.map((w) => parseInt(w, 16));
-  return halves.length === 2 ? [...value(head), ...zeros, ...value(rest), ...tail] : [...value(head), ...tail];
+  const zeros = halves.length === 2 ? new Array<number>(8 - explicit).fill(0) : [];
+  return [...value(head), ...zeros, ...value(rest), ...tail];
 }
 
 function privateIPv4([a, b, c]: number[]): boolean {

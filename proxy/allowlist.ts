@@ -5,69 +5,108 @@
  */
 import { isLoopbackHost } from "./addresses.ts";
 
+/** "registry": may be named in a proxy path. "cdn": only reached by following a registry's redirect. */
 export type AllowKind = "registry" | "cdn";
 
 export interface AllowEntry {
-  /** "registry-1.docker.io", "127.0.0.1:5000", or a pattern with "*" ("*.r2.cloudflarestorage.com"). */
+  /**
+   * "registry-1.docker.io", "127.0.0.1:5000", "[::1]:5000", or a pattern where "*" stands for one
+   * DNS label or part of one ("*.r2.cloudflarestorage.com", "cdn*.quay.io"). Lower case, and without
+   * the scheme's default port, as URL.host spells it.
+   */
   host: string;
   scheme: "http" | "https";
   kind: AllowKind;
-  /** Given explicitly (command line/env): may be a private address. */
+  /** Given by the user (command line/env/config): may be a private or loopback address. */
   explicit: boolean;
 }
 
 const BUILT_IN_REGISTRIES = [
   "registry-1.docker.io", "auth.docker.io", "index.docker.io",
-  "ghcr.io", "quay.io", "registry.k8s.io", "gcr.io", "*.gcr.io", "*.pkg.dev", "public.ecr.aws",
+  "ghcr.io",
+  "quay.io",
+  "registry.k8s.io", "*.pkg.dev", // registry.k8s.io redirects to Artifact Registry mirrors
+  "gcr.io", "*.gcr.io",
+  "public.ecr.aws",
 ];
 
-/** Where those registries redirect blob downloads (followed server-side only). */
+/** Where those registries redirect blob downloads (followed server-side only, never named in a path). */
 const BUILT_IN_CDNS = [
-  "production.cloudflare.docker.com", "*.r2.cloudflarestorage.com", "docker-images-prod.*.r2.cloudflarestorage.com",
-  "pkg-containers.githubusercontent.com", "cdn.quay.io", "cdn*.quay.io", "quayio-production-s3.s3.amazonaws.com",
-  "prod-registry-k8s-io-*.s3.dualstack.*.amazonaws.com", "storage.googleapis.com", "*.storage.googleapis.com",
-  "*.cloudfront.net", "prod-*-starport-layer-bucket.s3.*.amazonaws.com",
+  "production.cloudflare.docker.com", "docker-images-prod.*.r2.cloudflarestorage.com",
+  "pkg-containers.githubusercontent.com",
+  "cdn.quay.io", "cdn*.quay.io", "quayio-production-s3.s3.amazonaws.com", "quayio-production-s3.s3.*.amazonaws.com",
+  "prod-registry-k8s-io-*.s3.dualstack.*.amazonaws.com", "prod-registry-k8s-io-*.s3.amazonaws.com",
+  "storage.googleapis.com", "*.storage.googleapis.com",
+  "*.cloudfront.net", "prod-*-starport-layer-bucket.s3.*.amazonaws.com", "prod-*-starport-layer-bucket.s3.amazonaws.com",
 ];
 
+const DEFAULT_PORT = { http: "80", https: "443" } as const;
+
+/** "host:443" for https is the same place as "host": compare hosts the way URL.host spells them. */
+function normalizeHost(hostPort: string, scheme: "http" | "https"): string {
+  const h = hostPort.toLowerCase();
+  return h.endsWith(`:${DEFAULT_PORT[scheme]}`) ? h.slice(0, -DEFAULT_PORT[scheme].length - 1) : h;
+}
+
+/**
+ * Parses one user-given entry: `HOST[:PORT]`, `http://HOST[:PORT]` or `https://HOST[:PORT]`. Without a
+ * scheme, loopback hosts (127.0.0.0/8, localhost, [::1]) get http like Docker's insecure localhost
+ * registries, and every other host https.
+ */
 export function parseAllowEntry(s: string): AllowEntry {
-  const m = /^(?:(https?):\/\/)?([^/\s]+)\/?$/.exec(s.trim());
-  if (!m) throw new Error(`invalid registry "${s}": want HOST[:PORT] or http(s)://HOST[:PORT]`);
-  const host = m[2]!.toLowerCase();
-  const hostname = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.split(":")[0]!;
-  const scheme = (m[1] as "http" | "https" | undefined) ?? (isLoopbackHost(hostname) ? "http" : "https");
-  return { host, scheme, kind: "registry", explicit: true };
+  const m = /^(?:(https?):\/\/)?((?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.*-]+)(?::\d{1,5})?)\/?$/.exec(s.trim());
+  if (!m) throw new Error(`invalid registry "${s}": want HOST[:PORT], http://HOST[:PORT] or https://HOST[:PORT]`);
+  const hostPort = m[2]!;
+  const hostname = hostPort.startsWith("[") ? hostPort.slice(0, hostPort.indexOf("]") + 1) : hostPort.split(":")[0]!;
+  const scheme = (m[1]?.toLowerCase() as "http" | "https" | undefined) ?? (isLoopbackHost(hostname) ? "http" : "https");
+  return { host: normalizeHost(hostPort, scheme), scheme, kind: "registry", explicit: true };
+}
+
+/** Splits LAYERLAB_ALLOW_REGISTRIES-style text: comma- or whitespace-separated entries. */
+export function splitAllowList(text: string | undefined): string[] {
+  return (text ?? "").split(/[\s,]+/).filter(Boolean);
 }
 
 function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join("[a-z0-9-]+")}$`);
+  // "*" never crosses a dot or a colon: "*.pkg.dev" must not match "evil.com:1/x.pkg.dev" or "a.b.pkg.dev".
+  const parts = glob.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"));
+  return new RegExp(`^${parts.join("[a-z0-9-]+")}$`);
 }
 
 export class AllowList {
   readonly entries: AllowEntry[];
+  private readonly patterns = new Map<AllowEntry, RegExp>();
 
+  /** `extra`: user-given entries (see parseAllowEntry); throws on a malformed one. */
   constructor(extra: string[] = []) {
     this.entries = [
+      // User entries first: an explicit "http://…" wins over a built-in https entry for the same host.
+      ...extra.filter(Boolean).map(parseAllowEntry),
       ...BUILT_IN_REGISTRIES.map((host): AllowEntry => ({ host, scheme: "https", kind: "registry", explicit: false })),
       ...BUILT_IN_CDNS.map((host): AllowEntry => ({ host, scheme: "https", kind: "cdn", explicit: false })),
-      ...extra.filter(Boolean).map(parseAllowEntry),
     ];
+    for (const e of this.entries) if (e.host.includes("*")) this.patterns.set(e, globToRegExp(e.host));
   }
 
-  /** The entry for a host[:port] as it appears in a proxy path or a URL (default ports stripped). */
+  private matches(e: AllowEntry, hostPort: string): boolean {
+    const h = normalizeHost(hostPort, e.scheme);
+    const pattern = this.patterns.get(e);
+    return pattern ? pattern.test(h) : e.host === h;
+  }
+
+  /** The entry for a host[:port] as written in a proxy path. Exact entries win over patterns. */
   find(hostPort: string, kinds: AllowKind[] = ["registry"]): AllowEntry | undefined {
-    const h = hostPort.toLowerCase();
-    const exact = this.entries.find((e) => kinds.includes(e.kind) && !e.host.includes("*") && e.host === h);
-    if (exact) return exact;
-    return this.entries.find((e) => kinds.includes(e.kind) && e.host.includes("*") && globToRegExp(e.host).test(h));
+    const candidates = this.entries.filter((e) => kinds.includes(e.kind));
+    return candidates.find((e) => !this.patterns.has(e) && this.matches(e, hostPort)) ?? candidates.find((e) => this.patterns.has(e) && this.matches(e, hostPort));
   }
 
-  /** The entry for a URL: its scheme must be the one allowed (an https registry is never reached over http). */
+  /** The entry for a URL, whose scheme must be the allowed one (an https registry is never reached over http). */
   findUrl(url: URL, kinds: AllowKind[]): AllowEntry | undefined {
-    const e = this.find(url.host, kinds);
-    if (!e) return undefined;
-    return `${e.scheme}:` === url.protocol ? e : undefined;
+    const candidates = this.entries.filter((e) => kinds.includes(e.kind) && `${e.scheme}:` === url.protocol);
+    return candidates.find((e) => !this.patterns.has(e) && this.matches(e, url.host)) ?? candidates.find((e) => this.patterns.has(e) && this.matches(e, url.host));
   }
 
+  /** The user-given entries with their schemes, for the start-up line: "http://127.0.0.1:5000, …" or "none". */
   describeExtra(): string {
     return this.entries.filter((e) => e.explicit).map((e) => `${e.scheme}://${e.host}`).join(", ") || "none";
   }

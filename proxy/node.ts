@@ -2,81 +2,101 @@
  * Node side: the proxy handler on node:http, and the lab server — app (vite) and proxy on one port,
  * in one process — that `npm start`, the headless driver, tests and benchmarks all use.
  */
-import { createReadStream, existsSync, statSync } from "node:fs";
+import { createReadStream, existsSync } from "node:fs";
+import { stat } from "node:fs/promises";
 import { lookup } from "node:dns/promises";
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { extname, join, normalize, resolve as resolvePath } from "node:path";
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { isIP } from "node:net";
+import { extname, join, resolve as resolvePath, sep } from "node:path";
 import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { fileURLToPath } from "node:url";
+import { isolationHeaders } from "../vite.config.ts";
 import { createProxyHandler, type ProxyConfig } from "./handler.ts";
 
-const ISOLATION_HEADERS: Record<string, string> = {
-  "Cross-Origin-Opener-Policy": "same-origin",
-  "Cross-Origin-Embedder-Policy": "require-corp",
-};
-
+/** Every address a name resolves to (all families), so one private answer among public ones is seen. */
 export async function resolveHost(hostname: string): Promise<string[]> {
   return (await lookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
 }
 
-function toRequest(req: IncomingMessage): Request {
-  const url = `http://${req.headers.host ?? "127.0.0.1"}${req.url ?? "/"}`;
+/** The fetch Request for a node:http request; the body streams (nothing is buffered). */
+export function toRequest(req: IncomingMessage, fallbackHost = "127.0.0.1"): Request {
+  // A TLS terminator in front says which scheme the page used; the proxy writes absolute realm and
+  // Location URLs from it, and an http:// URL on an https page would be blocked as mixed content.
+  const proto = req.headers["x-forwarded-proto"] === "https" ? "https" : "http";
+  const url = `${proto}://${req.headers.host ?? fallbackHost}${req.url ?? "/"}`;
   const headers = new Headers();
   for (const [k, v] of Object.entries(req.headers)) {
     if (v === undefined) continue;
     for (const one of Array.isArray(v) ? v : [v]) headers.append(k, one);
   }
-  const hasBody = req.method !== "GET" && req.method !== "HEAD";
-  const init: RequestInit & { duplex?: "half" } = { method: req.method, headers };
+  const method = req.method ?? "GET";
+  const hasBody = method !== "GET" && method !== "HEAD" && (req.headers["transfer-encoding"] !== undefined || (req.headers["content-length"] ?? "0") !== "0");
+  const init: RequestInit & { duplex?: "half" } = { method, headers };
   if (hasBody) {
-    init.body = Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>;
+    init.body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
     init.duplex = "half";
   }
   return new Request(url, init);
 }
 
-async function sendResponse(res: ServerResponse, response: Response): Promise<void> {
-  const headers: Record<string, string | string[]> = {};
-  for (const [k, v] of response.headers) {
-    const old = headers[k];
-    headers[k] = old === undefined ? v : [...(Array.isArray(old) ? old : [old]), v];
-  }
-  res.writeHead(response.status, response.statusText, headers);
+/** Writes a fetch Response to a node:http response, streaming; a client that goes away cancels the upstream. */
+export async function sendResponse(res: ServerResponse, response: Response): Promise<void> {
+  res.statusCode = response.status;
+  if (response.statusText) res.statusMessage = response.statusText;
+  for (const [k, v] of response.headers) res.setHeader(k, v);
   if (!response.body) return void res.end();
-  const body = Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>);
-  await new Promise<void>((done) => {
-    body.on("error", () => {
-      res.destroy();
-      done();
-    });
-    res.on("close", () => {
-      body.destroy();
-      done();
-    });
-    body.pipe(res);
-  });
+  try {
+    await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), res);
+  } catch {
+    // Client gone or upstream failed mid-body: pipeline has torn both down; a cut body is the signal.
+  }
 }
 
-export function nodeProxyHandler(config: ProxyConfig): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+/** The proxy as a node:http handler, with the DNS check of resolved addresses switched on. */
+export function nodeProxyHandler(config: ProxyConfig = {}): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const handle = createProxyHandler({ resolve: resolveHost, ...config });
   return async (req, res) => {
     try {
-      await sendResponse(res, await handle(toRequest(req)));
+      const response = await handle(toRequest(req));
+      // Answered before the body was read (413, a refusal, an early 401): close the connection after
+      // the answer rather than let Node drain gigabytes nobody will use.
+      if (!req.complete) res.setHeader("Connection", "close");
+      await sendResponse(res, response);
     } catch (e) {
       if (!res.headersSent) res.writeHead(502, { "Content-Type": "text/plain" });
-      res.end(`proxy error: ${(e as Error).message}`);
+      res.end(`layerlab proxy error: ${(e as Error).message}`);
     }
   };
 }
 
 export interface LabServerOptions {
+  /** 0 picks a free port. Default 0. */
   port?: number;
+  /** Default 127.0.0.1. */
   host?: string;
+  /** Registries beyond the built-in allow-list: "127.0.0.1:5000", "http://host:port", "https://host". */
   allowRegistries?: string[];
   /** true: vite dev middleware (default); false: serve the built dist/. */
   dev?: boolean;
+  /** Project root (index.html, vite.config.ts, dist/). Default: this repository. */
   root?: string;
+  /**
+   * Dev mode: reload/patch the page when sources change. Default false, because tests and the headless
+   * driver must not see their page reload while someone edits src/; `npm start` turns it on.
+   */
+  hmr?: boolean;
+  /**
+   * Host names (Host header) the server answers besides IP literals, localhost and *.localhost;
+   * ".example.com" covers its subdomains; true answers any. Guards against DNS rebinding: a page on
+   * evil.example whose name is re-pointed to 127.0.0.1 would otherwise be "same-origin" with the lab.
+   */
+  allowedHosts?: string[] | true;
+  /** Proxy request log (already redacted). */
   log?: (line: string) => void;
+  /** Passed through to the proxy handler (timeouts, body ceiling, origins…). */
+  proxy?: Omit<ProxyConfig, "allowRegistries" | "log">;
 }
 
 export interface LabServer {
@@ -85,61 +105,125 @@ export interface LabServer {
   close(): Promise<void>;
 }
 
+/** Same rule as vite's own host check, so the proxy and the app agree on which names are served. */
+export function isHostAllowed(hostHeader: string | undefined, allowed: string[] | true): boolean {
+  if (allowed === true || hostHeader === undefined) return true;
+  const h = hostHeader.trim().toLowerCase();
+  if (h.startsWith("[")) return isIP(h.slice(1, h.indexOf("]"))) === 6;
+  const name = h.split(":")[0]!;
+  if (isIP(name) === 4 || name === "localhost" || name.endsWith(".localhost")) return true;
+  return allowed.some((a) => a.toLowerCase() === name || (a.startsWith(".") && (name === a.slice(1).toLowerCase() || name.endsWith(a.toLowerCase()))));
+}
+
 const MIME: Record<string, string> = {
-  ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css",
-  ".json": "application/json", ".wasm": "application/wasm", ".svg": "image/svg+xml", ".png": "image/png",
-  ".ico": "image/x-icon", ".webmanifest": "application/manifest+json", ".map": "application/json",
-  ".bin": "application/octet-stream", ".gz": "application/gzip", ".txt": "text/plain",
+  ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8", ".json": "application/json", ".map": "application/json", ".wasm": "application/wasm",
+  ".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".ico": "image/x-icon", ".webp": "image/webp",
+  ".woff2": "font/woff2", ".webmanifest": "application/manifest+json", ".txt": "text/plain; charset=utf-8",
+  ".bin": "application/octet-stream", ".gz": "application/gzip", ".zst": "application/zstd", ".tar": "application/x-tar",
 };
 
-function staticHandler(dir: string): (req: IncomingMessage, res: ServerResponse) => void {
-  return (req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
-    let file = normalize(join(dir, path));
-    if (!file.startsWith(dir)) return void res.writeHead(403).end();
-    if (!existsSync(file) || statSync(file).isDirectory()) file = join(dir, "index.html");
-    if (!existsSync(file)) return void res.writeHead(404).end("not found");
-    res.writeHead(200, { "Content-Type": MIME[extname(file)] ?? "application/octet-stream", "Content-Length": statSync(file).size });
+/** Serves dist/: files by path, index.html for extension-less paths (client-side routes), 404 otherwise. */
+function staticHandler(dir: string): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const root = resolvePath(dir);
+  return async (req, res) => {
+    if (req.method !== "GET" && req.method !== "HEAD") return void res.writeHead(405, { Allow: "GET, HEAD" }).end();
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+    } catch {
+      return void res.writeHead(400).end("bad path");
+    }
+    let file = resolvePath(root, `.${path}`);
+    if (file !== root && !file.startsWith(root + sep)) return void res.writeHead(403).end();
+    let info = await stat(file).catch(() => undefined);
+    if (info?.isDirectory()) {
+      file = join(file, "index.html");
+      info = await stat(file).catch(() => undefined);
+    }
+    if (!info?.isFile()) {
+      // A missing script must be a 404, not index.html served as JavaScript.
+      if (extname(path) !== "") return void res.writeHead(404, { "Content-Type": "text/plain" }).end("not found");
+      file = join(root, "index.html");
+      info = await stat(file).catch(() => undefined);
+      if (!info?.isFile()) return void res.writeHead(404, { "Content-Type": "text/plain" }).end("not found");
+    }
+    res.writeHead(200, {
+      "Content-Type": MIME[extname(file).toLowerCase()] ?? "application/octet-stream",
+      "Content-Length": info.size,
+      // vite puts content hashes in the names under assets/; everything else may change between builds.
+      "Cache-Control": file.startsWith(join(root, "assets") + sep) ? "public, max-age=31536000, immutable" : "no-cache",
+    });
     if (req.method === "HEAD") return void res.end();
-    createReadStream(file).pipe(res);
+    await pipeline(createReadStream(file), res).catch(() => {});
   };
 }
 
+type Middleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+
 export async function startLabServer(opts: LabServerOptions = {}): Promise<LabServer> {
-  const root = opts.root ?? resolvePath(fileURLToPath(new URL("..", import.meta.url)));
-  const proxy = nodeProxyHandler({ allowRegistries: opts.allowRegistries ?? [], log: opts.log });
-  let app: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+  const root = resolvePath(opts.root ?? fileURLToPath(new URL("..", import.meta.url)));
+  const allowedHosts = opts.allowedHosts ?? [];
+  const proxy = nodeProxyHandler({ ...opts.proxy, allowRegistries: opts.allowRegistries ?? [], log: opts.log });
+  let app: Middleware;
   let closeApp = async () => {};
-  if (opts.dev ?? true) {
-    const { createServer } = await import("vite");
-    const vite = await createServer({ root, configFile: join(root, "vite.config.ts"), server: { middlewareMode: true, hmr: false }, appType: "spa", logLevel: "warn" });
-    app = vite.middlewares as unknown as typeof app;
-    closeApp = () => vite.close();
-  } else {
-    const serve = staticHandler(join(root, "dist"));
-    app = (req, res) => serve(req, res);
-  }
-  const server = createHttpServer((req, res) => {
+
+  const server: Server = createHttpServer((req, res) => {
+    if (!isHostAllowed(req.headers.host, allowedHosts)) {
+      res.writeHead(403, { "Content-Type": "text/plain" });
+      return void res.end(`Blocked request: host ${req.headers.host} is not allowed (start the lab with --allow-host NAME).`);
+    }
     if (req.url?.startsWith("/proxy/")) return void proxy(req, res);
-    for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.setHeader(k, v);
+    for (const [k, v] of Object.entries(isolationHeaders)) res.setHeader(k, v);
     app(req, res, () => {
-      res.writeHead(404).end("not found");
+      if (!res.headersSent) res.writeHead(404, { "Content-Type": "text/plain" });
+      res.end("not found");
     });
   });
+
+  if (opts.dev ?? true) {
+    const { createServer } = await import("vite");
+    const configFile = join(root, "vite.config.ts");
+    const vite = await createServer({
+      root,
+      configFile: existsSync(configFile) ? configFile : false,
+      // vite's websocket rides on the lab's own server: one port, and no fixed 24678 to collide on.
+      server: { middlewareMode: true, hmr: opts.hmr ?? false, ws: { server }, allowedHosts, headers: isolationHeaders },
+      appType: "spa",
+      logLevel: "warn",
+    });
+    app = vite.middlewares as unknown as Middleware;
+    closeApp = () => vite.close();
+  } else {
+    const dist = join(root, "dist");
+    if (!existsSync(join(dist, "index.html"))) throw new Error(`${dist}/index.html not found: run \`npm run build\` first`);
+    const serve = staticHandler(dist);
+    app = (req, res) => void serve(req, res);
+  }
+
   const host = opts.host ?? "127.0.0.1";
-  await new Promise<void>((ok, fail) => {
-    server.once("error", fail);
-    server.listen(opts.port ?? 0, host, ok);
-  });
+  try {
+    await new Promise<void>((ok, fail) => {
+      server.once("error", fail);
+      server.listen(opts.port ?? 0, host, () => {
+        server.off("error", fail);
+        ok();
+      });
+    });
+  } catch (e) {
+    await closeApp();
+    throw e;
+  }
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : 0;
+  const shownHost = host.includes(":") ? `[${host}]` : host;
   return {
-    url: `http://${host}:${port}/`,
+    url: `http://${shownHost}:${port}/`,
     port,
     async close() {
+      await closeApp();
       server.closeAllConnections();
       await new Promise<void>((ok) => server.close(() => ok()));
-      await closeApp();
     },
   };
 }

@@ -1,32 +1,42 @@
-/** `npm start`: the lab (app + registry proxy) on one port. */
+/** `npm start`: the lab (app + registry proxy) on one port, in one process. */
+import { AllowList } from "../proxy/allowlist.ts";
 import { startLabServer } from "../proxy/node.ts";
+import { parseStartArgs, UsageError } from "./args.ts";
 
-const args = process.argv.slice(2);
-const allow = (process.env.LAYERLAB_ALLOW_REGISTRIES ?? "").split(",").map((s) => s.trim()).filter(Boolean);
-let port = Number(process.env.PORT ?? 8080);
-let host = "127.0.0.1";
-let dev = true;
-for (let i = 0; i < args.length; i++) {
-  const a = args[i]!;
-  const value = () => {
-    const v = a.includes("=") ? a.slice(a.indexOf("=") + 1) : args[++i];
-    if (v === undefined) throw new Error(`${a} needs a value`);
-    return v;
-  };
-  if (a.startsWith("--port")) port = Number(value());
-  else if (a.startsWith("--host")) host = value();
-  else if (a.startsWith("--allow-registry")) allow.push(value());
-  else if (a === "--build") dev = false;
-  else {
-    console.error(`unknown argument ${a}\nusage: npm start -- [--port N] [--host ADDR] [--allow-registry HOST:PORT]… [--build]`);
-    process.exit(2);
-  }
+let opts;
+try {
+  opts = parseStartArgs(process.argv.slice(2), process.env);
+  new AllowList(opts.allowRegistries); // a malformed --allow-registry fails here, with its message
+} catch (e) {
+  console.error((e as Error).message);
+  process.exit(e instanceof UsageError ? 2 : 1);
 }
-const server = await startLabServer({ port, host, allowRegistries: allow, dev, log: process.env.LAYERLAB_LOG ? (l) => console.log(l) : undefined });
-console.log(`Layerlab on ${server.url} (proxy at /proxy/, extra registries: ${allow.join(", ") || "none"})`);
-const stop = async () => {
+
+const server = await startLabServer({
+  port: opts.port,
+  host: opts.host,
+  allowRegistries: opts.allowRegistries,
+  allowedHosts: opts.allowedHosts,
+  dev: opts.dev,
+  root: opts.root,
+  hmr: true,
+  // Request lines only on demand; they are redacted (no credentials, no query strings) either way.
+  log: process.env.LAYERLAB_LOG ? (line) => console.log(line) : undefined,
+}).catch((e: Error & { code?: string }) => {
+  console.error(e.code === "EADDRINUSE" ? `port ${opts.port} is in use: try --port N` : `cannot start the lab: ${e.message}`);
+  process.exit(1);
+});
+
+const extra = new AllowList(opts.allowRegistries).describeExtra();
+console.log(`Layerlab on ${server.url} (proxy at /proxy/, allowed extra registries: ${extra})${opts.dev ? "" : " serving dist/"}`);
+
+let stopping = false;
+async function stop(signal: string): Promise<void> {
+  if (stopping) process.exit(130); // a second Ctrl-C does not wait for connections to drain
+  stopping = true;
+  console.log(`${signal}: stopping`);
   await server.close();
   process.exit(0);
-};
-process.on("SIGINT", stop);
-process.on("SIGTERM", stop);
+}
+process.on("SIGINT", () => void stop("SIGINT"));
+process.on("SIGTERM", () => void stop("SIGTERM"));
