@@ -100,6 +100,10 @@ export async function errorFromResponse(res: Response, ctx: ErrorContext): Promi
   const code = first?.code ?? (res.status === 401 ? "UNAUTHORIZED" : res.status === 403 ? "DENIED" : res.status === 429 ? "TOOMANYREQUESTS" : res.status === 404 ? "NOT_FOUND" : `HTTP_${res.status}`);
   const msg = first?.message ?? (text.trim().slice(0, 200) || res.statusText || `HTTP ${res.status}`);
   const args = [res.status, code, ctx.registry, ctx.repository, errors] as const;
+  // The lab's own proxy refused (not allow-listed, private address, too large…): its words say it best.
+  if (msg.startsWith("layerlab proxy:")) {
+    return code === "UNREACHABLE" || code === "TIMEOUT" ? new RegistryUnreachableError(msg, ...args) : new RegistryError(msg, ...args);
+  }
   switch (code) {
     case "MANIFEST_UNKNOWN":
       return new ManifestUnknownError(`${ctx.subject ?? "manifest"} not found: manifest unknown: ${msg}`, ...args);

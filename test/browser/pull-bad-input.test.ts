@@ -154,6 +154,6 @@ describe("bad input", () => {
   it("a registry that is not allow-listed is refused by the proxy", async () => {
     const r = await lab.exec("docker pull 127.0.0.1:1/lab/busybox");
     expect(r.code).toBe(1);
-    expect(r.output).toMatch(/not allow-listed/);
+    expect(r.output).toMatch(/^Error response from daemon: layerlab proxy: registry host 127\.0\.0\.1:1 is not allow-listed/m);
   });
 });
