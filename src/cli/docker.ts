@@ -5,6 +5,7 @@ import { parseReference } from "../oci/reference.ts";
 import type { ImageRecord } from "../store/schema.ts";
 import type { HistoryEntry } from "../oci/types.ts";
 import { pullImage, type PullEvent } from "../store/pull.ts";
+import { saveArchive, type SaveItem } from "../store/archive.ts";
 import { flag, boolFlag, parseArgs, UsageError, type FlagSpec } from "./argv.ts";
 import { ellipsis, humanSizeWithPrecision, table, timeAgo } from "./format.ts";
 import { familiarDigestRef, familiarTag, qualifiedTagName, resolveImage, splitTagName } from "./images.ts";
@@ -364,6 +365,36 @@ const imagePrune: DockerCommand = {
   },
 };
 
+const save: DockerCommand = {
+  name: "save",
+  aliases: ["image save"],
+  usage: "docker save [OPTIONS] IMAGE [IMAGE...]",
+  summary: "Save one or more images to a tar archive (Docker's format: OCI layout plus manifest.json)",
+  flags: [{ name: "output", short: "o", value: true }],
+  minArgs: 1,
+  async run(lab, args, p, io) {
+    const output = flag(p, "output");
+    if (!output) throw new UsageError("cowardly refusing to save to a terminal. Use the -o flag or redirect");
+    if (!io.download) throw new UsageError("this terminal cannot hand out files");
+    const items: SaveItem[] = [];
+    for (const a of args) {
+      const image = requireImage(await resolveImage(lab.store, a), a);
+      let tagged: string | undefined;
+      try {
+        const ref = parseReference(a);
+        if (!ref.digest && !/^(sha256:)?[a-f0-9]{12,64}$/.test(a)) tagged = qualifiedTagName(ref);
+      } catch {
+        tagged = undefined;
+      }
+      // By name: that tag; by ID: every tag of the image (as Docker does).
+      const qualified = tagged ? [tagged] : (await lab.store.tagsOf(image.id)).map((t) => t.name);
+      items.push({ image, qualifiedTags: qualified, repoTags: qualified.map(familiarTag) });
+    }
+    await io.download(output.split("/").pop() || "images.tar", saveArchive(lab.store, items));
+    return 0;
+  },
+};
+
 /** Credentials are held in memory for the session; they go only to that registry and its token realm. */
 const login: DockerCommand = {
   name: "login",
@@ -415,6 +446,6 @@ function normalizeServer(s: string | undefined): string {
   return host === "index.docker.io" || host === "registry-1.docker.io" ? "docker.io" : host;
 }
 
-export const dockerCommands: DockerCommand[] = [pull, images, imageInspect, history, tag, rmi, imagePrune, login, logout];
+export const dockerCommands: DockerCommand[] = [pull, images, imageInspect, history, tag, rmi, imagePrune, save, login, logout];
 
 export { digestHex, formatPlatform };

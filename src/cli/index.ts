@@ -51,6 +51,7 @@ Images:
   tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
   rmi         Remove one or more images
   image prune Remove unused images
+  save        Save images to a tar archive (a download): docker save -o FILE IMAGE
   login       Log in to a registry (credentials stay in this tab's memory)
   logout      Log out from a registry
 

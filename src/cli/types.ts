@@ -12,6 +12,8 @@ export interface CliIO {
   readonly columns: number;
   /** Aborted by Ctrl-C. */
   readonly signal?: AbortSignal;
+  /** Hands a file to the user (a browser download); absent where there is nowhere to put one. */
+  download?(name: string, data: ReadableStream<Uint8Array>): Promise<void>;
 }
 
 export interface CommandLine {

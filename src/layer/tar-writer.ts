@@ -142,9 +142,24 @@ export function endOfArchive(): Uint8Array {
 export class TarWriter {
   readonly readable: ReadableStream<Uint8Array>;
   private controller!: ReadableStreamDefaultController<Uint8Array>;
+  private wake?: () => void;
 
   constructor(private readonly opts: TarWriterOptions = {}) {
-    this.readable = new ReadableStream<Uint8Array>({ start: (c) => void (this.controller = c) });
+    this.readable = new ReadableStream<Uint8Array>(
+      {
+        start: (c) => void (this.controller = c),
+        pull: () => {
+          this.wake?.();
+          this.wake = undefined;
+        },
+      },
+      { highWaterMark: 8 },
+    );
+  }
+
+  /** Waits while the reader is behind, so file data is never buffered beyond a few chunks. */
+  private async room(): Promise<void> {
+    while ((this.controller.desiredSize ?? 1) <= 0) await new Promise<void>((r) => (this.wake = r));
   }
 
   /** Adds an entry; a regular file's data is given whole or as a stream of exactly `size` bytes. */
@@ -159,6 +174,7 @@ export class TarWriter {
     } else if (data) {
       const reader = data.getReader();
       for (;;) {
+        await this.room();
         const { done, value } = await reader.read();
         if (done) break;
         this.controller.enqueue(value);
@@ -173,6 +189,11 @@ export class TarWriter {
   close(): void {
     this.controller.enqueue(endOfArchive());
     this.controller.close();
+  }
+
+  /** Ends the stream with an error (the reader sees it instead of a truncated archive). */
+  error(reason: unknown): void {
+    this.controller.error(reason);
   }
 }
 

@@ -250,6 +250,16 @@ export class LabTerminal extends LitElement {
         output += s;
         t.write(`\x1b[31m${s}\x1b[0m`);
       },
+      download: async (name, data) => {
+        // Chromium keeps large Blobs on disk, so the archive is not held in the page's memory.
+        const blob = await new Response(data).blob();
+        const url = URL.createObjectURL(blob);
+        const a = document.createElement("a");
+        a.href = url;
+        a.download = name;
+        a.click();
+        setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      },
     };
     try {
       const code = await this.commandLine.exec(line, io);

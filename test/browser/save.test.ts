@@ -1,0 +1,76 @@
+/**
+ * docker save in the page → the downloaded archive read back by skopeo (as an OCI archive and as a
+ * docker-archive) and unpacked by umoci: same manifest digest as the registry's, same union view.
+ */
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchLab, type LabDriver } from "../harness/browser.ts";
+import { pushFixtures, type PushedFixtures } from "../harness/fixtures.ts";
+import { startRegistry, type TestRegistry } from "../harness/registry.ts";
+
+let reg: TestRegistry;
+let pushed: PushedFixtures;
+let lab: LabDriver;
+const dir = mkdtempSync(join(tmpdir(), "layerlab-save-"));
+
+beforeAll(async () => {
+  reg = await startRegistry("none");
+  pushed = await pushFixtures(reg);
+  lab = await launchLab({ allowRegistries: reg.allowHosts });
+});
+afterAll(async () => {
+  await lab?.close();
+  await reg?.stop();
+});
+
+async function save(args: string, file: string): Promise<string> {
+  const [download, result] = await Promise.all([lab.page.waitForEvent("download"), lab.exec(`docker save -o ${file} ${args}`)]);
+  expect(result.code).toBe(0);
+  expect(download.suggestedFilename()).toBe(file);
+  const path = join(dir, file);
+  await download.saveAs(path);
+  return path;
+}
+
+describe("docker save", () => {
+  it("writes Docker's archive format with the original blobs, readable by skopeo and umoci", async () => {
+    for (const img of [pushed.busyboxOci, pushed.busyboxV2]) {
+      const name = `${reg.host}/${img.name}`;
+      expect((await lab.exec(`docker pull ${name}`)).code).toBe(0);
+      const path = await save(name, `${img.tag}.tar`);
+      const listing = execFileSync("tar", ["-tf", path]).toString().trim().split("\n");
+      expect(listing).toEqual(expect.arrayContaining(["oci-layout", "index.json", "manifest.json", "repositories", `blobs/sha256/${img.digest.slice(7)}`]));
+      // The OCI side: the manifest is the registry's, byte for byte.
+      const raw = execFileSync("skopeo", ["inspect", "--raw", `oci-archive:${path}`]);
+      expect(`sha256:${createHash("sha256").update(raw).digest("hex")}`).toBe(img.digest);
+      // The legacy side: docker-archive readers find the config and the tag.
+      const legacy = JSON.parse(execFileSync("tar", ["-xOf", path, "manifest.json"]).toString()) as { Config: string; RepoTags: string[]; Layers: string[] }[];
+      expect(legacy).toEqual([{ Config: `blobs/sha256/${img.configDigest.slice(7)}`, RepoTags: [name], Layers: img.layers.map((l) => `blobs/sha256/${l.digest.slice(7)}`) }]);
+      const viaDocker = JSON.parse(execFileSync("skopeo", ["inspect", "--config", "--raw", `docker-archive:${path}`]).toString()) as { rootfs: { diff_ids: string[] } };
+      expect(viaDocker.rootfs.diff_ids).toEqual(img.diffIds);
+    }
+  });
+
+  it("unpacks with umoci to the union the lab shows", async () => {
+    const path = join(dir, "oci.tar");
+    expect(existsSync(path)).toBe(true);
+    const layout = join(dir, "layout");
+    execFileSync("skopeo", ["copy", "--quiet", `oci-archive:${path}`, `oci:${layout}:saved`]);
+    const bundle = join(dir, "bundle");
+    execFileSync("umoci", ["unpack", "--image", `${layout}:saved`, bundle]);
+    expect(readFileSync(join(bundle, "rootfs/etc/motd"), "utf8")).toBe("Welcome to Layerlab\nLayers all the way down\n");
+    expect(existsSync(join(bundle, "rootfs/tmp/scratch.txt"))).toBe(false);
+    const tree = (await lab.exec(`lab tree ${reg.host}/${pushed.busyboxOci.name} /tmp`)).output;
+    expect(tree).not.toContain("scratch.txt");
+  });
+
+  it("refuses to write an archive to the terminal", async () => {
+    const r = await lab.exec(`docker save ${reg.host}/${pushed.busyboxOci.name}`);
+    expect(r.code).toBe(1);
+    expect(r.output).toContain("cowardly refusing to save to a terminal. Use the -o flag or redirect");
+  });
+});
