@@ -8,7 +8,7 @@ import { pullImage, type PullEvent } from "../store/pull.ts";
 import { saveArchive, type SaveItem } from "../store/archive.ts";
 import { flag, boolFlag, parseArgs, UsageError, type FlagSpec } from "./argv.ts";
 import { ellipsis, humanSizeWithPrecision, table, timeAgo } from "./format.ts";
-import { familiarDigestRef, familiarTag, qualifiedTagName, resolveImage, splitTagName } from "./images.ts";
+import { familiarDigestRef, familiarTag, namedTag, qualifiedTagName, resolveImage, splitTagName } from "./images.ts";
 import type { Lab } from "./lab.ts";
 import { ProgressDisplay } from "./progress.ts";
 import type { CliIO } from "./types.ts";
@@ -313,13 +313,8 @@ const rmi: DockerCommand = {
         const image = await resolveImage(lab.store, a);
         if (!image) throw new DaemonError(`No such image: ${a}`);
         const tags = await lab.store.tagsOf(image.id);
-        let ref: ReturnType<typeof parseReference> | undefined;
-        try {
-          ref = parseReference(a);
-        } catch {
-          ref = undefined;
-        }
-        const byName = ref && !ref.digest ? tags.find((t) => t.name === qualifiedTagName(ref!)) : undefined;
+        const named = namedTag(a);
+        const byName = named ? tags.find((t) => t.name === named) : undefined;
         const result = byName
           ? await lab.store.untag(byName.name)
           : await (async () => {
@@ -379,13 +374,7 @@ const save: DockerCommand = {
     const items: SaveItem[] = [];
     for (const a of args) {
       const image = requireImage(await resolveImage(lab.store, a), a);
-      let tagged: string | undefined;
-      try {
-        const ref = parseReference(a);
-        if (!ref.digest && !/^(sha256:)?[a-f0-9]{12,64}$/.test(a)) tagged = qualifiedTagName(ref);
-      } catch {
-        tagged = undefined;
-      }
+      const tagged = namedTag(a);
       // By name: that tag; by ID: every tag of the image (as Docker does).
       const qualified = tagged ? [tagged] : (await lab.store.tagsOf(image.id)).map((t) => t.name);
       items.push({ image, qualifiedTags: qualified, repoTags: qualified.map(familiarTag) });

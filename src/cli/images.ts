@@ -1,5 +1,5 @@
 /** Resolving what a user types (a name, a name:tag, name@digest, an ID or ID prefix) to a stored image. */
-import { parseReference, familiarName } from "../oci/reference.ts";
+import { parseReference, familiarName, type ImageReference } from "../oci/reference.ts";
 import type { ImageRecord } from "../store/schema.ts";
 import type { ImageStore } from "../store/images.ts";
 
@@ -33,18 +33,28 @@ export function qualifiedTagName(ref: { registry: string; repository: string; ta
   return `${ref.registry}/${ref.repository}:${ref.tag ?? "latest"}`;
 }
 
+/** A reference, or undefined when the string is not one (an image ID prefix, say). */
+export function tryParseReference(s: string): ImageReference | undefined {
+  try {
+    return parseReference(s);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The tag a user named ("busybox" → docker.io/library/busybox:latest), or undefined for IDs and digests. */
+export function namedTag(s: string): string | undefined {
+  const ref = tryParseReference(s);
+  return ref && !ref.digest && !/^(sha256:)?[a-f0-9]{12,64}$/.test(s) ? qualifiedTagName(ref) : undefined;
+}
+
 /** Looks an image up the way the Docker daemon's GetImage does: full ID, reference, then ID prefix. */
 export async function resolveImage(store: ImageStore, s: string): Promise<ImageRecord | undefined> {
   if (/^(sha256:)?[a-f0-9]{64}$/.test(s)) {
     const img = await store.findImage(s);
     if (img) return img;
   }
-  let ref: ReturnType<typeof parseReference> | undefined;
-  try {
-    ref = parseReference(s);
-  } catch {
-    ref = undefined;
-  }
+  const ref = tryParseReference(s);
   if (ref) {
     if (ref.digest) {
       const img = await store.findByRepoDigest(`${ref.registry}/${ref.repository}@${ref.digest}`);
