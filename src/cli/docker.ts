@@ -6,9 +6,10 @@ import type { ImageRecord } from "../store/schema.ts";
 import type { HistoryEntry } from "../oci/types.ts";
 import { pullImage, type PullEvent } from "../store/pull.ts";
 import { saveArchive, type SaveItem } from "../store/archive.ts";
+import { loadArchive } from "../store/load.ts";
 import { flag, boolFlag, parseArgs, UsageError, type FlagSpec } from "./argv.ts";
 import { ellipsis, humanSizeWithPrecision, table, timeAgo } from "./format.ts";
-import { familiarDigestRef, familiarTag, namedTag, qualifiedTagName, resolveImage, splitTagName } from "./images.ts";
+import { familiarDigestRef, familiarTag, namedTag, qualifiedTagName, resolveImage, splitTagName, tryParseReference } from "./images.ts";
 import type { Lab } from "./lab.ts";
 import { ProgressDisplay } from "./progress.ts";
 import type { CliIO } from "./types.ts";
@@ -384,6 +385,29 @@ const save: DockerCommand = {
   },
 };
 
+const load: DockerCommand = {
+  name: "load",
+  aliases: ["image load"],
+  usage: "docker load [OPTIONS]",
+  summary: "Load an image from a tar archive (opens a file picker; -i names the file you expect)",
+  flags: [{ name: "input", short: "i", value: true }, { name: "quiet", short: "q" }],
+  maxArgs: 0,
+  async run(lab, _args, p, io) {
+    if (!io.upload) throw new UsageError("requested load from stdin, but stdin is empty");
+    const file = await io.upload(".tar,application/x-tar");
+    if (!file) throw new DaemonError("no file chosen");
+    const loaded = await loadArchive(lab.store, file.data, (t) => {
+      const ref = tryParseReference(t);
+      return ref && !ref.digest ? qualifiedTagName(ref) : undefined;
+    });
+    for (const l of loaded) {
+      if (l.tags.length === 0) io.stdout(`Loaded image ID: ${l.image.id}\n`);
+      for (const t of l.tags) io.stdout(`Loaded image: ${familiarTag(t)}\n`);
+    }
+    return 0;
+  },
+};
+
 /** Credentials are held in memory for the session; they go only to that registry and its token realm. */
 const login: DockerCommand = {
   name: "login",
@@ -435,6 +459,6 @@ function normalizeServer(s: string | undefined): string {
   return host === "index.docker.io" || host === "registry-1.docker.io" ? "docker.io" : host;
 }
 
-export const dockerCommands: DockerCommand[] = [pull, images, imageInspect, history, tag, rmi, imagePrune, save, login, logout];
+export const dockerCommands: DockerCommand[] = [pull, images, imageInspect, history, tag, rmi, imagePrune, save, load, login, logout];
 
 export { digestHex, formatPlatform };

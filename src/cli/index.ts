@@ -52,6 +52,7 @@ Images:
   rmi         Remove one or more images
   image prune Remove unused images
   save        Save images to a tar archive (a download): docker save -o FILE IMAGE
+  load        Load images from a tar archive (a file picker): docker load
   login       Log in to a registry (credentials stay in this tab's memory)
   logout      Log out from a registry
 

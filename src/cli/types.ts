@@ -14,6 +14,8 @@ export interface CliIO {
   readonly signal?: AbortSignal;
   /** Hands a file to the user (a browser download); absent where there is nowhere to put one. */
   download?(name: string, data: ReadableStream<Uint8Array>): Promise<void>;
+  /** Asks the user for a file (a browser file picker); undefined when they cancel. */
+  upload?(accept?: string): Promise<{ name: string; data: ReadableStream<Uint8Array> } | undefined>;
 }
 
 export interface CommandLine {

@@ -256,11 +256,12 @@ export class Ingest {
    * Verifies the digest and makes the blob visible. On a mismatch everything written is deleted and
    * DigestMismatchError names expected and actual digests.
    */
-  async commit(expected: Digest, mediaType?: string): Promise<BlobRecord> {
+  async commit(expectedDigest: Digest | undefined, mediaType?: string): Promise<BlobRecord> {
     await this.flush();
     await this.settle();
     this.closed = true;
     const actual = this.hasher.digest();
+    const expected = expectedDigest ?? actual;
     if (actual !== expected) {
       await this.discard();
       throw new DigestMismatchError(expected, actual, this.ref);
@@ -289,6 +290,11 @@ export class Ingest {
       return existing;
     }
     return blob;
+  }
+
+  /** Commits under the digest of what was written (content whose digest nobody announced). */
+  commitComputed(mediaType?: string): Promise<BlobRecord> {
+    return this.commit(undefined, mediaType);
   }
 
   /** Keeps what was flushed for a later resume (used when a download is interrupted). */

@@ -260,6 +260,18 @@ export class LabTerminal extends LitElement {
         a.click();
         setTimeout(() => URL.revokeObjectURL(url), 60_000);
       },
+      upload: (accept) =>
+        new Promise((resolve) => {
+          const input = document.createElement("input");
+          input.type = "file";
+          if (accept) input.accept = accept;
+          input.onchange = () => {
+            const file = input.files?.[0];
+            resolve(file ? { name: file.name, data: file.stream() as ReadableStream<Uint8Array> } : undefined);
+          };
+          input.oncancel = () => resolve(undefined);
+          input.click();
+        }),
     };
     try {
       const code = await this.commandLine.exec(line, io);

@@ -74,3 +74,49 @@ describe("docker save", () => {
     expect(r.output).toContain("cowardly refusing to save to a terminal. Use the -o flag or redirect");
   });
 });
+
+async function load(path: string): Promise<{ code: number; output: string }> {
+  const chooser = lab.page.waitForEvent("filechooser");
+  const result = lab.exec("docker load -i archive.tar");
+  await (await chooser).setFiles(path);
+  return result;
+}
+
+describe("docker load", () => {
+  it("loads back what docker save wrote: same image ID, layers and union", async () => {
+    const name = `${reg.host}/${pushed.busyboxOci.name}`;
+    const before = JSON.parse((await lab.exec(`docker image inspect ${name}`)).output) as { Id: string; RootFS: unknown }[];
+    expect((await lab.exec(`docker rmi ${name} ${reg.host}/${pushed.busyboxV2.name}`)).code).toBe(0);
+    const r = await load(join(dir, "oci.tar"));
+    expect(r.output).toBe(`Loaded image: ${name}\n`);
+    expect(r.code).toBe(0);
+    const after = JSON.parse((await lab.exec(`docker image inspect ${name}`)).output) as { Id: string; RootFS: unknown }[];
+    expect(after[0]!.Id).toBe(before[0]!.Id);
+    expect(after[0]!.RootFS).toEqual(before[0]!.RootFS);
+    expect((await lab.exec(`lab tree ${name} /etc`)).output).toMatch(/L2  motd/);
+  });
+
+  const legacy = "/usr/share/gocode/src/github.com/containers/image/docker/archive/fixtures/almostempty.tar";
+  it.skipIf(!existsSync(legacy))("loads the real docker save tarball from Debian's containers/image (legacy format)", async () => {
+    const r = await load(legacy);
+    expect(r.output).toBe("Loaded image: emptyimage:latest\n");
+    expect(r.code).toBe(0);
+    expect((await lab.exec("docker images emptyimage")).output).toMatch(/^emptyimage\s{3,}latest\s{3,}9d7f147c0d0c\s/m);
+    expect((await lab.exec("docker history emptyimage")).code).toBe(0);
+  });
+
+  it("refuses a blob whose bytes do not match its name, and keeps nothing of it", async () => {
+    const root = join(dir, "tampered");
+    execFileSync("mkdir", ["-p", join(root, "blobs/sha256")]);
+    const wrong = "0".repeat(64);
+    execFileSync("sh", ["-c", `printf 'not what the name says' > ${join(root, "blobs/sha256", wrong)}; printf '{"imageLayoutVersion":"1.0.0"}' > ${join(root, "oci-layout")}`]);
+    const path = join(dir, "tampered.tar");
+    execFileSync("tar", ["-C", root, "-cf", path, "oci-layout", "blobs"]);
+    const count = async () => lab.page.evaluate(`(async () => { const { ImageStore } = await import("/src/store/images.ts"); const s = await ImageStore.open(); const n = (await s.content.list()).length; s.close(); return n; })()`);
+    const blobsBefore = await count();
+    const r = await load(path);
+    expect(r.code).toBe(1);
+    expect(r.output).toMatch(new RegExp(`blobs/sha256/${wrong}: digest mismatch .*expected sha256:${wrong}, got sha256:[a-f0-9]{64}`));
+    expect(await count()).toBe(blobsBefore);
+  });
+});
