@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchLab, type LabDriver } from "../harness/browser.ts";
 import { pushFixtures, type PushedFixtures } from "../harness/fixtures.ts";
 import { startRegistry, type TestRegistry } from "../harness/registry.ts";
+import { haveOciSchemas, ociSchemaErrors } from "../harness/oci-schemas.ts";
 
 let reg: TestRegistry;
 let pushed: PushedFixtures;
@@ -118,5 +119,25 @@ describe("docker load", () => {
     expect(r.code).toBe(1);
     expect(r.output).toMatch(new RegExp(`blobs/sha256/${wrong}: digest mismatch .*expected sha256:${wrong}, got sha256:[a-f0-9]{64}`));
     expect(await count()).toBe(blobsBefore);
+  });
+});
+
+describe.skipIf(!haveOciSchemas())("documents the lab writes validate against the OCI JSON schemas", () => {
+  it("save's index.json and oci-layout, and the manifest load writes for a legacy archive", async () => {
+    const path = join(dir, "oci.tar");
+    const index = JSON.parse(execFileSync("tar", ["-xOf", path, "index.json"]).toString());
+    expect(ociSchemaErrors("index", index)).toEqual([]);
+    expect(ociSchemaErrors("layout", JSON.parse(execFileSync("tar", ["-xOf", path, "oci-layout"]).toString()))).toEqual([]);
+    const docs = (await lab.page.evaluate(`(async () => {
+      const { ImageStore } = await import("/src/store/images.ts");
+      const s = await ImageStore.open();
+      const tag = await s.getTag("docker.io/library/emptyimage:latest");
+      const img = await s.getImage(tag.imageId);
+      const manifest = JSON.parse(await s.content.readText(img.manifestDigest));
+      s.close();
+      return { manifest, mediaType: img.manifestMediaType };
+    })()`)) as { manifest: unknown; mediaType: string };
+    expect(docs.mediaType).toBe("application/vnd.oci.image.manifest.v1+json");
+    expect(ociSchemaErrors("manifest", docs.manifest)).toEqual([]);
   });
 });
