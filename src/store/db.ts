@@ -16,6 +16,15 @@ export async function openLabDB(name = DB_NAME): Promise<LabDatabase> {
         db.createObjectStore("images", { keyPath: "id" });
         db.createObjectStore("tags", { keyPath: "name" }).createIndex("imageId", "imageId");
       }
+      if (oldVersion < 2) {
+        db.createObjectStore("snapshots", { keyPath: "key" });
+        db.createObjectStore("upperEntries");
+        db.createObjectStore("upperInodes");
+        db.createObjectStore("upperData");
+        const containers = db.createObjectStore("containers", { keyPath: "id" });
+        containers.createIndex("name", "name", { unique: true });
+        containers.createIndex("imageId", "imageId");
+      }
     },
     blocking() {
       // Another tab wants a newer schema: let it have the database.

@@ -240,7 +240,7 @@ export class ImageStore {
       }
       result.untagged.push(...image.repoDigests);
       await this.db.delete("images", imageId);
-      const used = new Set<Digest>();
+      const used = await this.snapshotChains();
       for (const other of await this.listImages()) for (const c of other.chainIds) used.add(c);
       for (const chainId of [...image.chainIds].reverse()) {
         if (used.has(chainId)) continue;
@@ -255,6 +255,17 @@ export class ImageStore {
     });
   }
 
+  /** Chain IDs snapshots stand on or were committed to, with all their ancestors: never collected. */
+  private async snapshotChains(): Promise<Set<Digest>> {
+    const out = new Set<Digest>();
+    const layers = new Map((await this.listLayers()).map((l) => [l.chainId, l]));
+    for (const snap of await this.db.getAll("snapshots")) {
+      for (let at: Digest | null | undefined = snap.layer?.chainId ?? snap.parent; at && !out.has(at); at = layers.get(at)?.parent) out.add(at);
+      for (let at: Digest | null | undefined = snap.parent; at && !out.has(at); at = layers.get(at)?.parent) out.add(at);
+    }
+    return out;
+  }
+
   /** Frees blobs, indexes and mappings nothing references any more. */
   async collectGarbage(): Promise<GcResult> {
     return withLock("gc", "exclusive", () => this.collectGarbageLocked());
@@ -263,7 +274,7 @@ export class ImageStore {
   private async collectGarbageLocked(): Promise<GcResult> {
     const keep = new Set<Digest>();
     const images = await this.listImages();
-    const liveChains = new Set<Digest>();
+    const liveChains = await this.snapshotChains();
     for (const img of images) {
       keep.add(img.id);
       keep.add(img.manifestDigest);

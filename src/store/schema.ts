@@ -7,9 +7,11 @@ import type { DBSchema } from "idb";
 import type { Digest } from "../oci/digest.ts";
 import type { Descriptor, ImageConfig } from "../oci/types.ts";
 import type { TarEntry } from "../layer/tar.ts";
+import type { SnapshotInfo } from "../unionfs/snapshotter.ts";
+import type { Inode, UpperEntry } from "../unionfs/upper.ts";
 
 export const DB_NAME = "layerlab";
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 
 /** A verified blob. Its bytes live in `chunks` under `owner` (the ingest that wrote them). */
 export interface BlobRecord {
@@ -88,6 +90,25 @@ export interface TagRecord {
   updatedAt: number;
 }
 
+/** A container without a process of its own yet: an image, a name, a config and a writable snapshot. */
+export interface ContainerRecord {
+  /** 64 hex characters, as Docker's. */
+  id: string;
+  name: string;
+  /** The image as the user named it ("busybox", "sha256:…"). */
+  image: string;
+  imageId: Digest;
+  /** The snapshot holding the container layer (its key is the container ID). */
+  snapshotKey: string;
+  /** The container's own config: the image's, with the create flags applied. */
+  config: import("../oci/types.ts").ContainerConfig;
+  state: "created" | "running" | "exited";
+  exitCode?: number;
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+}
+
 export interface LabDB extends DBSchema {
   blobs: { key: Digest; value: BlobRecord };
   chunks: { key: [string, number]; value: Uint8Array };
@@ -97,6 +118,14 @@ export interface LabDB extends DBSchema {
   distribution: { key: Digest; value: DistributionRecord; indexes: { diffId: Digest } };
   images: { key: Digest; value: ImageRecord };
   tags: { key: string; value: TagRecord; indexes: { imageId: Digest } };
+  snapshots: { key: string; value: SnapshotInfo };
+  /** [snapshot key, path] → entry of an upper layer. */
+  upperEntries: { key: [string, string]; value: UpperEntry };
+  /** [snapshot key, ino] → inode of an upper layer. */
+  upperInodes: { key: [string, number]; value: Inode };
+  /** [snapshot key, ino, chunk index] → up to UPPER_CHUNK bytes of a file. */
+  upperData: { key: [string, number, number]; value: Uint8Array };
+  containers: { key: string; value: ContainerRecord; indexes: { name: string; imageId: Digest } };
 }
 
-export type StoreName = "blobs" | "chunks" | "ingests" | "layers" | "layerIndex" | "distribution" | "images" | "tags";
+export type StoreName = "blobs" | "chunks" | "ingests" | "layers" | "layerIndex" | "distribution" | "images" | "tags" | "snapshots" | "upperEntries" | "upperInodes" | "upperData" | "containers";
