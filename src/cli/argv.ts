@@ -54,7 +54,7 @@ export interface ParsedArgs {
  * Parses flags the way Docker's cobra/pflag does: flags may come before or between arguments,
  * `--` ends flags, boolean short flags may be combined (`-af`).
  */
-export function parseArgs(argv: string[], specs: FlagSpec[], command: string): ParsedArgs {
+export function parseArgs(argv: string[], specs: FlagSpec[], command: string, opts: { interspersed?: boolean } = {}): ParsedArgs {
   const byLong = new Map(specs.map((s) => [s.name, s]));
   const byShort = new Map(specs.filter((s) => s.short).map((s) => [s.short!, s]));
   const flags = new Map<string, string[]>();
@@ -94,6 +94,10 @@ export function parseArgs(argv: string[], specs: FlagSpec[], command: string): P
         }
         set(spec, "true");
       }
+    } else if (opts.interspersed === false) {
+      // `docker run IMAGE CMD -x`: everything from the first argument on belongs to the command.
+      args.push(...argv.slice(i));
+      break;
     } else args.push(a);
   }
   return { flags, args };

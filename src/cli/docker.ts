@@ -28,6 +28,8 @@ export interface DockerCommand {
   /** Exact argument count bounds, as cobra validates them. */
   minArgs?: number;
   maxArgs?: number;
+  /** Flags end at the first argument (`docker create IMAGE CMD -x`: -x belongs to CMD). */
+  stopAtFirstArg?: boolean;
   run(lab: Lab, args: string[], p: ReturnType<typeof parseArgs>, io: CliIO): Promise<number>;
 }
 
@@ -213,6 +215,13 @@ const imageInspect: DockerCommand = {
     for (const a of args) {
       const img = await resolveImage(lab.store, a);
       if (!img) {
+        // `docker inspect` also answers for containers.
+        const c = await lab.containers.find(a).catch(() => undefined);
+        if (c) {
+          const { inspectContainer } = await import("./containers.ts");
+          out.push(await inspectContainer(lab, c));
+          continue;
+        }
         io.stderr(`Error: No such image: ${a}\n`);
         missing = true;
         continue;
@@ -316,6 +325,17 @@ const rmi: DockerCommand = {
         const tags = await lab.store.tagsOf(image.id);
         const named = namedTag(a);
         const byName = named ? tags.find((t) => t.name === named) : undefined;
+        const users = await lab.containers.usingImage(image.id);
+        const running = users.find((c) => c.state === "running");
+        if (running && (!byName || tags.length === 1)) {
+          throw new DaemonError(`conflict: unable to delete ${shortId(image.id)} (cannot be forced) - image is being used by running container ${running.id.slice(0, 12)}`);
+        }
+        if (users[0] && !force) {
+          if (byName && tags.length === 1) {
+            throw new DaemonError(`conflict: unable to remove repository reference "${a}" (must force) - container ${users[0].id.slice(0, 12)} is using its referenced image ${shortId(image.id)}`);
+          }
+          if (!byName) throw new DaemonError(`conflict: unable to delete ${shortId(image.id)} (must be forced) - image is being used by stopped container ${users[0].id.slice(0, 12)}`);
+        }
         const result = byName
           ? await lab.store.untag(byName.name)
           : await (async () => {
@@ -460,5 +480,10 @@ function normalizeServer(s: string | undefined): string {
 }
 
 export const dockerCommands: DockerCommand[] = [pull, images, imageInspect, history, tag, rmi, imagePrune, save, load, login, logout];
+
+/** Registers more commands (containers.ts adds its own without a circular import). */
+export function registerCommands(more: DockerCommand[]): void {
+  for (const c of more) if (!dockerCommands.includes(c)) dockerCommands.push(c);
+}
 
 export { digestHex, formatPlatform };

@@ -6,13 +6,16 @@ import { InvalidReferenceError } from "../oci/reference.ts";
 import { ManifestError } from "../oci/validate.ts";
 import { RegistryError } from "../registry/errors.ts";
 import { parseArgs, splitWords, UsageError } from "./argv.ts";
-import { DaemonError, dockerCommands, type DockerCommand } from "./docker.ts";
+import { DaemonError, dockerCommands, registerCommands, type DockerCommand } from "./docker.ts";
+import { containerCommands } from "./containers.ts";
 import { Lab, type LabOptions } from "./lab.ts";
 import { runLabCommand } from "./lab-commands.ts";
 import type { CliIO, CommandLine } from "./types.ts";
 
 export type { CliIO, CommandLine } from "./types.ts";
 export { Lab } from "./lab.ts";
+
+registerCommands(containerCommands);
 
 function findCommand(words: string[]): { cmd: DockerCommand; rest: string[] } | undefined {
   // Two-word commands ("image inspect") win over one-word ones.
@@ -56,10 +59,26 @@ Images:
   login       Log in to a registry (credentials stay in this tab's memory)
   logout      Log out from a registry
 
+Containers:
+  create      Create a container (no process yet): docker create [--name N] IMAGE [CMD...]
+  ps          List containers (-a: all)
+  diff        Changes in a container's layer (A added, C changed, D deleted)
+  commit      Create a new image from a container's changes
+  cp          Copy files between a container and your computer
+  rm          Remove one or more containers
+
 Lab:
+  lab cat CONTAINER|IMAGE PATH
+              Print a file as the container (or image) sees it
+  lab write [--append] CONTAINER PATH TEXT...
+              Write text into a container's file (copy-on-write)
+  lab rm [-r] CONTAINER PATH / lab mkdir [-p] CONTAINER PATH
+              Delete / create in a container's layer
+  lab efficiency IMAGE
+              dive's efficiency score and wasted space
   lab layers IMAGE
               What each layer adds, modifies and removes in the union
-  lab tree IMAGE [--layer N] [--changes] [PATH]
+  lab tree IMAGE|CONTAINER [--layer N] [--changes] [PATH]
               The union filesystem, each entry with the layer it comes from
   help        This help
   clear       Clear the terminal
@@ -107,7 +126,7 @@ export class DockerCli implements CommandLine {
       return 0;
     }
     try {
-      const parsed = parseArgs(argv, cmd.flags, `docker ${cmd.name}`);
+      const parsed = parseArgs(argv, cmd.flags, `docker ${cmd.name}`, { interspersed: !cmd.stopAtFirstArg });
       const countError = argCountError(cmd, parsed.args.length);
       if (countError) {
         io.stderr(countError);

@@ -10,6 +10,8 @@ import type { Credentials, CredentialSource, RegistryApi } from "../registry/typ
 import { ImageStore } from "../store/images.ts";
 import type { LayerSink, LayerSinkParams } from "../store/layer-sink.ts";
 import { WorkerLayerSink } from "../store/worker-sink.ts";
+import { ContainerStore } from "../store/containers.ts";
+import { storeSnapshotter } from "../store/snapshots.ts";
 
 export class MemoryCredentials implements CredentialSource {
   private readonly byHost = new Map<string, Credentials>();
@@ -35,12 +37,16 @@ export interface LabOptions {
 
 export class Lab {
   readonly platform: Platform = defaultPlatform();
+  /** Containers and their writable layers (snapshots on the image store). */
+  readonly containers: ContainerStore;
 
   private constructor(
     readonly store: ImageStore,
     readonly registry: RegistryApi & { resetAuth?(): void },
     readonly credentials: MemoryCredentials,
-  ) {}
+  ) {
+    this.containers = new ContainerStore(store, storeSnapshotter(store));
+  }
 
   /**
    * Layers are processed in Web Workers where there are any (measured: bench/pull.ts), so hashing and

@@ -27,8 +27,16 @@ export interface MergedView {
   changes: LayerChanges[];
 }
 
+/** "./etc//passwd/" → "etc/passwd"; "." and "./" → "" (the root); ".." cannot climb above the root. */
 export function normalizePath(p: string): string {
-  return p.replace(/^\.?\/+/, "").replace(/\/+$/, "").replace(/\/{2,}/g, "/");
+  if (p && !/(^|\/)\.\.?(\/|$)|\/\/|^\/|\/$/.test(p)) return p; // already clean (the common case)
+  const parts: string[] = [];
+  for (const part of p.split("/")) {
+    if (!part || part === ".") continue;
+    if (part === "..") parts.pop();
+    else parts.push(part);
+  }
+  return parts.join("/");
 }
 
 function removeTree(tree: Map<string, MergedEntry>, path: string, below: number, removed: string[]): void {

@@ -1,0 +1,96 @@
+/**
+ * `docker commit`: the container layer becomes a layer (deterministic tar, gzip, digests), the new
+ * config is the container's config with `-c` changes, the parent's diff IDs plus the new one, and the
+ * parent's history plus an entry (created_by = the container's Cmd, as moby writes it). The manifest
+ * keeps the parent's media-type family and references the parent's layer blobs (never copies them).
+ * An unchanged container gives an empty_layer history entry and no new layer, as Docker does.
+ */
+import { sha256Digest, type Digest } from "../oci/digest.ts";
+import { chainIds } from "../oci/chainid.ts";
+import { MediaType } from "../oci/mediatypes.ts";
+import type { ContainerConfig, Descriptor, HistoryEntry, ImageConfig } from "../oci/types.ts";
+import { applyConfigInstruction } from "../build/instructions.ts";
+import type { ContainerStore } from "./containers.ts";
+import type { ContainerRecord, ImageRecord } from "./schema.ts";
+
+/** The diff ID of a tar with nothing but its end-of-archive blocks. */
+export const EMPTY_TAR_DIFF_ID: Digest = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef";
+
+export interface CommitOptions {
+  comment?: string;
+  author?: string;
+  /** Dockerfile instructions (`-c`), applied in order. */
+  changes?: string[];
+  /** Fully qualified tag name to point at the new image. */
+  tag?: string;
+  /** The clock (tests pin it). */
+  now?: Date;
+}
+
+const encoder = new TextEncoder();
+
+export async function commitContainer(containers: ContainerStore, container: ContainerRecord, opts: CommitOptions = {}): Promise<ImageRecord> {
+  const { store, snapshots } = containers;
+  const parent = await store.getImage(container.imageId);
+  if (!parent) throw new Error(`the container's image ${container.imageId} is no longer in the store`);
+  let config: ContainerConfig = structuredClone(container.config);
+  for (const change of opts.changes ?? []) config = applyConfigInstruction(config, change);
+  const created = (opts.now ?? new Date()).toISOString();
+  const docker = parent.manifestMediaType === MediaType.dockerManifest;
+
+  return snapshots.guard(async () => {
+    const layer = await snapshots.diff(container.snapshotKey);
+    const empty = layer.diffId === EMPTY_TAR_DIFF_ID;
+    const history: HistoryEntry = { created, created_by: (container.config.Cmd ?? []).join(" ") };
+    if (opts.author) history.author = opts.author;
+    if (opts.comment) history.comment = opts.comment;
+    if (empty) history.empty_layer = true;
+    const diffIds = empty ? parent.diffIds : [...parent.diffIds, layer.diffId];
+    const { Hostname: _hostname, ...imageRuntimeConfig } = config;
+    const imageConfig: ImageConfig = {
+      architecture: parent.config.architecture,
+      ...(opts.author ? { author: opts.author } : {}),
+      config: imageRuntimeConfig,
+      created,
+      history: [...(parent.config.history ?? []), history],
+      os: parent.config.os,
+      ...(parent.config.variant ? { variant: parent.config.variant } : {}),
+      rootfs: { type: "layers", diff_ids: diffIds },
+    };
+    const configBytes = encoder.encode(JSON.stringify(imageConfig));
+    const configDigest = await sha256Digest(configBytes);
+    const configType = docker ? MediaType.dockerConfig : MediaType.ociConfig;
+    const layerType = docker ? MediaType.dockerLayerGzip : MediaType.ociLayerGzip;
+    const layers: Descriptor[] = empty ? parent.layers : [...parent.layers, { mediaType: layerType, digest: layer.blob.digest, size: layer.blob.size }];
+    const manifest = {
+      schemaVersion: 2,
+      mediaType: docker ? MediaType.dockerManifest : MediaType.ociManifest,
+      config: { mediaType: configType, digest: configDigest, size: configBytes.length },
+      layers,
+    };
+    const manifestBytes = encoder.encode(JSON.stringify(manifest));
+    const manifestDigest = await sha256Digest(manifestBytes);
+    if (!empty) await store.putDistribution({ digest: layer.blob.digest, diffId: layer.diffId, mediaType: layerType, size: layer.blob.size, sources: [] });
+    if (!(await store.content.has(configDigest))) await store.content.put(configBytes, configDigest, configType);
+    if (!(await store.content.has(manifestDigest))) await store.content.put(manifestBytes, manifestDigest, manifest.mediaType);
+    const chains = await chainIds(diffIds);
+    const sizes = await Promise.all(chains.map(async (c) => (await store.getLayer(c))?.size ?? 0));
+    const image: ImageRecord = {
+      id: configDigest,
+      config: imageConfig,
+      manifestDigest,
+      manifestMediaType: manifest.mediaType,
+      layers,
+      diffIds,
+      chainIds: chains,
+      size: sizes.reduce((a, b) => a + b, 0),
+      repoDigests: [],
+      indexDigests: [],
+      parent: parent.id,
+      createdAt: Date.now(),
+    };
+    await store.putImage(image);
+    if (opts.tag) await store.setTag(opts.tag, image.id);
+    return image;
+  });
+}

@@ -1,0 +1,260 @@
+/**
+ * Containers without a process, in Chromium against the real registry: create, edit through lab
+ * commands, docker diff, commit (-m -a -c), the committed image saved and read back by skopeo and
+ * umoci with exactly the lab's union view, persistence across a reload, cp, rm and rmi conflicts.
+ */
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchLab, type LabDriver } from "../harness/browser.ts";
+import { pushFixtures, type PushedFixtures } from "../harness/fixtures.ts";
+import { startRegistry, type TestRegistry } from "../harness/registry.ts";
+import { haveOciSchemas, ociSchemaErrors } from "../harness/oci-schemas.ts";
+
+let reg: TestRegistry;
+let pushed: PushedFixtures;
+let lab: LabDriver;
+const dir = mkdtempSync(join(tmpdir(), "layerlab-containers-"));
+let alpine: string;
+let busybox: string;
+
+beforeAll(async () => {
+  reg = await startRegistry("none");
+  pushed = await pushFixtures(reg);
+  lab = await launchLab({ allowRegistries: reg.allowHosts });
+  alpine = `${reg.host}/${pushed.alpine.name}`;
+  busybox = `${reg.host}/${pushed.busyboxOci.name}`;
+  for (const img of [alpine, busybox]) expect((await lab.exec(`docker pull -q ${img}`)).code).toBe(0);
+});
+afterAll(async () => {
+  await lab?.close();
+  await reg?.stop();
+});
+
+async function ok(line: string): Promise<string> {
+  const r = await lab.exec(line);
+  if (r.code !== 0) throw new Error(`${line} → ${r.code}\n${r.output}`);
+  return r.output;
+}
+
+interface Listed {
+  path: string;
+  type: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  size?: number;
+  sha256?: string;
+  link?: string;
+}
+
+/** The union of an image as the lab shows it (a read-only view), with file digests. */
+async function labUnion(image: string): Promise<Listed[]> {
+  return (await lab.page.evaluate(`(async () => {
+    const { ImageStore } = await import("/src/store/images.ts");
+    const { storeSnapshotter } = await import("/src/store/snapshots.ts");
+    const { resolveImage } = await import("/src/cli/images.ts");
+    const { sha256Digest } = await import("/src/oci/digest.ts");
+    const store = await ImageStore.open();
+    const img = await resolveImage(store, ${JSON.stringify(image)});
+    const fs = await storeSnapshotter(store).view("t-view-" + Math.random(), img.chainIds.at(-1));
+    const out = [];
+    for (const st of fs.walk()) {
+      const e = { path: st.path, type: st.type, mode: st.mode, uid: st.uid, gid: st.gid };
+      if (st.type === "file") { e.size = st.size; e.sha256 = (await sha256Digest(await fs.read(st.path))).slice(7); }
+      if (st.type === "symlink") e.link = st.linkname;
+      out.push(e);
+    }
+    store.close();
+    return out;
+  })()`)) as Listed[];
+}
+
+/** A directory tree as umoci unpacked it. */
+function diskUnion(root: string, rel = ""): Listed[] {
+  const out: Listed[] = [];
+  for (const name of readdirSync(join(root, rel)).sort()) {
+    const path = rel ? `${rel}/${name}` : name;
+    const st = lstatSync(join(root, path));
+    const type = st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : st.isFile() ? "file" : st.isFIFO() ? "fifo" : st.isCharacterDevice() ? "char" : "block";
+    const e: Listed = { path, type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+    if (type === "file") {
+      e.size = st.size;
+      e.sha256 = createHash("sha256").update(readFileSync(join(root, path))).digest("hex");
+    }
+    if (type === "symlink") e.link = readlinkSync(join(root, path));
+    out.push(e);
+    if (type === "dir") out.push(...diskUnion(root, path));
+  }
+  return out;
+}
+
+describe("containers and docker commit", () => {
+  let imageId = "";
+
+  it("creates a container, edits it copy-on-write, and docker diff reports A/C/D", async () => {
+    const id = (await ok(`docker create --name c1 -e GREETING=hi ${alpine}`)).trim();
+    expect(id).toMatch(/^[a-f0-9]{64}$/);
+    const ps = await ok("docker ps -a");
+    expect(ps).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES\n/);
+    expect(ps).toContain(`${id.slice(0, 12)}   ${alpine}`);
+    expect(ps).toMatch(/"\/bin\/sh"\s+(Less than a second|\d+ seconds?) ago\s+Created\s+c1\n/);
+    expect(await ok("docker ps")).toBe("CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES\n");
+
+    await ok("lab write c1 /etc/motd Hello from the container layer");
+    await ok("lab write --append c1 /etc/motd second line");
+    await ok("lab rm c1 /etc/hosts");
+    await ok("lab mkdir -p c1 /srv/app");
+    await ok("lab write c1 /srv/app/config.txt port=8080");
+    await ok("lab rm -r c1 /media");
+    expect(await ok("lab cat c1 /etc/motd")).toBe("Hello from the container layer\nsecond line\n");
+    expect(await ok(`lab cat ${alpine} /etc/motd`)).toContain("Welcome to Alpine!");
+    const diff = await ok("docker diff c1");
+    expect(diff).toBe(["C /etc", "D /etc/hosts", "C /etc/motd", "D /media", "C /srv", "A /srv/app", "A /srv/app/config.txt", ""].join("\n"));
+    const tree = await ok("lab tree c1 /etc");
+    expect(tree).toMatch(/ C  +motd\n/);
+    expect(tree).toMatch(/ L0  +passwd\n/);
+    expect(tree).not.toContain("hosts");
+  });
+
+  it("commits with -m -a -c: a new layer on the parent's, history and config updated", async () => {
+    const out = await ok(`docker commit -m "add motd and app" -a "Learner <learner@example.com>" -c 'CMD ["cat", "/etc/motd"]' -c "ENV APP_PORT=8080" -c "WORKDIR /srv/app" c1 lab/alpine:changed`);
+    imageId = out.trim();
+    expect(imageId).toMatch(/^sha256:[a-f0-9]{64}$/);
+    const inspect = JSON.parse(await ok("docker image inspect lab/alpine:changed"))[0];
+    const parent = JSON.parse(await ok(`docker image inspect ${alpine}`))[0];
+    expect(inspect.RootFS.Layers.slice(0, -1)).toEqual(parent.RootFS.Layers);
+    expect(inspect.RootFS.Layers).toHaveLength(parent.RootFS.Layers.length + 1);
+    expect(inspect.Config.Cmd).toEqual(["cat", "/etc/motd"]);
+    expect(inspect.Config.Env).toEqual(expect.arrayContaining(["GREETING=hi", "APP_PORT=8080"]));
+    expect(inspect.Config.WorkingDir).toBe("/srv/app");
+    expect(inspect.Author).toBe("Learner <learner@example.com>");
+    expect(inspect.Comment).toBe("add motd and app");
+    expect(inspect.Parent).toBe(parent.Id);
+    const history = await ok("docker history --no-trunc lab/alpine:changed");
+    expect(history.split("\n")[1]).toMatch(/^sha256:[a-f0-9]{64}\s+(Less than a second|\d+ seconds?) ago\s+\/bin\/sh\s+\S+\s+add motd and app$/);
+    expect(await ok("lab cat lab/alpine:changed /etc/motd")).toBe("Hello from the container layer\nsecond line\n");
+    const layers = await ok("lab layers lab/alpine:changed");
+    expect(layers.trim().split("\n")).toHaveLength(parent.RootFS.Layers.length + 2);
+    // The manifest keeps the parent's family (alpine fixture: Docker v2) and reuses its layer blobs.
+    const manifest = await lab.page.evaluate(`(async () => {
+      const { ImageStore } = await import("/src/store/images.ts");
+      const store = await ImageStore.open();
+      const img = await store.getImage(${JSON.stringify(imageId)});
+      const parent = await store.findImage(${JSON.stringify(parent.Id)});
+      const m = JSON.parse(await store.content.readText(img.manifestDigest));
+      store.close();
+      return { m, parentLayers: parent.layers };
+    })()`) as { m: { mediaType: string; config: { mediaType: string }; layers: { digest: string; mediaType: string }[] }; parentLayers: { digest: string }[] };
+    expect(manifest.m.mediaType).toBe(pushed.alpine.mediaType);
+    expect(manifest.m.layers.slice(0, -1).map((l) => l.digest)).toEqual(manifest.parentLayers.map((l) => l.digest));
+    expect(manifest.m.layers.at(-1)!.mediaType).toBe("application/vnd.docker.image.rootfs.diff.tar.gzip");
+  });
+
+  it("the committed image, saved, reads back in skopeo and umoci as exactly the lab's union", async () => {
+    const [download] = await Promise.all([lab.page.waitForEvent("download"), ok("docker save -o changed.tar lab/alpine:changed")]);
+    const archive = join(dir, "changed.tar");
+    await download.saveAs(archive);
+    const layout = join(dir, "layout");
+    execFileSync("skopeo", ["copy", "--quiet", `docker-archive:${archive}`, `oci:${layout}:changed`]);
+    const bundle = join(dir, "bundle");
+    execFileSync("umoci", ["unpack", "--image", `${layout}:changed`, bundle]);
+    const disk = diskUnion(join(bundle, "rootfs"));
+    const union = await labUnion("lab/alpine:changed");
+    expect(union.length).toBeGreaterThan(400);
+    expect(disk).toEqual(union);
+    expect(disk.find((e) => e.path === "etc/hosts")).toBeUndefined();
+    expect(disk.find((e) => e.path === "srv/app/config.txt")).toMatchObject({ type: "file", size: 10 });
+    if (haveOciSchemas()) {
+      const { m, c } = (await lab.page.evaluate(`(async () => {
+        const { ImageStore } = await import("/src/store/images.ts");
+        const store = await ImageStore.open();
+        const img = await store.getImage(${JSON.stringify(imageId)});
+        const r = { m: JSON.parse(await store.content.readText(img.manifestDigest)), c: JSON.parse(await store.content.readText(img.id)) };
+        store.close();
+        return r;
+      })()`)) as { m: unknown; c: unknown };
+      expect(ociSchemaErrors("config", c)).toEqual([]);
+      expect((m as { mediaType: string }).mediaType).toBe("application/vnd.docker.distribution.manifest.v2+json");
+    }
+  });
+
+  it("a container of the committed image sees the change; two containers never see each other's writes", async () => {
+    await ok("docker create --name c2 lab/alpine:changed");
+    await ok(`docker create --name c3 lab/alpine:changed`);
+    expect(await ok("lab cat c2 /srv/app/config.txt")).toBe("port=8080\n");
+    await ok("lab write c2 /srv/app/config.txt port=9090");
+    expect(await ok("lab cat c3 /srv/app/config.txt")).toBe("port=8080\n");
+    expect(await ok("docker diff c2")).toBe("C /srv/app/config.txt\n");
+    expect(await ok("docker diff c3")).toBe("");
+  });
+
+  it("keeps containers and their layers across a reload", async () => {
+    const before = await ok("docker diff c1");
+    await lab.reload();
+    expect(await ok("docker ps -a --format '{{.Names}}'").catch(() => "")).toBeDefined();
+    expect(await ok("docker ps -a")).toContain("c1");
+    expect(await ok("docker diff c1")).toBe(before);
+    expect(await ok("lab cat c1 /etc/motd")).toBe("Hello from the container layer\nsecond line\n");
+  });
+
+  it("docker cp copies a file out (a download) and in (a file picker)", async () => {
+    const [download] = await Promise.all([lab.page.waitForEvent("download"), ok("docker cp c1:/etc/motd motd.txt")]);
+    const out = join(dir, "motd.txt");
+    await download.saveAs(out);
+    expect(readFileSync(out, "utf8")).toBe("Hello from the container layer\nsecond line\n");
+    const upload = join(dir, "notes.txt");
+    execFileSync("sh", ["-c", `printf 'from the host\\n' > ${upload}`]);
+    const chooser = lab.page.waitForEvent("filechooser");
+    const run = lab.exec("docker cp notes.txt c1:/srv/");
+    await (await chooser).setFiles(upload);
+    const r = await run;
+    expect(r.code).toBe(0);
+    expect(await ok("lab cat c1 /srv/notes.txt")).toBe("from the host\n");
+  });
+
+  it("refuses to remove an image a container uses, and removes containers", async () => {
+    const r = await lab.exec("docker rmi lab/alpine:changed");
+    expect(r.code).toBe(1);
+    expect(r.output).toMatch(/conflict: unable to remove repository reference "lab\/alpine:changed" \(must force\) - container [a-f0-9]{12} is using its referenced image [a-f0-9]{12}/);
+    expect(await ok("docker rm c2 c3")).toBe("c2\nc3\n");
+    const missing = await lab.exec("docker rm c2");
+    expect(missing.code).toBe(1);
+    expect(missing.output).toContain("Error response from daemon: No such container: c2");
+    const dup = await lab.exec(`docker create --name c1 ${alpine}`);
+    expect(dup.output).toContain('Conflict. The container name "/c1" is already in use by container');
+  });
+
+  it("commits an unchanged container as an empty layer (no new diff ID)", async () => {
+    await ok(`docker create --name same ${busybox}`);
+    const id = (await ok("docker commit same lab/busybox:same")).trim();
+    const img = JSON.parse(await ok(`docker image inspect ${id}`))[0];
+    const parent = JSON.parse(await ok(`docker image inspect ${busybox}`))[0];
+    expect(img.RootFS.Layers).toEqual(parent.RootFS.Layers);
+    const hist = await ok("docker history lab/busybox:same");
+    expect(hist.split("\n")[1]).toMatch(/^[a-f0-9]{12}\s+.*\s+0B\s*$/);
+  });
+
+  it("commits an OCI image as an OCI manifest that validates against the OCI schemas", async () => {
+    await ok(`docker create --name oci ${busybox}`);
+    await ok("lab write oci /root/note hello");
+    const id = (await ok("docker commit oci lab/busybox:note")).trim();
+    const { m, c } = (await lab.page.evaluate(`(async () => {
+      const { ImageStore } = await import("/src/store/images.ts");
+      const store = await ImageStore.open();
+      const img = await store.getImage(${JSON.stringify(id)});
+      const r = { m: JSON.parse(await store.content.readText(img.manifestDigest)), c: JSON.parse(await store.content.readText(img.id)) };
+      store.close();
+      return r;
+    })()`)) as { m: { mediaType: string; layers: { mediaType: string }[] }; c: unknown };
+    expect(m.mediaType).toBe("application/vnd.oci.image.manifest.v1+json");
+    expect(m.layers.at(-1)!.mediaType).toBe("application/vnd.oci.image.layer.v1.tar+gzip");
+    if (haveOciSchemas()) {
+      expect(ociSchemaErrors("manifest", m)).toEqual([]);
+      expect(ociSchemaErrors("config", c)).toEqual([]);
+    }
+  });
+});
