@@ -209,9 +209,9 @@ export class TarStreamParser {
         }
         case "body": {
           const take = Math.min(this.remaining, chunk.length - i);
-          if (this.onData && this.bodyLeft > 0) {
+          if (this.bodyLeft > 0) {
             const data = Math.min(take, this.bodyLeft);
-            if (data > 0) this.onData(this.current!, chunk.subarray(i, i + data));
+            if (data > 0 && this.onData) this.onData(this.current!, chunk.subarray(i, i + data));
             this.bodyLeft -= data;
           }
           this.remaining -= take;
@@ -227,13 +227,14 @@ export class TarStreamParser {
   /** Call at end of input; throws when the archive is truncated. */
   end(): void {
     if (this.state === "end") return;
-    if (this.state === "header" && this.headerFill === 0 && (this.zeroBlocks > 0 || this.pos === 0)) {
-      // Missing second zero block (or empty input): tolerated, as GNU tar and Go's archive/tar do.
+    // Go's archive/tar (Docker, containerd, umoci) reads input that stops cleanly at an entry
+    // boundary as the end, with or without the end-of-archive blocks, and so does this reader:
+    // umoci 0.4.7's `insert` writes layers with neither the blocks nor the last file's padding.
+    if (this.state === "header" && this.headerFill === 0) {
       this.state = "end";
       return;
     }
-    if (this.state === "header" && this.headerFill === 0 && this.firstHeaderOffset < 0) {
-      // Archive without end-of-archive blocks (umoci 0.4.7 insert writes these): accept.
+    if (this.state === "body" && this.bodyLeft === 0) {
       this.state = "end";
       return;
     }

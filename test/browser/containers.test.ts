@@ -258,3 +258,33 @@ describe("containers and docker commit", () => {
     }
   });
 });
+
+describe("images made by umoci with whiteouts and opaque directories", () => {
+  it("load in the lab with the union umoci unpacks", async () => {
+    const root = join(dir, "umoci");
+    const layout = join(root, "layout");
+    const sh = (cmd: string) => execFileSync("sh", ["-euc", cmd], { cwd: root });
+    execFileSync("mkdir", ["-p", root]);
+    sh(`umoci init --layout ${layout} && umoci new --image ${layout}:wh`);
+    sh(`umoci unpack --image ${layout}:wh b1 && cd b1/rootfs && mkdir -p etc opt/old opt/keep var/cache srv && echo one > etc/conf && echo a > opt/old/a && echo b > opt/old/b && echo k > opt/keep/k && echo x > var/cache/x && echo y > var/cache/y && ln -s ../etc/conf srv/conf-link && chmod 0640 etc/conf`);
+    sh(`umoci repack --image ${layout}:wh b1`);
+    sh(`mkdir -p newopt/fresh && echo n > newopt/fresh/n && umoci insert --image ${layout}:wh --opaque newopt /opt`);
+    sh(`umoci insert --image ${layout}:wh --whiteout /var/cache/x`);
+    sh(`echo two > conf2 && umoci insert --image ${layout}:wh conf2 /etc/conf`);
+    sh(`umoci unpack --image ${layout}:wh b2`);
+    const archive = join(root, "wh.tar");
+    sh(`tar -C ${layout} -cf ${archive} oci-layout index.json blobs`);
+    const chooser = lab.page.waitForEvent("filechooser");
+    const loading = lab.exec("docker load -i wh.tar");
+    await (await chooser).setFiles(archive);
+    const r = await loading;
+    expect(r.output).toMatch(/^Loaded image/);
+    expect(r.code).toBe(0);
+    const name = /Loaded image(?: ID)?: (\S+)/.exec(r.output)![1]!;
+    const disk = diskUnion(join(root, "b2/rootfs"));
+    expect(disk.map((e) => e.path)).toEqual(["etc", "etc/conf", "opt", "opt/fresh", "opt/fresh/n", "srv", "srv/conf-link", "var", "var/cache", "var/cache/y"]);
+    expect(await labUnion(name)).toEqual(disk);
+    const layers = await ok(`lab layers ${name}`);
+    expect(layers).toMatch(/\n2\s+\S+\s+\S+\s+\d+\s+\d+\s+[1-9]\d*\s/); // the whiteout layer removes something
+  });
+});
