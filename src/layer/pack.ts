@@ -10,8 +10,46 @@ import { TarStreamParser, type TarEntry } from "./tar.ts";
 export interface PackSinks {
   /** Uncompressed tar bytes, in order. */
   diff?(chunk: Uint8Array): Promise<void>;
-  /** Compressed blob bytes, in order. */
+  /** Compressed blob bytes, in order (with the local compressor). */
   blob?(chunk: Uint8Array): Promise<void>;
+  /** Compresses (and stores) elsewhere — a Web Worker — instead of here. */
+  compressor?: Compressor;
+}
+
+/** gzip + digest of the tar, wherever it runs; write() resolves when more may be written. */
+export interface Compressor {
+  write(chunk: Uint8Array): Promise<void>;
+  finish(): Promise<{ digest: Digest; size: number }>;
+  abort(reason: unknown): Promise<void>;
+}
+
+/** gzip in this thread: native CompressionStream, digest, and each compressed chunk to `sink`. */
+export async function localGzip(sink?: (chunk: Uint8Array) => Promise<void>): Promise<Compressor> {
+  const hash = await createSha256();
+  const gzip = new CompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>;
+  const input = gzip.writable.getWriter();
+  const drained = (async () => {
+    const reader = gzip.readable.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      hash.update(value);
+      await sink?.(value);
+    }
+  })();
+  drained.catch(() => {});
+  return {
+    // Racing with `drained` surfaces a sink failure instead of waiting forever on backpressure.
+    write: (chunk) => Promise.race([input.write(chunk), drained]),
+    async finish() {
+      await input.close();
+      await drained;
+      return { digest: hash.digest(), size: hash.length };
+    },
+    async abort(reason) {
+      await input.abort(reason).catch(() => {});
+    },
+  };
 }
 
 export interface PackedLayer {
@@ -25,37 +63,26 @@ export interface PackedLayer {
 
 export async function packLayer(tar: ReadableStream<Uint8Array>, sinks: PackSinks = {}): Promise<PackedLayer> {
   const diffHash = await createSha256();
-  const blobHash = await createSha256();
   const entries: TarEntry[] = [];
   const parser = new TarStreamParser((e) => entries.push(e));
-  const gzip = new CompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>;
-  const gzipIn = gzip.writable.getWriter();
-  const drained = (async () => {
-    const reader = gzip.readable.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      blobHash.update(value);
-      await sinks.blob?.(value);
-    }
-  })();
-  drained.catch(() => {});
+  const compressor = sinks.compressor ?? (await localGzip(sinks.blob));
   const reader = tar.getReader();
+  let blob: { digest: Digest; size: number };
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
+      const toCompressor = compressor.write(value);
       diffHash.update(value);
       parser.push(value);
-      await Promise.all([sinks.diff?.(value), Promise.race([gzipIn.write(value), drained])]);
+      await Promise.all([sinks.diff?.(value), toCompressor]);
     }
     parser.end();
-    await gzipIn.close();
-    await drained;
+    blob = await compressor.finish();
   } catch (e) {
-    await gzipIn.abort(e).catch(() => {});
+    await compressor.abort(e);
     await reader.cancel(e).catch(() => {});
     throw e;
   }
-  return { diffId: diffHash.digest(), size: diffHash.length, entries, digest: blobHash.digest(), compressedSize: blobHash.length };
+  return { diffId: diffHash.digest(), size: diffHash.length, entries, digest: blob.digest, compressedSize: blob.size };
 }

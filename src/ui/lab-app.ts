@@ -2,13 +2,15 @@
 import { LitElement, css, html } from "lit";
 import { customElement, state } from "lit/decorators.js";
 import { createCommandLine } from "../cli/index.ts";
-import type { CommandLine } from "../cli/types.ts";
+import type { DockerCli } from "../cli/index.ts";
+import type { Lab } from "../cli/lab.ts";
 import "./lab-terminal.ts";
 import type { ExecResult, LabTerminal } from "./lab-terminal.ts";
 
 declare global {
   interface Window {
-    layerlab?: { ready: Promise<void>; exec(line: string): Promise<ExecResult> };
+    /** The automation hook (tests, benchmarks, lessons): the page's one Lab and its terminal. */
+    layerlab?: { ready: Promise<void>; exec(line: string): Promise<ExecResult>; lab?: Lab };
   }
 }
 
@@ -29,7 +31,7 @@ export class LabApp extends LitElement {
   `;
 
   @state() private status = "starting…";
-  private commandLine?: CommandLine;
+  private commandLine?: DockerCli;
 
   override render() {
     return html`
@@ -56,6 +58,8 @@ export class LabApp extends LitElement {
     };
     try {
       this.commandLine = await createCommandLine();
+      // One Lab per page: every view of a container's union goes through its snapshotter's mounts.
+      window.layerlab.lab = this.commandLine.lab;
       this.status = "ready";
       await this.updateComplete;
       ready();
