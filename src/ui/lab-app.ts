@@ -46,6 +46,30 @@ export class LabApp extends LitElement {
     `;
   }
 
+  /** Dropping an image archive anywhere on the page loads it, as `docker load` would. */
+  private readonly onDragOver = (e: DragEvent) => {
+    if (e.dataTransfer?.types.includes("Files")) e.preventDefault();
+  };
+
+  private readonly onDrop = (e: DragEvent) => {
+    const file = e.dataTransfer?.files[0];
+    if (!file) return;
+    e.preventDefault();
+    void this.terminal.execWithFile(`docker load -i ${JSON.stringify(file.name).slice(1, -1).replace(/\s/g, "_")}`, file);
+  };
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    window.addEventListener("dragover", this.onDragOver);
+    window.addEventListener("drop", this.onDrop);
+  }
+
+  override disconnectedCallback(): void {
+    window.removeEventListener("dragover", this.onDragOver);
+    window.removeEventListener("drop", this.onDrop);
+    super.disconnectedCallback();
+  }
+
   override async firstUpdated(): Promise<void> {
     let ready!: () => void;
     const readyPromise = new Promise<void>((r) => (ready = r));

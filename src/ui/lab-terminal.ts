@@ -262,6 +262,9 @@ export class LabTerminal extends LitElement {
       },
       upload: (accept) =>
         new Promise((resolve) => {
+          const dropped = this.dropped;
+          this.dropped = undefined;
+          if (dropped) return resolve({ name: dropped.name, data: dropped.stream() as ReadableStream<Uint8Array> });
           const input = document.createElement("input");
           input.type = "file";
           if (accept) input.accept = accept;
@@ -281,9 +284,18 @@ export class LabTerminal extends LitElement {
     }
   }
 
+  /** A file dropped on the page, handed to the next command that asks for one. */
+  private dropped?: File;
+
+  /** Runs a command with a dropped file as its upload (a dropped .tar is `docker load`). */
+  execWithFile(line: string, file: File): Promise<ExecResult> {
+    return this.exec(line, file);
+  }
+
   /** The automation hook's entry: shows the line as typed, runs it, returns code and plain output. */
-  exec(line: string): Promise<ExecResult> {
+  exec(line: string, file?: File): Promise<ExecResult> {
     const run = async () => {
+      this.dropped = file;
       this.term!.write(`\r\x1b[2K${PROMPT}${line}\r\n`);
       const r = await this.runLine(line, false);
       this.term!.write(PROMPT);

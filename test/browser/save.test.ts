@@ -97,6 +97,19 @@ describe("docker load", () => {
     expect((await lab.exec(`lab tree ${name} /etc`)).output).toMatch(/L2  motd/);
   });
 
+  it("loads an archive dropped on the page", async () => {
+    const name = `${reg.host}/${pushed.busyboxOci.name}`;
+    expect((await lab.exec(`docker rmi ${name}`)).code).toBe(0);
+    const b64 = readFileSync(join(dir, "oci.tar")).toString("base64");
+    await lab.page.evaluate(([data]) => {
+      const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], "busybox oci.tar", { type: "application/x-tar" }));
+      window.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, [b64]);
+    await expect.poll(async () => (await lab.exec(`docker images -q ${name}`)).output.trim(), { timeout: 20_000 }).toMatch(/^[a-f0-9]{12}$/);
+  });
+
   const legacy = "/usr/share/gocode/src/github.com/containers/image/docker/archive/fixtures/almostempty.tar";
   it.skipIf(!existsSync(legacy))("loads the real docker save tarball from Debian's containers/image (legacy format)", async () => {
     const r = await load(legacy);
