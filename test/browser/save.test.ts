@@ -101,12 +101,12 @@ describe("docker load", () => {
     const name = `${reg.host}/${pushed.busyboxOci.name}`;
     expect((await lab.exec(`docker rmi ${name}`)).code).toBe(0);
     const b64 = readFileSync(join(dir, "oci.tar")).toString("base64");
-    await lab.page.evaluate(([data]) => {
+    await lab.page.evaluate((data: string) => {
       const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
       const dt = new DataTransfer();
       dt.items.add(new File([bytes], "busybox oci.tar", { type: "application/x-tar" }));
       window.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
-    }, [b64]);
+    }, b64);
     await expect.poll(async () => (await lab.exec(`docker images -q ${name}`)).output.trim(), { timeout: 20_000 }).toMatch(/^[a-f0-9]{12}$/);
   });
 
