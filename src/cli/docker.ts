@@ -428,12 +428,16 @@ const load: DockerCommand = {
   },
 };
 
-/** Credentials are held in memory for the session; they go only to that registry and its token realm. */
+/** Credentials are held in memory for the session (--remember: also on this device); they go only to that registry and its token realm. */
 const login: DockerCommand = {
   name: "login",
   usage: "docker login [OPTIONS] [SERVER]",
   summary: "Log in to a registry",
-  flags: [{ name: "username", short: "u", value: true }, { name: "password", short: "p", value: true }],
+  flags: [
+    { name: "username", short: "u", value: true },
+    { name: "password", short: "p", value: true },
+    { name: "remember" },
+  ],
   maxArgs: 1,
   async run(lab, args, p, io) {
     const server = normalizeServer(args[0]);
@@ -441,16 +445,24 @@ const login: DockerCommand = {
     const password = flag(p, "password");
     if (!username || password === undefined) throw new UsageError("the lab's terminal cannot prompt: use docker login -u USER -p PASSWORD [SERVER]");
     io.stderr("WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n");
+    const remember = boolFlag(p, "remember");
     const previous = lab.credentials.get(server);
-    lab.credentials.set(server, { username, password });
+    const wasRemembered = lab.credentials.isRemembered(server);
+    await lab.credentials.set(server, { username, password }, false);
     lab.registry.resetAuth?.();
     try {
       await lab.registry.ping(server);
     } catch (e) {
-      if (previous) lab.credentials.set(server, previous);
-      else lab.credentials.delete(server);
+      if (previous) await lab.credentials.set(server, previous, wasRemembered);
+      else await lab.credentials.delete(server);
       lab.registry.resetAuth?.();
       throw e;
+    }
+    if (remember) {
+      await lab.credentials.set(server, { username, password }, true);
+      io.stderr(`Your password is remembered on this device: stored unencrypted in this browser's IndexedDB until docker logout ${server}.\n`);
+    } else {
+      io.stderr("Your password is kept in this tab's memory only (docker login --remember keeps it on this device).\n");
     }
     io.stdout("Login Succeeded\n");
     return 0;
@@ -465,7 +477,7 @@ const logout: DockerCommand = {
   maxArgs: 1,
   async run(lab, args, _p, io) {
     const server = normalizeServer(args[0]);
-    if (!lab.credentials.delete(server)) io.stdout(`Not logged in to ${server}\n`);
+    if (!(await lab.credentials.delete(server))) io.stdout(`Not logged in to ${server}\n`);
     else io.stdout(`Removing login credentials for ${server}\n`);
     lab.registry.resetAuth?.();
     return 0;

@@ -8,6 +8,7 @@ import { RegistryError } from "../registry/errors.ts";
 import { parseArgs, splitWords, UsageError } from "./argv.ts";
 import { DaemonError, dockerCommands, registerCommands, type DockerCommand } from "./docker.ts";
 import { containerCommands } from "./containers.ts";
+import { publishCommands } from "./publish.ts";
 import { Lab, type LabOptions } from "./lab.ts";
 import { runLabCommand } from "./lab-commands.ts";
 import type { CliIO, CommandLine } from "./types.ts";
@@ -16,6 +17,7 @@ export type { CliIO, CommandLine } from "./types.ts";
 export { Lab } from "./lab.ts";
 
 registerCommands(containerCommands);
+registerCommands(publishCommands);
 
 function findCommand(words: string[]): { cmd: DockerCommand; rest: string[] } | undefined {
   // Two-word commands ("image inspect") win over one-word ones.
@@ -56,7 +58,8 @@ Images:
   image prune Remove unused images
   save        Save images to a tar archive (a download): docker save -o FILE IMAGE
   load        Load images from a tar archive (a file picker): docker load
-  login       Log in to a registry (credentials stay in this tab's memory)
+  push        Upload an image to a registry
+  login       Log in to a registry (memory only; --remember keeps it on this device)
   logout      Log out from a registry
 
 Containers:
@@ -74,6 +77,8 @@ Lab:
               Write text into a container's file (copy-on-write)
   lab rm [-r] CONTAINER PATH / lab mkdir [-p] CONTAINER PATH
               Delete / create in a container's layer
+  lab registry-layout NAME[:TAG]
+              The files the registry keeps for a pushed image
   lab efficiency IMAGE
               dive's efficiency score and wasted space
   lab layers IMAGE

@@ -14,6 +14,7 @@ import { efficiency } from "../unionfs/efficiency.ts";
 import { cleanPath, type UnionFS } from "../unionfs/union.ts";
 import { FsError } from "../unionfs/errors.ts";
 import type { ContainerRecord } from "../store/schema.ts";
+import { registryLayoutCommand } from "./publish.ts";
 
 /** A container by ID/name, else undefined (then the argument may name an image). */
 async function maybeContainer(lab: Lab, ref: string): Promise<ContainerRecord | undefined> {
@@ -264,7 +265,19 @@ const efficiencyCmd: LabCommand = {
   },
 };
 
-export const labCommands: LabCommand[] = [layers, tree, cat, write, rmCmd, mkdir, efficiencyCmd];
+const registryLayout: LabCommand = {
+  name: registryLayoutCommand.name,
+  usage: registryLayoutCommand.usage,
+  summary: registryLayoutCommand.summary,
+  flags: [],
+  async run(lab, p, io) {
+    if (!p.args[0]) throw new UsageError(`usage: ${registryLayoutCommand.usage}`);
+    io.stdout(await registryLayoutCommand.run(lab.store, p.args[0]));
+    return 0;
+  },
+};
+
+export const labCommands: LabCommand[] = [layers, tree, cat, write, rmCmd, mkdir, efficiencyCmd, registryLayout];
 
 
 export async function runLabCommand(lab: Lab, argv: string[], io: CliIO): Promise<number> {

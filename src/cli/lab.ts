@@ -13,16 +13,55 @@ import { WorkerLayerSink } from "../store/worker-sink.ts";
 import { ContainerStore } from "../store/containers.ts";
 import { storeSnapshotter } from "../store/snapshots.ts";
 
+/**
+ * Registry credentials from `docker login`: held in memory for the session; with `--remember` also kept
+ * in this browser's IndexedDB (like Docker's config.json "auths": not encrypted), until `docker logout`.
+ * They are handed only to the registry they were given for and its token realm (see registry/client.ts).
+ */
 export class MemoryCredentials implements CredentialSource {
   private readonly byHost = new Map<string, Credentials>();
+  private readonly remembered = new Set<string>();
+  constructor(private readonly store?: ImageStore) {}
+
+  /** Loads logins remembered on this device. */
+  async load(): Promise<void> {
+    const rec = await this.store?.db.get("settings", "credentials");
+    for (const [host, c] of Object.entries((rec?.value ?? {}) as Record<string, Credentials>)) {
+      this.byHost.set(host, c);
+      this.remembered.add(host);
+    }
+  }
+
   get(host: string): Credentials | undefined {
     return this.byHost.get(host);
   }
-  set(host: string, c: Credentials): void {
-    this.byHost.set(host, c);
+
+  isRemembered(host: string): boolean {
+    return this.remembered.has(host);
   }
-  delete(host: string): boolean {
-    return this.byHost.delete(host);
+
+  async set(host: string, c: Credentials, remember = false): Promise<void> {
+    this.byHost.set(host, c);
+    if (remember) this.remembered.add(host);
+    else this.remembered.delete(host);
+    await this.persist();
+  }
+
+  async delete(host: string): Promise<boolean> {
+    const had = this.byHost.delete(host);
+    this.remembered.delete(host);
+    await this.persist();
+    return had;
+  }
+
+  private async persist(): Promise<void> {
+    if (!this.store) return;
+    const value: Record<string, Credentials> = {};
+    for (const host of this.remembered) {
+      const c = this.byHost.get(host);
+      if (c) value[host] = c;
+    }
+    await this.store.db.put("settings", { key: "credentials", value });
   }
 }
 
@@ -37,6 +76,8 @@ export interface LabOptions {
 
 export class Lab {
   readonly platform: Platform = defaultPlatform();
+  /** PATCH chunk size for pushes (tests make it small to exercise chunked uploads on small images). */
+  pushChunkSize: number | undefined;
   /** Containers and their writable layers (snapshots on the image store). */
   readonly containers: ContainerStore;
 
@@ -60,7 +101,8 @@ export class Lab {
   static async open(opts: LabOptions = {}): Promise<Lab> {
     const store = opts.store ?? (await ImageStore.open(opts.dbName));
     const origin = opts.proxyOrigin ?? globalThis.location?.origin ?? "";
-    const credentials = new MemoryCredentials();
+    const credentials = new MemoryCredentials(store);
+    await credentials.load();
     const registry =
       opts.registry ??
       new RegistryClient({

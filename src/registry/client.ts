@@ -8,7 +8,7 @@ import { MANIFEST_ACCEPT } from "../oci/mediatypes.ts";
 import type { Descriptor } from "../oci/types.ts";
 import { basicAuth, parseChallenge, repositoryScope, TokenCache, TokenError } from "./auth.ts";
 import { errorFromResponse, parseRateLimit, RegistryError, RegistryUnreachableError, UnauthorizedError } from "./errors.ts";
-import type { BlobResponse, FetchedManifest, RateLimit, RegistryApi, RegistryClientOptions, RepositoryRef } from "./types.ts";
+import type { BlobResponse, FetchedManifest, RateLimit, RegistryApi, RegistryClientOptions, RepositoryRef, UploadStart } from "./types.ts";
 
 const MANIFEST_LIMIT = 4 * 1024 * 1024;
 
@@ -22,6 +22,8 @@ export interface RequestOptions {
   accept?: number[];
   subject?: string;
   signal?: AbortSignal;
+  /** More token scopes (a cross-repository mount also needs pull on the source repository). */
+  extraScopes?: string[];
   /** Blobs are kept by the store: caching them in the HTTP cache too would double the disk used and
    * could replay a corrupted copy after a digest mismatch. */
   cache?: RequestCache;
@@ -48,13 +50,13 @@ export class RegistryClient implements RegistryApi {
     this.schemes.clear();
   }
 
-  private async authorization(registry: string, repository: string | undefined, actions: string[]): Promise<string | undefined> {
+  private async authorization(registry: string, repository: string | undefined, actions: string[], extraScopes: string[] = []): Promise<string | undefined> {
     const known = this.schemes.get(registry);
     if (!known) return undefined;
     const creds = this.options.credentials?.get(registry);
     if (known.scheme === "basic") return creds ? basicAuth(creds) : undefined;
     if (known.scheme === "bearer" && known.realm) {
-      const scopes = repository ? [repositoryScope(repository, actions)] : [];
+      const scopes = [...(repository ? [repositoryScope(repository, actions)] : []), ...extraScopes];
       const cached = this.tokens.get(known.realm, known.service ?? "", scopes, creds?.username);
       if (cached) return `Bearer ${cached}`;
       const token = await this.tokens.fetchToken(this.fetchFn, known.realm, known.service ?? "", scopes, creds);
@@ -76,7 +78,7 @@ export class RegistryClient implements RegistryApi {
         const init: RequestInit & { duplex?: string } = { method: opts.method ?? "GET", headers, body: opts.body ?? null, signal: opts.signal, redirect: "follow" };
         if (opts.cache) init.cache = opts.cache;
         if (opts.body instanceof ReadableStream) init.duplex = "half";
-        return await this.fetchFn(this.url(registry, path), init);
+        return await this.fetchFn(/^https?:\/\//.test(path) ? path : this.url(registry, path), init);
       } catch (e) {
         if ((e as Error).name === "AbortError") throw e;
         throw new RegistryUnreachableError(`cannot reach registry ${registry}: ${(e as Error).message}`, 0, "UNREACHABLE", registry, repository);
@@ -84,7 +86,7 @@ export class RegistryClient implements RegistryApi {
     };
     let res: Response;
     try {
-      res = await send(await this.authorization(registry, repository, actions));
+      res = await send(await this.authorization(registry, repository, actions, opts.extraScopes));
       if (res.status === 401) {
         // Through the lab's proxy a Basic challenge arrives as X-Registry-Authenticate (see proxy/handler.ts).
         const header = res.headers.get("www-authenticate") ?? res.headers.get("x-registry-authenticate");
@@ -95,7 +97,7 @@ export class RegistryClient implements RegistryApi {
           if (challenge.scheme === "bearer" && challenge.params.scope && repository) {
             // The registry named the scope it wants; a token for it is what we ask for.
           }
-          const auth = await this.authorization(registry, repository, actions);
+          const auth = await this.authorization(registry, repository, actions, opts.extraScopes);
           if (auth) res = await send(auth);
         }
       }
@@ -164,6 +166,97 @@ export class RegistryClient implements RegistryApi {
     const actual = await sha256Digest(bytes);
     if (actual !== digest) throw new DigestMismatchError(digest, actual, `blob ${digest}`);
     return bytes;
+  }
+
+  // ── uploads (docker push) ───────────────────────────────────────────────
+
+  /**
+   * A Location header as a URL this client can call: the proxy rewrites absolute and relative
+   * Locations to its own path; a direct client gets the registry's (relative ones are resolved).
+   */
+  resolveLocation(registry: string, location: string): string {
+    if (/^https?:\/\//.test(location)) return location;
+    if (location.startsWith("/proxy/")) return new URL(location, this.options.endpoint(registry)).toString();
+    return this.url(registry, location.startsWith("/") ? location : `/${location}`);
+  }
+
+  private withDigest(url: string, digest: Digest): string {
+    return `${url}${url.includes("?") ? "&" : "?"}digest=${encodeURIComponent(digest)}`;
+  }
+
+  async blobExists(repo: RepositoryRef, digest: Digest): Promise<boolean> {
+    const res = await this.request(repo, `/v2/${repo.repository}/blobs/${digest}`, { method: "HEAD", actions: ["pull", "push"], accept: [404], subject: `blob ${digest}`, cache: "no-store" });
+    return res.status !== 404;
+  }
+
+  async startUpload(repo: RepositoryRef, mount?: { digest: Digest; from: string }): Promise<UploadStart> {
+    const query = mount ? `?mount=${encodeURIComponent(mount.digest)}&from=${encodeURIComponent(mount.from)}` : "";
+    const res = await this.request(repo, `/v2/${repo.repository}/blobs/uploads/${query}`, {
+      method: "POST",
+      actions: ["pull", "push"],
+      extraScopes: mount ? [repositoryScope(mount.from, ["pull"])] : [],
+      accept: [201, 202],
+      subject: `push of ${mount ? `blob ${mount.digest}` : "a blob"} to ${repo.repository}`,
+      headers: { "Content-Length": "0" },
+    });
+    await res.body?.cancel();
+    if (res.status === 201) return { kind: mount ? "mounted" : "exists" };
+    const location = res.headers.get("location");
+    if (!location) throw new RegistryError(`${repo.registry} started an upload without a Location header`, res.status, "NO_LOCATION", repo.registry, repo.repository);
+    return { kind: "upload", location: this.resolveLocation(repo.registry, location) };
+  }
+
+  /** How many bytes of an interrupted upload the registry has (undefined when the upload is gone). */
+  async uploadOffset(repo: RepositoryRef, location: string): Promise<number | undefined> {
+    const res = await this.request(repo, location, { actions: ["pull", "push"], accept: [204, 404, 400], subject: `upload status in ${repo.repository}` });
+    await res.body?.cancel();
+    if (res.status !== 204) return undefined;
+    const range = /^(?:bytes=)?0-(\d+)$/.exec(res.headers.get("range") ?? "");
+    return range ? Number(range[1]) + 1 : 0;
+  }
+
+  /** Sends one chunk; returns the Location to continue with (the registry's state changes each time). */
+  async patchUpload(repo: RepositoryRef, location: string, chunk: Uint8Array, start: number): Promise<string> {
+    const res = await this.request(repo, location, {
+      method: "PATCH",
+      actions: ["pull", "push"],
+      // The registry wants "first-last" without a "bytes=" prefix, and octet-stream (not text/plain).
+      headers: { "Content-Type": "application/octet-stream", "Content-Range": `${start}-${start + chunk.length - 1}` },
+      body: chunk as BodyInit,
+      accept: [202],
+      subject: `push to ${repo.repository}`,
+    });
+    await res.body?.cancel();
+    const next = res.headers.get("location");
+    return next ? this.resolveLocation(repo.registry, next) : location;
+  }
+
+  async finishUpload(repo: RepositoryRef, location: string, digest: Digest, body?: Uint8Array): Promise<void> {
+    const res = await this.request(repo, this.withDigest(location, digest), {
+      method: "PUT",
+      actions: ["pull", "push"],
+      headers: { "Content-Type": "application/octet-stream" },
+      body: (body ?? new Uint8Array(0)) as BodyInit,
+      accept: [201],
+      subject: `push of blob ${digest} to ${repo.repository}`,
+    });
+    await res.body?.cancel();
+  }
+
+  async putManifest(repo: RepositoryRef, reference: string, mediaType: string, bytes: Uint8Array): Promise<Digest> {
+    const res = await this.request(repo, `/v2/${repo.repository}/manifests/${reference}`, {
+      method: "PUT",
+      actions: ["pull", "push"],
+      headers: { "Content-Type": mediaType },
+      body: bytes as BodyInit,
+      accept: [201],
+      subject: `push of manifest (${mediaType}) to ${repo.repository}:${reference}`,
+    });
+    await res.body?.cancel();
+    const digest = await sha256Digest(bytes);
+    const header = res.headers.get("docker-content-digest");
+    if (header && header !== digest) throw new DigestMismatchError(digest, header as Digest, `manifest pushed to ${repo.repository}:${reference}`);
+    return digest;
   }
 
   async getBlobStream(repo: RepositoryRef, digest: Digest, offset = 0, signal?: AbortSignal): Promise<BlobResponse> {

@@ -135,6 +135,18 @@ export async function errorFromResponse(res: Response, ctx: ErrorContext): Promi
     case "UNREACHABLE":
     case "TIMEOUT":
       return new RegistryUnreachableError(`cannot reach registry ${ctx.registry}: ${msg}`, ...args);
+    case "MANIFEST_INVALID":
+    case "MANIFEST_BLOB_UNKNOWN":
+    case "BLOB_UPLOAD_INVALID":
+    case "BLOB_UPLOAD_UNKNOWN":
+    case "DIGEST_INVALID":
+    case "SIZE_INVALID":
+    case "NAME_INVALID":
+    case "TAG_INVALID":
+    case "UNSUPPORTED": {
+      const detail = typeof first?.detail === "string" ? first.detail : first?.detail ? JSON.stringify(first.detail) : "";
+      return new RegistryError(`${ctx.subject ? `${ctx.subject}: ` : ""}refused by ${ctx.registry}: ${msg}${detail ? ` (${detail})` : ""} [${code}]`, ...args);
+    }
     default:
       if (res.status === 404) return new ManifestUnknownError(`${ctx.subject ?? "resource"} not found (HTTP 404)`, ...args);
       return new RegistryError(`${ctx.registry} answered HTTP ${res.status}${code ? ` ${code}` : ""}: ${msg}`, ...args);

@@ -52,7 +52,7 @@ export interface RateLimit {
   resetAt?: Date;
 }
 
-export interface RegistryApi {
+export interface RegistryApi extends ClientUploads {
   ping(registry: string): Promise<void>;
   /** HEAD a manifest by tag or digest; undefined when it does not exist. Does not count against Hub's rate limit. */
   headManifest(repo: RepositoryRef, reference: string): Promise<Descriptor | undefined>;
@@ -61,3 +61,17 @@ export interface RegistryApi {
   /** Streaming blob GET, resuming at `offset` with a Range request when offset > 0. */
   getBlobStream(repo: RepositoryRef, digest: Digest, offset?: number): Promise<BlobResponse>;
 }
+
+/** What a blob upload start answered: mounted from another repository, or an upload to continue. */
+export type UploadStart = { kind: "mounted" } | { kind: "exists" } | { kind: "upload"; location: string };
+
+/** The upload half of the Distribution API (docker push). */
+export interface ClientUploads {
+  blobExists(repo: RepositoryRef, digest: Digest): Promise<boolean>;
+  startUpload(repo: RepositoryRef, mount?: { digest: Digest; from: string }): Promise<UploadStart>;
+  uploadOffset(repo: RepositoryRef, location: string): Promise<number | undefined>;
+  patchUpload(repo: RepositoryRef, location: string, chunk: Uint8Array, start: number): Promise<string>;
+  finishUpload(repo: RepositoryRef, location: string, digest: Digest, body?: Uint8Array): Promise<void>;
+  putManifest(repo: RepositoryRef, reference: string, mediaType: string, bytes: Uint8Array): Promise<Digest>;
+}
+

@@ -25,9 +25,14 @@ export async function openLabDB(name = DB_NAME): Promise<LabDatabase> {
         containers.createIndex("name", "name", { unique: true });
         containers.createIndex("imageId", "imageId");
       }
+      if (oldVersion < 3) {
+        db.createObjectStore("uploads", { keyPath: "key" });
+        db.createObjectStore("settings", { keyPath: "key" });
+      }
     },
-    blocking() {
-      // Another tab wants a newer schema: let it have the database.
+    blocking(_current, _blocked, event) {
+      // Another tab wants a newer schema: let it have the database (this tab reloads to follow).
+      (event.target as IDBDatabase).close();
     },
   });
 }

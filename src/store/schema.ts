@@ -11,7 +11,7 @@ import type { SnapshotInfo } from "../unionfs/snapshotter.ts";
 import type { Inode, UpperEntry } from "../unionfs/upper.ts";
 
 export const DB_NAME = "layerlab";
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
 /** A verified blob. Its bytes live in `chunks` under `owner` (the ingest that wrote them). */
 export interface BlobRecord {
@@ -109,6 +109,23 @@ export interface ContainerRecord {
   finishedAt?: number;
 }
 
+/** A chunked blob upload in progress, so an interrupted push resumes where the registry has it. */
+export interface UploadRecord {
+  /** "registry/repository@digest" */
+  key: string;
+  /** The latest Location the registry gave (its upload state changes with every PATCH). */
+  location: string;
+  /** Bytes the registry acknowledged. */
+  offset: number;
+  updatedAt: number;
+}
+
+/** Small key-value settings (remembered logins: only when the user asked for it). */
+export interface SettingRecord {
+  key: string;
+  value: unknown;
+}
+
 export interface LabDB extends DBSchema {
   blobs: { key: Digest; value: BlobRecord };
   chunks: { key: [string, number]; value: Uint8Array };
@@ -126,6 +143,8 @@ export interface LabDB extends DBSchema {
   /** [snapshot key, ino, chunk index] → up to UPPER_CHUNK bytes of a file. */
   upperData: { key: [string, number, number]; value: Uint8Array };
   containers: { key: string; value: ContainerRecord; indexes: { name: string; imageId: Digest } };
+  uploads: { key: string; value: UploadRecord };
+  settings: { key: string; value: SettingRecord };
 }
 
-export type StoreName = "blobs" | "chunks" | "ingests" | "layers" | "layerIndex" | "distribution" | "images" | "tags" | "snapshots" | "upperEntries" | "upperInodes" | "upperData" | "containers";
+export type StoreName = "blobs" | "chunks" | "ingests" | "layers" | "layerIndex" | "distribution" | "images" | "tags" | "snapshots" | "upperEntries" | "upperInodes" | "upperData" | "containers" | "uploads" | "settings";
