@@ -216,13 +216,13 @@ export class RegistryClient implements RegistryApi {
   }
 
   /** Sends one chunk; returns the Location to continue with (the registry's state changes each time). */
-  async patchUpload(repo: RepositoryRef, location: string, chunk: Uint8Array, start: number): Promise<string> {
+  async patchUpload(repo: RepositoryRef, location: string, chunk: Uint8Array | Blob, start: number): Promise<string> {
     const res = await this.request(repo, location, {
       method: "PATCH",
       actions: ["pull", "push"],
       // The registry wants "first-last" without a "bytes=" prefix, and octet-stream (not text/plain).
-      headers: { "Content-Type": "application/octet-stream", "Content-Range": `${start}-${start + chunk.length - 1}` },
-      body: chunk as BodyInit,
+      headers: { "Content-Type": "application/octet-stream", "Content-Range": `${start}-${start + (chunk instanceof Uint8Array ? chunk.length : chunk.size) - 1}` },
+      body: asBody(chunk),
       accept: [202],
       subject: `push to ${repo.repository}`,
     });
@@ -231,12 +231,12 @@ export class RegistryClient implements RegistryApi {
     return next ? this.resolveLocation(repo.registry, next) : location;
   }
 
-  async finishUpload(repo: RepositoryRef, location: string, digest: Digest, body?: Uint8Array): Promise<void> {
+  async finishUpload(repo: RepositoryRef, location: string, digest: Digest, body?: Uint8Array | Blob): Promise<void> {
     const res = await this.request(repo, this.withDigest(location, digest), {
       method: "PUT",
       actions: ["pull", "push"],
       headers: { "Content-Type": "application/octet-stream" },
-      body: (body ?? new Uint8Array(0)) as BodyInit,
+      body: asBody(body ?? new Uint8Array(0)),
       accept: [201],
       subject: `push of blob ${digest} to ${repo.repository}`,
     });
@@ -276,6 +276,15 @@ export class RegistryClient implements RegistryApi {
     }
     return { body: res.body, offset: start, size };
   }
+}
+
+/**
+ * Upload bodies go as Blobs: Chromium sends a 10 MB Blob in ~105 ms and the same bytes as a
+ * Uint8Array in 360–470 ms (measured through the lab's proxy to the local registry).
+ */
+function asBody(bytes: Uint8Array | Blob): BodyInit {
+  if (bytes instanceof Uint8Array && typeof Blob !== "undefined") return new Blob([bytes as BlobPart]);
+  return bytes as BodyInit;
 }
 
 async function readLimited(res: Response, limit: number, what: string): Promise<Uint8Array> {

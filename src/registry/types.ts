@@ -70,8 +70,8 @@ export interface ClientUploads {
   blobExists(repo: RepositoryRef, digest: Digest): Promise<boolean>;
   startUpload(repo: RepositoryRef, mount?: { digest: Digest; from: string }): Promise<UploadStart>;
   uploadOffset(repo: RepositoryRef, location: string): Promise<number | undefined>;
-  patchUpload(repo: RepositoryRef, location: string, chunk: Uint8Array, start: number): Promise<string>;
-  finishUpload(repo: RepositoryRef, location: string, digest: Digest, body?: Uint8Array): Promise<void>;
+  patchUpload(repo: RepositoryRef, location: string, chunk: Uint8Array | Blob, start: number): Promise<string>;
+  finishUpload(repo: RepositoryRef, location: string, digest: Digest, body?: Uint8Array | Blob): Promise<void>;
   putManifest(repo: RepositoryRef, reference: string, mediaType: string, bytes: Uint8Array): Promise<Digest>;
 }
 

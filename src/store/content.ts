@@ -68,6 +68,23 @@ export class ContentStore {
     return out;
   }
 
+  /** [start, end) of a blob as a Blob made of the stored chunks (no copy into one array: uploads). */
+  async readBlob(digest: Digest, start = 0, end?: number): Promise<Blob> {
+    const info = await this.info(digest);
+    if (!info) throw new BlobNotFoundError(digest);
+    const stop = Math.min(end ?? info.size, info.size);
+    if (start >= stop) return new Blob([]);
+    const first = Math.floor(start / info.chunkSize);
+    const last = Math.floor((stop - 1) / info.chunkSize);
+    const chunks = await this.db.getAll("chunks", IDBKeyRange.bound([info.owner, first], [info.owner, last]));
+    if (chunks.length !== last - first + 1) throw new Error(`blob ${digest} is missing chunks`);
+    const parts = chunks.map((c, i) => {
+      const base = (first + i) * info.chunkSize;
+      return c.subarray(Math.max(start - base, 0), Math.min(stop - base, c.length)) as BlobPart;
+    });
+    return new Blob(parts);
+  }
+
   async readText(digest: Digest): Promise<string> {
     return new TextDecoder().decode(await this.read(digest));
   }

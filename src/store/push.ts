@@ -28,7 +28,7 @@ export interface PushOptions {
   signal?: AbortSignal;
   /** PATCH chunk size; blobs up to this size go in one PUT. */
   chunkSize?: number;
-  /** Docker's max-concurrent-uploads is 5; two cores favour fewer. */
+  /** Docker's max-concurrent-uploads (5): measured no slower than 3 here. */
   concurrency?: number;
 }
 
@@ -110,14 +110,14 @@ export class BlobPusher {
     }
     if (offset === 0 && desc.size <= this.chunkSize) {
       this.emit(id, "Pushing", 0, desc.size);
-      await registry.finishUpload(target, location, desc.digest, await store.content.read(desc.digest));
+      await registry.finishUpload(target, location, desc.digest, await store.content.readBlob(desc.digest));
     } else {
       while (offset < desc.size) {
         this.opts.signal?.throwIfAborted();
         this.emit(id, "Pushing", offset, desc.size);
-        const chunk = await store.content.read(desc.digest, offset, Math.min(desc.size, offset + this.chunkSize));
-        location = await registry.patchUpload(target, location, chunk, offset);
-        offset += chunk.length;
+        const end = Math.min(desc.size, offset + this.chunkSize);
+        location = await registry.patchUpload(target, location, await store.content.readBlob(desc.digest, offset, end), offset);
+        offset = end;
         await store.db.put("uploads", { key, location, offset, updatedAt: Date.now() });
       }
       this.emit(id, "Pushing", desc.size, desc.size);
@@ -141,7 +141,7 @@ export async function pushImage(store: ImageStore, registry: RegistryApi, target
   const seen = new Set<string>();
   const unique = order.filter((o) => !seen.has(o.desc.digest) && seen.add(o.desc.digest));
   for (const o of unique) opts.onEvent?.({ kind: "layer", id: o.id, status: "Preparing" });
-  const concurrency = opts.concurrency ?? 3;
+  const concurrency = opts.concurrency ?? 5;
   for (const o of unique.slice(concurrency)) opts.onEvent?.({ kind: "layer", id: o.id, status: "Waiting" });
   await pool(unique, concurrency, (o) => pusher.push(o.desc, o.id, o.diffId));
   const configBytes = await store.content.info(image.id);
