@@ -7,7 +7,7 @@ import { DigestMismatchError, sha256Digest, type Digest } from "../oci/digest.ts
 import { MANIFEST_ACCEPT } from "../oci/mediatypes.ts";
 import type { Descriptor } from "../oci/types.ts";
 import { basicAuth, parseChallenge, repositoryScope, TokenCache, TokenError } from "./auth.ts";
-import { errorFromResponse, parseRateLimit, RegistryError, RegistryUnreachableError, UnauthorizedError } from "./errors.ts";
+import { DeniedError, errorFromResponse, parseRateLimit, RegistryError, RegistryUnreachableError, UnauthorizedError } from "./errors.ts";
 import type { BlobResponse, FetchedManifest, RateLimit, RegistryApi, RegistryClientOptions, RepositoryRef, UploadStart } from "./types.ts";
 
 const MANIFEST_LIMIT = 4 * 1024 * 1024;
@@ -114,6 +114,15 @@ export class RegistryClient implements RegistryApi {
         throw new RegistryError(`${registry}: ${e.message}`, e.status, "TOKEN", registry, repository);
       }
       throw e;
+    }
+    if (res.status === 401 && hadCredentials && this.schemes.get(registry)?.scheme === "bearer") {
+      // The token server accepted the credentials but the token still does not open this: the
+      // account lacks the rights (a push to someone else's repository), not a wrong password.
+      await res.body?.cancel();
+      throw new DeniedError(
+        `denied: requested access to the resource is denied: ${this.options.credentials?.get(registry)?.username ?? "this account"} may not ${actions.includes("push") ? "push to" : "pull"} ${repository ?? registry}; check the repository name (your own namespace?) or log in as an account that may`,
+        401, "DENIED", registry, repository,
+      );
     }
     if (res.headers.has("ratelimit-limit") || res.headers.has("ratelimit-remaining")) this.lastRateLimit = parseRateLimit(res.headers);
     if (res.ok || opts.accept?.includes(res.status)) return res;

@@ -186,6 +186,14 @@ describe("docker push with token auth", () => {
     expect(existsSync(join(reg.dataDir, "docker/registry/v2/repositories/lab/refused/_manifests/tags"))).toBe(false);
   });
 
+  it("an account that may only pull is told it is denied, not that its password is wrong", async () => {
+    await ok(lab, `docker login -u reader -p ${reg.password} ${reg.host}`);
+    const r = await lab.exec(`docker push ${reg.host}/lab/pushed:v1`);
+    expect(r.code).toBe(1);
+    expect(r.output).toMatch(/denied: requested access to the resource is denied: reader may not push to lab\/pushed/);
+    await ok(lab, `docker login --remember -u ${reg.username} -p ${reg.password} ${reg.host}`);
+  });
+
   it("remembers a login on this device only when asked, until logout", async () => {
     await lab.reload();
     await ok(lab, `docker push ${reg.host}/lab/pushed:v1`);

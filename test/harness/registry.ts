@@ -28,6 +28,8 @@ export interface TestRegistry {
 
 export const TEST_USER = "learner";
 export const TEST_PASSWORD = "layers-all-the-way-down";
+/** A token-auth user who may pull but not push. */
+export const READER_USER = "reader";
 
 export function haveRegistryBinary(): boolean {
   try {
@@ -65,7 +67,7 @@ export async function startRegistry(auth: RegistryAuth = "none", opts: { relativ
     writeFileSync(join(dir, "htpasswd"), `${line}\n`);
     authYaml = `auth:\n  htpasswd:\n    realm: layerlab-test\n    path: ${join(dir, "htpasswd")}\n`;
   } else if (auth === "token") {
-    tokenServer = await startTokenServer({ dir, port: await freePort(), service: "layerlab-registry", issuer: "layerlab-token-issuer", users: { [TEST_USER]: TEST_PASSWORD }, anonymousPull: opts.anonymousPull ?? false });
+    tokenServer = await startTokenServer({ dir, port: await freePort(), service: "layerlab-registry", issuer: "layerlab-token-issuer", users: { [TEST_USER]: TEST_PASSWORD, [READER_USER]: TEST_PASSWORD }, readOnlyUsers: [READER_USER], anonymousPull: opts.anonymousPull ?? false });
     authYaml = `auth:\n  token:\n    realm: ${tokenServer.realm}\n    service: layerlab-registry\n    issuer: layerlab-token-issuer\n    rootcertbundle: ${tokenServer.certPath}\n`;
   }
   const configPath = join(dir, "config.yml");

@@ -16,6 +16,8 @@ export interface TokenServerOptions {
   issuer: string;
   users: Record<string, string>;
   anonymousPull?: boolean;
+  /** Users whose tokens only ever grant pull (for "denied" tests). */
+  readOnlyUsers?: string[];
   expiresIn?: number;
 }
 
@@ -66,7 +68,7 @@ export async function startTokenServer(o: TokenServerOptions): Promise<TokenServ
       const m = /^([a-z]+):(.+):([a-z*,]+)$/.exec(s);
       if (!m) return [];
       const wanted = m[3]!.split(",");
-      const granted = user ? wanted : o.anonymousPull !== false ? wanted.filter((a) => a === "pull") : [];
+      const granted = user ? (o.readOnlyUsers?.includes(user) ? wanted.filter((a) => a === "pull") : wanted) : o.anonymousPull !== false ? wanted.filter((a) => a === "pull") : [];
       return [{ type: m[1], name: m[2], actions: granted }];
     });
     const now = Math.floor(Date.now() / 1000);
