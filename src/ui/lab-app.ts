@@ -5,6 +5,7 @@ import { createCommandLine } from "../cli/index.ts";
 import type { DockerCli } from "../cli/index.ts";
 import type { Lab } from "../cli/lab.ts";
 import "./lab-terminal.ts";
+import "./registry-layout-pane.ts";
 import type { ExecResult, LabTerminal } from "./lab-terminal.ts";
 
 declare global {
@@ -21,12 +22,14 @@ export class LabApp extends LitElement {
     header { display: flex; align-items: baseline; gap: 12px; padding: 10px 16px; border-bottom: 1px solid #1f2630; }
     h1 { margin: 0; font-size: 18px; letter-spacing: 0.02em; color: #ffcc66; }
     .tagline { color: #8a9199; font-size: 13px; }
-    main { display: grid; grid-template-columns: 1fr; gap: 12px; padding: 12px; min-height: 0; }
+    main { display: grid; grid-template-columns: minmax(0, 1fr) 340px; gap: 12px; padding: 12px; min-height: 0; }
+    registry-layout-pane { min-height: 0; overflow: hidden; }
     lab-terminal { min-height: 300px; height: 100%; }
     .status { margin-left: auto; font-size: 12px; color: #8a9199; }
     @media (max-width: 600px) {
       .tagline { display: none; }
-      main { padding: 6px; }
+      main { padding: 6px; grid-template-columns: 1fr; grid-template-rows: minmax(300px, 1fr) auto; }
+      registry-layout-pane { max-height: 40vh; }
     }
   `;
 
@@ -42,6 +45,7 @@ export class LabApp extends LitElement {
       </header>
       <main>
         <lab-terminal .commandLine=${this.commandLine}></lab-terminal>
+        <registry-layout-pane .lab=${this.commandLine?.lab}></registry-layout-pane>
       </main>
     `;
   }
