@@ -177,10 +177,16 @@ static void do_unmount(const char *name) {
   rmdir(target);
 }
 
-/* Reports why the child could not start through a close-on-exec pipe: stage, errno. */
+/* Reports why the child could not start through a close-on-exec pipe: stage, errno, the path tried. */
+struct start_failure {
+  int stage, err;
+  char path[256];
+};
+static char failed_path[256];
 static void child_fail(int fd, int stage) {
-  int msg[2] = {stage, errno};
-  ssize_t r = write(fd, msg, sizeof msg);
+  struct start_failure msg = {stage, errno, {0}};
+  memcpy(msg.path, failed_path, sizeof msg.path);
+  ssize_t r = write(fd, &msg, sizeof msg);
   (void)r;
   _exit(127);
 }
@@ -283,7 +289,9 @@ static void do_run(int id, int tty, int rows, int cols, const char *b64) {
     if (setgroups((size_t)ng, gl) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
       child_fail(report[1], STAGE_USER);
     char resolved[4096];
+    strncpy(failed_path, argv[0], sizeof failed_path - 1);
     if (resolve(argv[0], path_env, resolved, sizeof resolved) != 0) child_fail(report[1], STAGE_LOOKUP);
+    strncpy(failed_path, resolved, sizeof failed_path - 1);
     execve(resolved, argv, envp);
     child_fail(report[1], STAGE_EXEC);
   }
@@ -291,11 +299,14 @@ static void do_run(int id, int tty, int rows, int cols, const char *b64) {
   if (pid < 0) {
     frame("@E %d 0 %d", id, errno);
   } else {
-    int msg[2];
-    ssize_t n = read(report[0], msg, sizeof msg);
+    struct start_failure msg;
+    ssize_t n = read(report[0], &msg, sizeof msg);
     if (n == (ssize_t)sizeof msg) {
       waitpid(pid, NULL, 0);
-      frame("@E %d %d %d", id, msg[0], msg[1]);
+      char enc[400];
+      msg.path[sizeof msg.path - 1] = 0;
+      enc[b64_encode((unsigned char *)msg.path, strlen(msg.path), enc)] = 0;
+      frame("@E %d %d %d %s", id, msg.stage, msg.err, enc);
       pid = -1;
     }
   }

@@ -46,7 +46,7 @@ function debPath(arch: "i386" | "amd64"): string {
   return debPath(arch);
 }
 
-function extractBusybox(arch: "i386" | "amd64", into: string): string {
+export function extractBusybox(arch: "i386" | "amd64", into: string): string {
   const dir = join(into, `deb-${arch}`);
   run("dpkg-deb", ["-x", debPath(arch), dir]);
   return join(dir, "bin", "busybox");

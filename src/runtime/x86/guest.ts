@@ -23,8 +23,9 @@ export interface ProcessSpec {
 
 /** Why a process could not start: the stage the guest reached and the errno it got there. */
 export class StartError extends Error {
-  constructor(readonly stage: "setup" | "chroot" | "chdir" | "user" | "lookup" | "exec", readonly errno: number, readonly argv0: string) {
-    super(`${stage} failed for ${argv0}: errno ${errno}`);
+  /** `path` is the name looked up (stage "lookup") or the file executed (stage "exec"). */
+  constructor(readonly stage: "setup" | "chroot" | "chdir" | "user" | "lookup" | "exec", readonly errno: number, readonly path: string) {
+    super(`${stage} failed for ${path}: errno ${errno}`);
   }
 }
 
@@ -201,8 +202,8 @@ export class Guest {
         if (!p) return;
         this.procs.delete(p.proc.id);
         const stage = STAGES[Number(parts[2])] ?? "setup";
-        p.proc.rejectStart(new StartError(stage, Number(parts[3]), ""));
-        p.proc.resolveExit(stage === "exec" && Number(parts[3]) === 8 ? 1 : stage === "lookup" || stage === "exec" ? 127 : 126);
+        p.proc.rejectStart(new StartError(stage, Number(parts[3]), new TextDecoder().decode(unb64(parts[4] ?? ""))));
+        p.proc.resolveExit(-1); // the caller maps the StartError to Docker's message and status
         return;
       }
       case "@O": {

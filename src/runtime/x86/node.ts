@@ -1,0 +1,29 @@
+/**
+ * The x86 runtime in Node (tests, benchmarks, the headless driver): machines run in-process, assets
+ * come from public/v86 on disk.
+ */
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { Machine, type MachineAssets } from "./machine.ts";
+import { MemoryStateCache, X86Runtime, type StateCache, type VmFactory } from "./runtime.ts";
+
+const assetDir = new URL("../../../public/v86/", import.meta.url);
+const wasmPath = fileURLToPath(new URL("../../../node_modules/v86/build/v86.wasm", import.meta.url));
+
+let assets: Promise<MachineAssets> | undefined;
+export function nodeAssets(kernel = "bzImage"): Promise<MachineAssets> {
+  const load = async (name: string) => {
+    const b = await readFile(new URL(name, assetDir));
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+  };
+  const get = async () => ({ bios: await load("bios.bin"), bzImage: await load(kernel), initrd: await load("initramfs.cpio.gz"), wasmPath });
+  if (kernel !== "bzImage") return get();
+  assets ??= get();
+  return assets;
+}
+
+export const nodeVmFactory: VmFactory = async (server, state) => Machine.start(await nodeAssets(), server, { state });
+
+export function nodeRuntime(cache: StateCache = new MemoryStateCache()): X86Runtime {
+  return new X86Runtime(nodeVmFactory, cache);
+}

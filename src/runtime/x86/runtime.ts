@@ -1,0 +1,224 @@
+/**
+ * Running linux/386 containers in v86. Each running container gets its own machine (its own kernel,
+ * like a container gets its own namespaces), restored from one saved state in which /init waits for
+ * work — the warm start — with the container's union served to it over 9P. The first start ever boots
+ * cold and saves that state; the lab keeps it (compressed) for the next page load.
+ *
+ * Where the machine runs is the factory's business: in-process (Node: tests, benchmarks) or in a Web
+ * Worker (the page). The 9P server always runs beside the union it serves, so the union stays the one
+ * source of truth for `docker diff` and `commit`.
+ */
+import type { ResolvedProcess } from "../spec.ts";
+import type { UnionFS } from "../../unionfs/union.ts";
+import { StartError, type Guest, type GuestProcess } from "./guest.ts";
+import { P9Server } from "./p9.ts";
+
+export interface Vm {
+  readonly guest: Guest;
+  saveState(): Promise<ArrayBuffer>;
+  destroy(): Promise<void>;
+}
+
+/** Starts a machine whose 9P device `server` answers; from `state` when given (warm). */
+export type VmFactory = (server: P9Server, state?: ArrayBuffer) => Promise<Vm>;
+
+/** Where the warm state is kept between starts (and page loads). */
+export interface StateCache {
+  get(): Promise<ArrayBuffer | undefined>;
+  put(state: ArrayBuffer): Promise<void>;
+}
+
+export class MemoryStateCache implements StateCache {
+  private state?: ArrayBuffer;
+  async get() {
+    return this.state;
+  }
+  async put(state: ArrayBuffer) {
+    this.state = state;
+  }
+}
+
+const SIGKILL = 9;
+const SIGTERM = 15;
+
+/** Go's strerror texts (what runc prints) for the errnos a start can hit. */
+const ERRNO_TEXT: Record<number, string> = {
+  1: "operation not permitted",
+  2: "no such file or directory",
+  8: "exec format error",
+  13: "permission denied",
+  20: "not a directory",
+  21: "is a directory",
+  22: "invalid argument",
+  40: "too many levels of symbolic links",
+};
+const errnoText = (n: number) => ERRNO_TEXT[n] ?? `errno ${n}`;
+
+/**
+ * A process that could not start, as Docker reports it: either the daemon refuses (`daemonError`, the
+ * container stays "Created") or the container starts and its process prints `output` and exits.
+ */
+export interface StartFailure {
+  status: number;
+  daemonError?: string;
+  output?: string;
+}
+
+export function startFailure(e: StartError, argv0: string, cwd: string): StartFailure {
+  const runc = (msg: string) => `failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: ${msg}: unknown`;
+  switch (e.stage) {
+    case "lookup":
+      return argv0.includes("/")
+        ? { status: 127, daemonError: runc(`exec: "${argv0}": stat ${argv0}: ${errnoText(e.errno)}`) }
+        : { status: 127, daemonError: runc(`exec: "${argv0}": executable file not found in $PATH`) };
+    case "exec":
+      if (e.errno === 13) return { status: 126, daemonError: runc(`exec: "${argv0}": permission denied`) };
+      // runc has already started the container when execve fails: the message is the process's output.
+      return { status: 1, output: `exec ${e.path}: ${errnoText(e.errno)}\n` };
+    case "chdir":
+      return { status: 128, daemonError: runc(`error during container init: chdir to cwd ("${cwd}") set in config.json failed: ${errnoText(e.errno)}`) };
+    case "user":
+      return { status: 126, daemonError: runc(`error during container init: setting user: ${errnoText(e.errno)}`) };
+    default:
+      return { status: 126, daemonError: runc(`error during container init: ${errnoText(e.errno)}`) };
+  }
+}
+
+export class ProcessStartError extends Error {
+  override name = "ProcessStartError";
+  constructor(readonly failure: StartFailure) {
+    super(failure.daemonError ?? failure.output ?? "could not start");
+  }
+}
+
+export interface ProcessHandlers {
+  output(fd: 1 | 2, data: Uint8Array): void;
+}
+
+export class X86Runtime {
+  /** How the last start went (benchmarks and the UI read it). */
+  lastStart?: { warm: boolean; bootMs: number };
+  private booting?: Promise<void>;
+
+  constructor(private readonly factory: VmFactory, private readonly cache: StateCache) {}
+
+  /** A machine at /init's READY: restored from the warm state, or booted cold (and the state saved). */
+  async machine(server: P9Server): Promise<{ vm: Vm; warm: boolean }> {
+    await this.booting;
+    const t0 = performance.now();
+    const state = await this.cache.get();
+    if (state) {
+      const vm = await this.factory(server, state);
+      this.lastStart = { warm: true, bootMs: performance.now() - t0 };
+      return { vm, warm: true };
+    }
+    let done!: () => void;
+    this.booting = new Promise((r) => (done = r));
+    try {
+      const vm = await this.factory(server);
+      // Saved before anything is mounted: every container can be attached to a copy of it.
+      await this.cache.put(await vm.saveState());
+      this.lastStart = { warm: false, bootMs: performance.now() - t0 };
+      return { vm, warm: false };
+    } finally {
+      done();
+    }
+  }
+
+  /** Boots (or restores) a machine for a container and starts its main process. */
+  async start(id: string, fs: UnionFS, proc: ResolvedProcess, handlers: ProcessHandlers): Promise<RunningX86Container> {
+    const server = new P9Server();
+    server.export(id, fs);
+    const { vm } = await this.machine(server);
+    try {
+      const root = await vm.guest.mount("c", id);
+      const c = new RunningX86Container(vm, server, root, id);
+      await c.startMain(proc, handlers);
+      return c;
+    } catch (e) {
+      await vm.destroy();
+      throw e;
+    }
+  }
+}
+
+export class RunningX86Container {
+  main!: GuestProcess;
+  /** Resolves with the main process's exit code once the machine is gone. */
+  exited!: Promise<number>;
+  private forceExit!: (code: number) => void;
+  private readonly forced = new Promise<number>((r) => (this.forceExit = r));
+
+  constructor(private readonly vm: Vm, readonly server: P9Server, private readonly root: string, private readonly aname: string) {}
+
+  async startMain(proc: ResolvedProcess, handlers: ProcessHandlers): Promise<void> {
+    this.main = this.spawn(proc, handlers);
+    try {
+      await this.main.started;
+    } catch (e) {
+      if (!(e instanceof StartError)) throw e;
+      const f = startFailure(e, proc.argv[0] ?? "", proc.cwd);
+      if (f.daemonError) throw new ProcessStartError(f);
+      // The container did start; its process printed the error and exited.
+      handlers.output(2, new TextEncoder().encode(f.output ?? ""));
+      this.exited = this.shutdown().then(() => f.status);
+      return;
+    }
+    this.exited = Promise.race([this.main.exited, this.forced]).then(async (code) => {
+      await this.shutdown();
+      return code;
+    });
+  }
+
+  private spawn(proc: ResolvedProcess, handlers: ProcessHandlers): GuestProcess {
+    const p = this.vm.guest.spawn({ ...proc, root: this.root, rows: proc.rows ?? 24, cols: proc.cols ?? 80 });
+    p.onOutput = (fd, d) => handlers.output(fd, d);
+    if (!proc.stdin && !proc.tty) p.closeStdin();
+    return p;
+  }
+
+  /** `docker exec`: another process in the same machine and root. */
+  async exec(proc: ResolvedProcess, handlers: ProcessHandlers): Promise<{ process: GuestProcess; exited: Promise<number> }> {
+    const p = this.spawn(proc, handlers);
+    try {
+      await p.started;
+    } catch (e) {
+      if (!(e instanceof StartError)) throw e;
+      const f = startFailure(e, proc.argv[0] ?? "", proc.cwd);
+      if (f.daemonError) throw new ProcessStartError({ ...f, daemonError: f.daemonError.replace("failed to create task for container: failed to create shim task: ", "") });
+      handlers.output(2, new TextEncoder().encode(f.output ?? ""));
+      return { process: p, exited: Promise.resolve(f.status) };
+    }
+    return { process: p, exited: p.exited };
+  }
+
+  private shutdownPromise?: Promise<void>;
+  /** The main process ended (or was killed): unmount and drop the machine. */
+  shutdown(): Promise<void> {
+    this.shutdownPromise ??= (async () => {
+      this.server.unexport(this.aname);
+      await this.vm.destroy();
+    })();
+    return this.shutdownPromise;
+  }
+
+  /**
+   * `docker stop`: the stop signal, then after `timeoutS` SIGKILL — which here is the end of the
+   * machine, taking every process of the container with it (exit code 137).
+   */
+  async stop(timeoutS = 10, signal = SIGTERM): Promise<number> {
+    this.main.kill(signal);
+    const timeout = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), timeoutS * 1000));
+    const first = await Promise.race([this.exited, timeout]);
+    if (first !== "timeout") return first;
+    this.main.kill(SIGKILL);
+    const second = await Promise.race([this.exited, new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 1000))]);
+    if (second !== "timeout") return second;
+    this.forceExit(128 + SIGKILL);
+    return this.exited;
+  }
+
+  kill(signal: number): void {
+    this.main.kill(signal);
+  }
+}
