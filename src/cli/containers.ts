@@ -12,6 +12,10 @@ import { DaemonError, type DockerCommand } from "./docker.ts";
 import { ellipsis, humanSizeWithPrecision, table, timeAgo, humanDuration } from "./format.ts";
 import { namedTag, resolveImage } from "./images.ts";
 import type { Lab } from "./lab.ts";
+import type { CliIO } from "./types.ts";
+import type { parseArgs } from "./argv.ts";
+
+type ParsedArgs = ReturnType<typeof parseArgs>;
 
 export function commandLine(c: ContainerRecord): string {
   return [...(c.config.Entrypoint ?? []), ...(c.config.Cmd ?? [])].join(" ");
@@ -23,41 +27,49 @@ export function statusText(c: ContainerRecord, now = Date.now()): string {
   return `Exited (${c.exitCode ?? 0}) ${humanDuration(now - (c.finishedAt ?? now))} ago`;
 }
 
+/** `docker create`'s work, shared with `docker run`. */
+export async function createContainer(lab: Lab, imageRef: string, cmd: string[], p: ParsedArgs, io: CliIO): Promise<ContainerRecord> {
+  const image = await resolveImage(lab.store, imageRef);
+  if (!image) {
+    io.stderr(`Unable to find image '${imageRef}' locally\n`);
+    throw new DaemonError(`No such image: ${imageRef} (pull it first: docker pull ${imageRef})`);
+  }
+  const env = (p.flags.get("env") ?? []).map((kv) => (kv.includes("=") ? kv : `${kv}=${(globalThis as { process?: { env: Record<string, string> } }).process?.env[kv] ?? ""}`));
+  return lab.containers.create({
+    image,
+    imageRef,
+    name: flag(p, "name"),
+    cmd,
+    entrypoint: flag(p, "entrypoint"),
+    env,
+    workingDir: flag(p, "workdir"),
+    user: flag(p, "user"),
+    tty: boolFlag(p, "tty"),
+    openStdin: boolFlag(p, "interactive"),
+  });
+}
+
+export const CREATE_FLAGS = [
+  { name: "name", value: true },
+  { name: "env", short: "e", value: true, repeat: true },
+  { name: "workdir", short: "w", value: true },
+  { name: "entrypoint", value: true },
+  { name: "user", short: "u", value: true },
+  { name: "interactive", short: "i" },
+  { name: "tty", short: "t" },
+  { name: "platform", value: true },
+];
+
 const create: DockerCommand = {
   name: "create",
   aliases: ["container create"],
   usage: "docker create [OPTIONS] IMAGE [COMMAND] [ARG...]",
   summary: "Create a new container",
-  flags: [
-    { name: "name", value: true },
-    { name: "env", short: "e", value: true, repeat: true },
-    { name: "workdir", short: "w", value: true },
-    { name: "entrypoint", value: true },
-    { name: "user", short: "u", value: true },
-    { name: "interactive", short: "i" },
-    { name: "tty", short: "t" },
-    { name: "platform", value: true },
-  ],
+  flags: CREATE_FLAGS,
   minArgs: 1,
   stopAtFirstArg: true,
   async run(lab, [imageRef, ...cmd], p, io) {
-    const image = await resolveImage(lab.store, imageRef!);
-    if (!image) {
-      io.stderr(`Unable to find image '${imageRef}' locally\n`);
-      throw new DaemonError(`No such image: ${imageRef} (pull it first: docker pull ${imageRef})`);
-    }
-    const env = (p.flags.get("env") ?? []).map((kv) => (kv.includes("=") ? kv : `${kv}=${(globalThis as { process?: { env: Record<string, string> } }).process?.env[kv] ?? ""}`));
-    const c = await lab.containers.create({
-      image,
-      imageRef: imageRef!,
-      name: flag(p, "name"),
-      cmd,
-      entrypoint: flag(p, "entrypoint"),
-      env,
-      workingDir: flag(p, "workdir"),
-      user: flag(p, "user"),
-    });
-    io.stdout(`${c.id}\n`);
+    const c = await createContainer(lab, imageRef!, cmd, p, io);    io.stdout(`${c.id}\n`);
     return 0;
   },
 };

@@ -9,6 +9,7 @@ import { parseArgs, splitWords, UsageError } from "./argv.ts";
 import { DaemonError, dockerCommands, registerCommands, type DockerCommand } from "./docker.ts";
 import { containerCommands } from "./containers.ts";
 import { publishCommands } from "./publish.ts";
+import { runCommands } from "./run.ts";
 import { Lab, type LabOptions } from "./lab.ts";
 import { runLabCommand } from "./lab-commands.ts";
 import type { CliIO, CommandLine } from "./types.ts";
@@ -18,6 +19,7 @@ export { Lab } from "./lab.ts";
 
 registerCommands(containerCommands);
 registerCommands(publishCommands);
+registerCommands(runCommands);
 
 function findCommand(words: string[]): { cmd: DockerCommand; rest: string[] } | undefined {
   // Two-word commands ("image inspect") win over one-word ones.
@@ -63,7 +65,14 @@ Images:
   logout      Log out from a registry
 
 Containers:
+  run         Create and run a container: docker run [-it] [--rm] [--name N] [-e K=V] [-w DIR] IMAGE [CMD...]
   create      Create a container (no process yet): docker create [--name N] IMAGE [CMD...]
+  start       Start stopped containers (-ai: attached, with the keyboard)
+  stop        Stop running containers (SIGTERM, then SIGKILL after -t seconds)
+  restart / kill / wait
+              Restart, signal, or wait for containers
+  logs        Show a container's output (-f: follow)
+  exec        Run a command in a running container: docker exec [-it] CONTAINER CMD...
   ps          List containers (-a: all)
   diff        Changes in a container's layer (A added, C changed, D deleted)
   commit      Create a new image from a container's changes

@@ -12,6 +12,8 @@ import type { LayerSink, LayerSinkParams } from "../store/layer-sink.ts";
 import { WorkerLayerSink } from "../store/worker-sink.ts";
 import { ContainerStore } from "../store/containers.ts";
 import { storeSnapshotter } from "../store/snapshots.ts";
+import { ContainerEngine } from "../runtime/engine.ts";
+import type { X86Runtime } from "../runtime/x86/runtime.ts";
 
 /**
  * Registry credentials from `docker login`: held in memory for the session; with `--remember` also kept
@@ -72,6 +74,7 @@ export interface LabOptions {
   dbName?: string;
   store?: ImageStore;
   registry?: RegistryApi;
+  x86Runtime?: (store: ImageStore) => X86Runtime;
 }
 
 export class Lab {
@@ -80,13 +83,33 @@ export class Lab {
   pushChunkSize: number | undefined;
   /** Containers and their writable layers (snapshots on the image store). */
   readonly containers: ContainerStore;
+  /** Runs containers (the daemon's part); its x86 runtime is created when a container first runs. */
+  readonly engine: ContainerEngine;
+  private x86?: X86Runtime;
 
   private constructor(
     readonly store: ImageStore,
     readonly registry: RegistryApi & { resetAuth?(): void },
     readonly credentials: MemoryCredentials,
+    x86Runtime?: (store: ImageStore) => X86Runtime,
   ) {
     this.containers = new ContainerStore(store, storeSnapshotter(store));
+    this.engine = new ContainerEngine(
+      this.containers,
+      () => {
+        if (!this.x86) {
+          if (!x86Runtime) throw new Error("this lab has no x86 runtime");
+          this.x86 = x86Runtime(store);
+        }
+        return this.x86;
+      },
+      (id) => store.getImage(id as never),
+    );
+  }
+
+  /** The x86 runtime, once a container has run (benchmarks read its lastStart). */
+  get x86Runtime(): X86Runtime | undefined {
+    return this.x86;
   }
 
   /**
@@ -109,6 +132,16 @@ export class Lab {
         endpoint: (host) => `${origin}/proxy/${registryApiHost(host)}`,
         credentials,
       });
-    return new Lab(store, registry, credentials);
+    const x86 = opts.x86Runtime ?? (typeof Worker !== "undefined" ? (await import("../runtime/x86/browser.ts")).browserRuntime : undefined);
+    const lab = new Lab(store, registry, credentials, x86);
+    // Containers recorded as running lost their machine with the last page: as after a daemon restart.
+    for (const c of await lab.containers.list()) {
+      if (c.state !== "running") continue;
+      c.state = "exited";
+      c.exitCode = 255;
+      c.finishedAt = Date.now();
+      await lab.containers.update(c);
+    }
+    return lab;
   }
 }

@@ -12,6 +12,17 @@ export interface CliIO {
   readonly columns: number;
   /** Aborted by Ctrl-C. */
   readonly signal?: AbortSignal;
+  /** Terminal rows (a container's tty gets the terminal's size). */
+  readonly rows?: number;
+  /** Bytes straight to the terminal: a container's tty output, which already has its CR LF. */
+  writeRaw?(data: Uint8Array): void;
+  /**
+   * Keystrokes while the command runs, as typed (Ctrl-C is "\x03", Ctrl-D "\x04"): `docker run -i`
+   * takes the keyboard. Returns the function that gives it back. Absent where nobody types.
+   */
+  takeInput?(fn: (data: string) => void): () => void;
+  /** Terminal size changes while the command runs. */
+  onResize?(fn: (rows: number, cols: number) => void): () => void;
   /** Hands a file to the user (a browser download); absent where there is nowhere to put one. */
   download?(name: string, data: ReadableStream<Uint8Array>): Promise<void>;
   /** Asks the user for a file (a browser file picker); undefined when they cancel. */

@@ -44,6 +44,10 @@ export interface CreateOptions {
   env?: string[];
   workingDir?: string;
   user?: string;
+  /** -t: a pseudo-terminal for the process. */
+  tty?: boolean;
+  /** -i: keep stdin open. */
+  openStdin?: boolean;
 }
 
 /** The image's config with `docker create` flags applied, as the daemon merges them. */
@@ -61,6 +65,9 @@ export function containerConfig(image: ImageRecord, o: Omit<CreateOptions, "imag
   }
   if (o.workingDir !== undefined) c.WorkingDir = o.workingDir;
   if (o.user !== undefined) c.User = o.user;
+  c.Tty = o.tty === true;
+  c.OpenStdin = o.openStdin === true;
+  c.StdinOnce = o.openStdin === true;
   return c;
 }
 

@@ -107,6 +107,8 @@ export interface ContainerRecord {
   createdAt: number;
   startedAt?: number;
   finishedAt?: number;
+  /** The main process's output as it was when it last stopped (docker logs). */
+  logs?: { fd: 1 | 2; t: number; data: Uint8Array }[];
 }
 
 /** A chunked blob upload in progress, so an interrupted push resumes where the registry has it. */

@@ -88,7 +88,14 @@ export class LabTerminal extends LitElement {
     if (back > 0) t.write(`\x1b[${back}D`);
   }
 
+  /** Who has the keyboard while a command runs (docker run -i). */
+  private inputTaker?: (data: string) => void;
+
   private onData(data: string): void {
+    if (this.running && this.inputTaker) {
+      this.inputTaker(data);
+      return;
+    }
     if (this.running) {
       if (data === "\x03") this.running.abort(Object.assign(new Error("canceled"), { name: "AbortError" }));
       return;
@@ -241,7 +248,22 @@ export class LabTerminal extends LitElement {
     const io: CliIO = {
       tty,
       columns: t.cols,
+      rows: t.rows,
       signal: ctrl.signal,
+      writeRaw: (data) => {
+        output += new TextDecoder().decode(data);
+        t.write(data);
+      },
+      takeInput: (fn) => {
+        this.inputTaker = fn;
+        return () => {
+          if (this.inputTaker === fn) this.inputTaker = undefined;
+        };
+      },
+      onResize: (fn) => {
+        const d = t.onResize(({ rows, cols }) => fn(rows, cols));
+        return () => d.dispose();
+      },
       stdout: (s) => {
         output += s;
         t.write(s);
@@ -281,6 +303,7 @@ export class LabTerminal extends LitElement {
       return { code, output };
     } finally {
       this.running = undefined;
+      this.inputTaker = undefined;
     }
   }
 

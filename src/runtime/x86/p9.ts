@@ -137,14 +137,31 @@ export class P9Server {
     this.stats.byType[type] = (this.stats.byType[type] ?? 0) + 1;
     let result: Uint8Array | Promise<Uint8Array>;
     try {
+      if (type === T.flush) {
+        // Rflush must come after the flushed request's own reply (then the client takes that reply
+        // as the answer); answering first would let the client reuse the tag while we still owe it.
+        const oldTag = new Reader(request).u16();
+        const done = () => reply(new Writer(16).finish(T.flush + 1, tag));
+        const pending = this.inFlight.get(oldTag);
+        if (pending) void pending.then(done);
+        else done();
+        return;
+      }
       result = this.dispatch(type, tag, new Reader(request));
     } catch (e) {
       reply(this.error(tag, e));
       return;
     }
     if (result instanceof Uint8Array) reply(result);
-    else result.then(reply, (e) => reply(this.error(tag, e)));
+    else {
+      const sent = result.then(reply, (e) => reply(this.error(tag, e)));
+      this.inFlight.set(tag, sent);
+      void sent.then(() => {
+        if (this.inFlight.get(tag) === sent) this.inFlight.delete(tag);
+      });
+    }
   };
+  private readonly inFlight = new Map<number, Promise<void>>();
 
   private error(tag: number, e: unknown): Uint8Array {
     let errno: number = ERRNO.EIO;

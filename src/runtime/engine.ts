@@ -1,0 +1,200 @@
+/**
+ * The part of a Docker daemon that runs containers: start a container's process in the runtime its
+ * image needs, keep its logs, let clients attach, stop, kill and exec, and record state and exit codes
+ * on the container record. The container layer is the union the runtime serves; nothing is copied
+ * back when a process ends.
+ */
+import type { ContainerStore } from "../store/containers.ts";
+import type { ContainerRecord, ImageRecord } from "../store/schema.ts";
+import { resolveProcess, SpecError, type ResolvedProcess } from "./spec.ts";
+import { ProcessStartError, type RunningX86Container, type X86Runtime } from "./x86/runtime.ts";
+import type { GuestProcess } from "./x86/guest.ts";
+
+export type OutputListener = (fd: 1 | 2, data: Uint8Array) => void;
+
+/** Kept per container: Docker's json-file log driver keeps everything; the lab keeps the last 1 MiB. */
+const LOG_LIMIT = 1 << 20;
+
+export interface LogEntry {
+  fd: 1 | 2;
+  /** ms since the epoch */
+  t: number;
+  data: Uint8Array;
+}
+
+export class EngineError extends Error {
+  override name = "EngineError";
+  constructor(message: string, readonly status = 125) {
+    super(message);
+  }
+}
+
+interface Running {
+  container: RunningX86Container;
+  listeners: Set<OutputListener>;
+  exited: Promise<number>;
+  tty: boolean;
+}
+
+export const SIGNALS: Record<string, number> = { HUP: 1, INT: 2, QUIT: 3, KILL: 9, USR1: 10, USR2: 12, TERM: 15, STOP: 19, CONT: 18, WINCH: 28 };
+
+export function signalNumber(s: string | undefined, fallback = 15): number {
+  if (!s) return fallback;
+  if (/^\d+$/.test(s)) return Number(s);
+  const n = SIGNALS[s.toUpperCase().replace(/^SIG/, "")];
+  if (n === undefined) throw new EngineError(`Invalid signal: ${s}`);
+  return n;
+}
+
+export class ContainerEngine {
+  private readonly running = new Map<string, Running>();
+  private readonly logs = new Map<string, LogEntry[]>();
+  private readonly logWatchers = new Map<string, Set<(e: LogEntry | null) => void>>();
+
+  constructor(private readonly containers: ContainerStore, private readonly x86: () => X86Runtime, private readonly getImage: (id: string) => Promise<ImageRecord | undefined>) {}
+
+  isRunning(id: string): boolean {
+    return this.running.has(id);
+  }
+
+  /** Docker's warning when an image is not for the lab's platform (it is still run, as Docker does). */
+  async platformWarning(c: ContainerRecord): Promise<string | undefined> {
+    const image = await this.getImage(c.imageId);
+    const arch = image?.config.architecture;
+    const os = image?.config.os;
+    if (!arch || (os === "linux" && arch === "386")) return undefined;
+    return `WARNING: The requested image's platform (${os}/${arch}${image?.config.variant ? `/${image.config.variant}` : ""}) does not match the detected host platform (linux/386) and no specific platform was requested\n`;
+  }
+
+  /**
+   * Starts the container's main process. `listener` sees its output from the first byte (attach);
+   * resolves once the process runs. Daemon-side failures throw EngineError with Docker's message and
+   * leave the container "created" with the exit code Docker records.
+   */
+  async start(c: ContainerRecord, opts: { listener?: OutputListener; rows?: number; cols?: number } = {}): Promise<{ exited: Promise<number>; process: GuestProcess }> {
+    if (this.running.has(c.id)) throw new EngineError(`container ${c.id.slice(0, 12)} is already running`);
+    const fs = await this.containers.fs(c);
+    const tty = c.config.Tty === true;
+    let proc: ResolvedProcess;
+    try {
+      proc = await resolveProcess(fs, c.config, { tty, stdin: c.config.OpenStdin === true });
+    } catch (e) {
+      if (e instanceof SpecError) throw await this.failStart(c, e.message, e.status);
+      throw e;
+    }
+    proc.rows = opts.rows;
+    proc.cols = opts.cols;
+    const listeners = new Set<OutputListener>();
+    if (opts.listener) listeners.add(opts.listener);
+    const log: LogEntry[] = [];
+    this.logs.set(c.id, log);
+    let logged = 0;
+    const output: OutputListener = (fd, data) => {
+      const entry = { fd, t: Date.now(), data };
+      log.push(entry);
+      logged += data.length;
+      while (logged > LOG_LIMIT && log.length > 1) logged -= log.shift()!.data.length;
+      for (const l of listeners) l(fd, data);
+      for (const w of this.logWatchers.get(c.id) ?? []) w(entry);
+    };
+    let container: RunningX86Container;
+    try {
+      container = await this.x86().start(c.id, fs, proc, { output });
+    } catch (e) {
+      if (e instanceof ProcessStartError && e.failure.daemonError) throw await this.failStart(c, e.failure.daemonError, e.failure.status);
+      throw e;
+    }
+    const exited = container.exited.then(async (code) => {
+      this.running.delete(c.id);
+      const rec = (await this.containers.get(c.id)) ?? c;
+      rec.state = "exited";
+      rec.exitCode = code;
+      rec.finishedAt = Date.now();
+      rec.logs = log.map((e) => ({ fd: e.fd, t: e.t, data: e.data }));
+      await this.containers.update(rec);
+      for (const w of this.logWatchers.get(c.id) ?? []) w(null);
+      return code;
+    });
+    this.running.set(c.id, { container, listeners, exited, tty });
+    c.state = "running";
+    c.startedAt = Date.now();
+    delete c.exitCode;
+    delete c.finishedAt;
+    await this.containers.update(c);
+    return { exited, process: container.main };
+  }
+
+  private async failStart(c: ContainerRecord, message: string, status: number): Promise<EngineError> {
+    c.exitCode = status;
+    await this.containers.update(c);
+    return new EngineError(message, status);
+  }
+
+  /** Adds an output listener to a running container (docker attach / start -a). */
+  attach(c: ContainerRecord, listener: OutputListener): { detach(): void; exited: Promise<number>; process: GuestProcess } {
+    const r = this.running.get(c.id);
+    if (!r) throw new EngineError(`You cannot attach to a stopped container, start it first`, 1);
+    r.listeners.add(listener);
+    return { detach: () => r.listeners.delete(listener), exited: r.exited, process: r.container.main };
+  }
+
+  async stop(c: ContainerRecord, timeoutS = 10, signal?: string): Promise<void> {
+    const r = this.running.get(c.id);
+    if (!r) return; // Docker: stopping a stopped container succeeds
+    await r.container.stop(timeoutS, signalNumber(signal ?? (c.config.StopSignal as string | undefined)));
+    await r.exited;
+  }
+
+  kill(c: ContainerRecord, signal = "KILL"): void {
+    const r = this.running.get(c.id);
+    if (!r) throw new EngineError(`cannot kill container: ${c.id.slice(0, 12)}: container ${c.id} is not running`, 1);
+    r.container.kill(signalNumber(signal, 9));
+  }
+
+  wait(c: ContainerRecord): Promise<number> {
+    const r = this.running.get(c.id);
+    return r ? r.exited : Promise.resolve(c.exitCode ?? 0);
+  }
+
+  /** docker exec: a new process beside the main one, with the container's env, user and workdir. */
+  async exec(c: ContainerRecord, argv: string[], opts: { tty: boolean; stdin: boolean; env?: string[]; cwd?: string; user?: string; rows?: number; cols?: number; listener: OutputListener }): Promise<{ exited: Promise<number>; process: GuestProcess }> {
+    const r = this.running.get(c.id);
+    if (!r) throw new EngineError(`container ${c.id} is not running`, 1);
+    const fs = await this.containers.fs(c);
+    let proc: ResolvedProcess;
+    try {
+      proc = await resolveProcess(fs, c.config, { tty: opts.tty, stdin: opts.stdin, argv, env: opts.env, cwd: opts.cwd, user: opts.user });
+    } catch (e) {
+      if (e instanceof SpecError) throw new EngineError(e.message, e.status);
+      throw e;
+    }
+    proc.rows = opts.rows;
+    proc.cols = opts.cols;
+    try {
+      return await r.container.exec(proc, { output: opts.listener });
+    } catch (e) {
+      if (e instanceof ProcessStartError && e.failure.daemonError) throw new EngineError(e.failure.daemonError, e.failure.status);
+      throw e;
+    }
+  }
+
+  /** The container's output so far (this session's, or what was kept when it last stopped). */
+  async logsOf(c: ContainerRecord): Promise<LogEntry[]> {
+    const live = this.logs.get(c.id);
+    if (live) return [...live];
+    const rec = await this.containers.get(c.id);
+    return (rec?.logs ?? []).map((e) => ({ fd: e.fd, t: e.t, data: e.data }));
+  }
+
+  /** docker logs -f: called with each new entry, then null when the container stops. */
+  follow(c: ContainerRecord, fn: (e: LogEntry | null) => void): () => void {
+    let set = this.logWatchers.get(c.id);
+    if (!set) this.logWatchers.set(c.id, (set = new Set()));
+    set.add(fn);
+    return () => set!.delete(fn);
+  }
+
+  tty(c: ContainerRecord): boolean {
+    return this.running.get(c.id)?.tty ?? c.config.Tty === true;
+  }
+}

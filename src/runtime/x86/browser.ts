@@ -1,0 +1,64 @@
+/**
+ * The x86 runtime in the page: machines in Web Workers, assets fetched from public/v86 the first
+ * time a container runs (not with the page), and the warm state kept gzip-compressed in IndexedDB,
+ * keyed by the kernel, initramfs and emulator it was taken with.
+ */
+import wasmUrl from "v86/build/v86.wasm?url";
+import type { ImageStore } from "../../store/images.ts";
+import type { MachineAssets } from "./machine.ts";
+import { X86Runtime, type StateCache } from "./runtime.ts";
+import { workerVmFactory } from "./worker-vm.ts";
+
+const base = `${import.meta.env?.BASE_URL ?? "/"}v86/`;
+
+async function fetchBuffer(name: string): Promise<ArrayBuffer> {
+  const r = await fetch(base + name);
+  if (!r.ok) throw new Error(`cannot load the emulator's ${name}: HTTP ${r.status}`);
+  return r.arrayBuffer();
+}
+
+let assets: Promise<MachineAssets> | undefined;
+export function browserAssets(): Promise<MachineAssets> {
+  assets ??= (async () => {
+    const [bios, bzImage, initrd] = await Promise.all([fetchBuffer("bios.bin"), fetchBuffer("bzImage"), fetchBuffer("initramfs.cpio.gz")]);
+    return { bios, bzImage, initrd, wasmPath: wasmUrl };
+  })();
+  assets.catch(() => (assets = undefined));
+  return assets;
+}
+
+/** What the saved state depends on: a new kernel, initramfs or emulator build invalidates it. */
+async function stateKey(): Promise<string> {
+  const [k, g] = await Promise.all([fetch(`${base}kernel.json`).then((r) => r.json()), fetch(`${base}guest.json`).then((r) => r.json())]);
+  return `x86-warm-state:${(k as { bzImage_sha256: string }).bzImage_sha256.slice(0, 16)}:${(g as { initramfs: { sha256: string } }).initramfs.sha256.slice(0, 16)}:${wasmUrl}`;
+}
+
+export class IdbStateCache implements StateCache {
+  private memory?: ArrayBuffer;
+  constructor(private readonly store: ImageStore) {}
+
+  async get(): Promise<ArrayBuffer | undefined> {
+    if (this.memory) return this.memory;
+    const key = await stateKey();
+    const rec = await this.store.db.get("settings", key);
+    if (!(rec?.value instanceof Blob)) return undefined;
+    const raw = await new Response(rec.value.stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
+    this.memory = raw;
+    return raw;
+  }
+
+  async put(state: ArrayBuffer): Promise<void> {
+    this.memory = state;
+    const key = await stateKey();
+    const compressed = await new Response(new Blob([state]).stream().pipeThrough(new CompressionStream("gzip"))).blob();
+    // Older states (another kernel) are dropped: only one is ever useful.
+    const tx = this.store.db.transaction("settings", "readwrite");
+    for (const k of await tx.store.getAllKeys()) if (k.startsWith("x86-warm-state:") && k !== key) await tx.store.delete(k);
+    await tx.store.put({ key, value: compressed });
+    await tx.done;
+  }
+}
+
+export function browserRuntime(store: ImageStore): X86Runtime {
+  return new X86Runtime(workerVmFactory(browserAssets), new IdbStateCache(store));
+}
