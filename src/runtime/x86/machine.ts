@@ -40,6 +40,8 @@ export interface MachineOptions {
   state?: ArrayBuffer;
   /** Receives every line the guest printed outside the protocol (kernel messages). */
   onConsole?: (line: string) => void;
+  /** Use v86's own in-memory 9P filesystem instead of `server` (the 9P benchmark's reference). */
+  v86Filesystem?: boolean;
 }
 
 export class Machine {
@@ -60,7 +62,7 @@ export class Machine {
       bzimage: { buffer: assets.bzImage },
       initrd: { buffer: assets.initrd },
       cmdline: CMDLINE,
-      filesystem: { handle9p: server.handle },
+      filesystem: opts.v86Filesystem ? {} : { handle9p: server.handle },
       autostart: true,
       disable_keyboard: true,
       disable_mouse: true,
@@ -80,6 +82,11 @@ export class Machine {
       await guest.whenReady();
     }
     return m;
+  }
+
+  /** v86's own filesystem object when started with `v86Filesystem` (benchmark use only). */
+  get v86Filesystem(): unknown {
+    return (this.emulator as unknown as { fs9p?: unknown }).fs9p;
   }
 
   /** The machine's state (for a warm start later): take it while nothing is mounted or running. */

@@ -11,13 +11,14 @@ const assetDir = new URL("../../../public/v86/", import.meta.url);
 const wasmPath = fileURLToPath(new URL("../../../node_modules/v86/build/v86.wasm", import.meta.url));
 
 let assets: Promise<MachineAssets> | undefined;
-export function nodeAssets(kernel = "bzImage"): Promise<MachineAssets> {
-  const load = async (name: string) => {
-    const b = await readFile(new URL(name, assetDir));
+/** The committed assets; `kernelFile` swaps in another kernel (the benchmark's Debian reference). */
+export function nodeAssets(kernelFile?: string): Promise<MachineAssets> {
+  const load = async (name: string | URL) => {
+    const b = await readFile(typeof name === "string" ? new URL(name, assetDir) : name);
     return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
   };
-  const get = async () => ({ bios: await load("bios.bin"), bzImage: await load(kernel), initrd: await load("initramfs.cpio.gz"), wasmPath });
-  if (kernel !== "bzImage") return get();
+  const get = async () => ({ bios: await load("bios.bin"), bzImage: await load(kernelFile ? new URL(`file://${kernelFile}`) : "bzImage"), initrd: await load("initramfs.cpio.gz"), wasmPath });
+  if (kernelFile) return get();
   assets ??= get();
   return assets;
 }
