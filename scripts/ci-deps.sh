@@ -11,6 +11,11 @@ command -v umoci >/dev/null || need+=(umoci)
 command -v chromium >/dev/null || need+=(chromium)
 command -v htpasswd >/dev/null || need+=(apache2-utils)
 command -v openssl >/dev/null || need+=(openssl)
+# WASI demo images are compiled from C (scripts/build-wasi-demos.ts).
+command -v clang >/dev/null || need+=(clang)
+command -v wasm-ld >/dev/null || need+=(lld)
+[ -d /usr/include/wasm32-wasi ] || need+=(wasi-libc)
+ls /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a >/dev/null 2>&1 || need+=(libclang-rt-14-dev-wasm32)
 [ -d /usr/share/gocode/src/github.com/containers/image ] || need+=(golang-github-containers-image-dev)
 [ -d /usr/share/gocode/src/github.com/opencontainers/image-spec ] || need+=(golang-github-opencontainers-image-spec-dev)
 # busybox-static:i386 is fetched with `apt-get download` by the fixture builder: it needs the i386 lists.
@@ -25,7 +30,7 @@ fi
 if [ "${#need[@]}" -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-for tool in docker-registry skopeo umoci chromium htpasswd openssl; do
+for tool in docker-registry skopeo umoci chromium htpasswd openssl clang wasm-ld; do
   command -v "$tool" >/dev/null || { echo "ci-deps: $tool is still missing" >&2; exit 1; }
 done
 echo "ci-deps: docker-registry, skopeo, umoci, chromium and friends are installed"
