@@ -57,7 +57,7 @@ const pull: DockerCommand = {
     const ref = parseReference(name!);
     const quiet = boolFlag(p, "quiet");
     const platformFlag = flag(p, "platform");
-    const platform = platformFlag ? parsePlatform(platformFlag) : lab.platform;
+    const platform = platformFlag ? parsePlatform(platformFlag) : lab.pullPlatforms;
     if (boolFlag(p, "all-tags")) throw new UsageError("--all-tags is not supported by the lab");
     const out = (s: string) => {
       if (!quiet) io.stdout(s);

@@ -2,7 +2,7 @@
  * What the CLI works on: the image store, a registry client going through the same-origin proxy,
  * credentials from `docker login`, and the platform the lab runs (linux/386: the emulator is 32-bit).
  */
-import { defaultPlatform } from "../oci/platform.ts";
+import { defaultPlatform, runnablePlatforms } from "../oci/platform.ts";
 import { registryApiHost } from "../oci/reference.ts";
 import type { Platform } from "../oci/types.ts";
 import { RegistryClient } from "../registry/client.ts";
@@ -14,6 +14,7 @@ import { ContainerStore } from "../store/containers.ts";
 import { storeSnapshotter } from "../store/snapshots.ts";
 import { ContainerEngine } from "../runtime/engine.ts";
 import type { X86Runtime } from "../runtime/x86/runtime.ts";
+import type { WasiRuntime } from "../runtime/wasi/runtime.ts";
 
 /**
  * Registry credentials from `docker login`: held in memory for the session; with `--remember` also kept
@@ -75,10 +76,13 @@ export interface LabOptions {
   store?: ImageStore;
   registry?: RegistryApi;
   x86Runtime?: (store: ImageStore) => X86Runtime;
+  wasiRuntime?: () => WasiRuntime;
 }
 
 export class Lab {
   readonly platform: Platform = defaultPlatform();
+  /** What a pull without --platform takes from a multi-platform image, best first. */
+  readonly pullPlatforms: Platform[] = runnablePlatforms();
   /** PATCH chunk size for pushes (tests make it small to exercise chunked uploads on small images). */
   pushChunkSize: number | undefined;
   /** Containers and their writable layers (snapshots on the image store). */
@@ -86,25 +90,40 @@ export class Lab {
   /** Runs containers (the daemon's part); its x86 runtime is created when a container first runs. */
   readonly engine: ContainerEngine;
   private x86?: X86Runtime;
+  private wasi?: WasiRuntime;
 
   private constructor(
     readonly store: ImageStore,
     readonly registry: RegistryApi & { resetAuth?(): void },
     readonly credentials: MemoryCredentials,
-    x86Runtime?: (store: ImageStore) => X86Runtime,
+    runtimes: { x86?: (store: ImageStore) => X86Runtime; wasi?: () => WasiRuntime } = {},
   ) {
     this.containers = new ContainerStore(store, storeSnapshotter(store));
     this.engine = new ContainerEngine(
       this.containers,
-      () => {
-        if (!this.x86) {
-          if (!x86Runtime) throw new Error("this lab has no x86 runtime");
-          this.x86 = x86Runtime(store);
-        }
-        return this.x86;
+      {
+        x86: () => {
+          if (!this.x86) {
+            if (!runtimes.x86) throw new Error("this lab has no x86 runtime");
+            this.x86 = runtimes.x86(store);
+          }
+          return this.x86;
+        },
+        wasi: () => {
+          if (!this.wasi) {
+            if (!runtimes.wasi) throw new Error("this lab has no WASI runtime");
+            this.wasi = runtimes.wasi();
+          }
+          return this.wasi;
+        },
       },
       (id) => store.getImage(id as never),
     );
+  }
+
+  /** The WASI runtime, once a wasi/wasm container has run. */
+  get wasiRuntime(): WasiRuntime | undefined {
+    return this.wasi;
   }
 
   /** The x86 runtime, once a container has run (benchmarks read its lastStart). */
@@ -132,8 +151,10 @@ export class Lab {
         endpoint: (host) => `${origin}/proxy/${registryApiHost(host)}`,
         credentials,
       });
-    const x86 = opts.x86Runtime ?? (typeof Worker !== "undefined" ? (await import("../runtime/x86/browser.ts")).browserRuntime : undefined);
-    const lab = new Lab(store, registry, credentials, x86);
+    const inPage = typeof Worker !== "undefined";
+    const x86 = opts.x86Runtime ?? (inPage ? (await import("../runtime/x86/browser.ts")).browserRuntime : undefined);
+    const wasi = opts.wasiRuntime ?? (inPage ? (await import("../runtime/wasi/browser.ts")).browserWasiRuntime : undefined);
+    const lab = new Lab(store, registry, credentials, { x86, wasi });
     // Containers recorded as running lost their machine with the last page: as after a daemon restart.
     for (const c of await lab.containers.list()) {
       if (c.state !== "running") continue;

@@ -70,8 +70,34 @@ export function matchPlatform(want: Platform, have: Platform | undefined): boole
   return !w.variant || !h.variant || w.variant === h.variant;
 }
 
-/** Picks the manifest for a platform from an index: exact variant first, attestations never. */
-export function selectManifest(index: ImageIndex, want: Platform): Descriptor {
+/**
+ * What a pull without --platform asks for, best first: wasi/wasm (runs with no emulator at all), then
+ * linux/386 (v86). An index offering neither gets the lab's explanation.
+ */
+export function runnablePlatforms(): Platform[] {
+  return [{ os: "wasi", architecture: "wasm" }, defaultPlatform()];
+}
+
+/**
+ * Picks the manifest for a platform from an index: exact variant first, attestations never. Given a
+ * list, the first platform the index has wins.
+ */
+export function selectManifest(index: ImageIndex, want: Platform | Platform[]): Descriptor {
+  if (Array.isArray(want)) {
+    for (const w of want.slice(0, -1)) {
+      try {
+        return selectManifest(index, w);
+      } catch (e) {
+        if (!(e instanceof PlatformError)) throw e;
+      }
+    }
+    try {
+      return selectManifest(index, want.at(-1)!);
+    } catch (e) {
+      if (!(e instanceof PlatformError) || want.length < 2) throw e;
+      throw new PlatformError(`${e.message}: the lab runs ${want.map(formatPlatform).join(" and ")} images; pull another platform with --platform to inspect, edit and commit it (its programs will not run here)`);
+    }
+  }
   const candidates = index.manifests.filter(
     (d) => d.platform && d.platform.os !== "unknown" && d.platform.architecture !== "unknown" && matchPlatform(want, d.platform),
   );

@@ -7,8 +7,27 @@
 import type { ContainerStore } from "../store/containers.ts";
 import type { ContainerRecord, ImageRecord } from "../store/schema.ts";
 import { resolveProcess, SpecError, type ResolvedProcess } from "./spec.ts";
-import { ProcessStartError, type RunningX86Container, type X86Runtime } from "./x86/runtime.ts";
+import { ProcessStartError, type ProcessHandlers } from "./x86/runtime.ts";
 import type { GuestProcess } from "./x86/guest.ts";
+import type { UnionFS } from "../unionfs/union.ts";
+
+/** A container whose main process runs (in a v86 machine, or a WASI worker). */
+export interface RunningContainer {
+  main: GuestProcess;
+  exited: Promise<number>;
+  stop(timeoutS?: number, signal?: number): Promise<number>;
+  kill(signal: number): void;
+  exec(proc: ResolvedProcess, handlers: ProcessHandlers): Promise<{ process: GuestProcess; exited: Promise<number> }>;
+}
+
+export interface ContainerRuntime {
+  start(id: string, fs: UnionFS, proc: ResolvedProcess, handlers: ProcessHandlers): Promise<RunningContainer>;
+}
+
+/** Which runtime an image needs: wasi/wasm images need no emulator. */
+export function runtimeKind(image: Pick<ImageRecord, "config"> | undefined): "wasi" | "x86" {
+  return image?.config.os === "wasi" || image?.config.architecture === "wasm" ? "wasi" : "x86";
+}
 
 export type OutputListener = (fd: 1 | 2, data: Uint8Array) => void;
 
@@ -30,7 +49,7 @@ export class EngineError extends Error {
 }
 
 interface Running {
-  container: RunningX86Container;
+  container: RunningContainer;
   listeners: Set<OutputListener>;
   exited: Promise<number>;
   tty: boolean;
@@ -51,7 +70,11 @@ export class ContainerEngine {
   private readonly logs = new Map<string, LogEntry[]>();
   private readonly logWatchers = new Map<string, Set<(e: LogEntry | null) => void>>();
 
-  constructor(private readonly containers: ContainerStore, private readonly x86: () => X86Runtime, private readonly getImage: (id: string) => Promise<ImageRecord | undefined>) {}
+  constructor(
+    private readonly containers: ContainerStore,
+    private readonly runtimes: { x86: () => ContainerRuntime; wasi: () => ContainerRuntime },
+    private readonly getImage: (id: string) => Promise<ImageRecord | undefined>,
+  ) {}
 
   isRunning(id: string): boolean {
     return this.running.has(id);
@@ -62,7 +85,7 @@ export class ContainerEngine {
     const image = await this.getImage(c.imageId);
     const arch = image?.config.architecture;
     const os = image?.config.os;
-    if (!arch || (os === "linux" && arch === "386")) return undefined;
+    if (!arch || (os === "linux" && arch === "386") || runtimeKind(image) === "wasi") return undefined;
     return `WARNING: The requested image's platform (${os}/${arch}${image?.config.variant ? `/${image.config.variant}` : ""}) does not match the detected host platform (linux/386) and no specific platform was requested\n`;
   }
 
@@ -97,9 +120,10 @@ export class ContainerEngine {
       for (const l of listeners) l(fd, data);
       for (const w of this.logWatchers.get(c.id) ?? []) w(entry);
     };
-    let container: RunningX86Container;
+    let container: RunningContainer;
     try {
-      container = await this.x86().start(c.id, fs, proc, { output });
+      const runtime = this.runtimes[runtimeKind(await this.getImage(c.imageId))]();
+      container = await runtime.start(c.id, fs, proc, { output });
     } catch (e) {
       if (e instanceof ProcessStartError && e.failure.daemonError) throw await this.failStart(c, e.failure.daemonError, e.failure.status);
       throw e;

@@ -45,7 +45,8 @@ export interface PullTarget extends RepositoryRef {
 }
 
 export interface PullOptions {
-  platform: Platform;
+  /** One platform, or preferences best first (see runnablePlatforms). */
+  platform: Platform | Platform[];
   onEvent?: (e: PullEvent) => void;
   signal?: AbortSignal;
   gzip?: GzipImpl;
@@ -117,8 +118,8 @@ async function pullLocked(store: ImageStore, registry: RegistryApi, target: Pull
     await store.content.put(top.bytes, top.digest, top.mediaType);
     indexDigests.push(top.digest);
     const m = await registry.getManifest(repo, chosen.digest);
-    if (m.digest !== chosen.digest) throw new DigestMismatchError(chosen.digest, m.digest, `manifest for ${formatPlatform(chosen.platform ?? opts.platform)}`);
-    const inner = parseManifestOrIndex(m.bytes, m.mediaType, `${where} (${formatPlatform(chosen.platform ?? opts.platform)})`);
+    if (m.digest !== chosen.digest) throw new DigestMismatchError(chosen.digest, m.digest, `manifest for ${formatPlatform(chosen.platform)}`);
+    const inner = parseManifestOrIndex(m.bytes, m.mediaType, `${where} (${formatPlatform(chosen.platform)})`);
     if (inner.kind !== "manifest") throw new PullError(`${where}: nested index where an image manifest was expected`);
     manifest = inner.manifest;
     manifestDigest = m.digest;
@@ -187,11 +188,13 @@ async function pullLocked(store: ImageStore, registry: RegistryApi, target: Pull
 }
 
 /** An image already held under this repo digest, for the requested platform when it is an index. */
-async function findByRepoDigest(store: ImageStore, repoDigest: string, platform: Platform): Promise<ImageRecord | undefined> {
-  for (const img of await store.listImages()) {
-    if (!img.repoDigests.includes(repoDigest)) continue;
-    if (img.indexDigests.length === 0) return img;
-    if (img.config.architecture === platform.architecture && img.config.os === platform.os) return img;
+async function findByRepoDigest(store: ImageStore, repoDigest: string, platform: Platform | Platform[]): Promise<ImageRecord | undefined> {
+  const images = (await store.listImages()).filter((img) => img.repoDigests.includes(repoDigest));
+  const single = images.find((img) => img.indexDigests.length === 0);
+  if (single) return single;
+  for (const p of Array.isArray(platform) ? platform : [platform]) {
+    const img = images.find((i) => i.config.architecture === p.architecture && i.config.os === p.os);
+    if (img) return img;
   }
   return undefined;
 }

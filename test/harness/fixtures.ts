@@ -24,7 +24,7 @@ const RECIPE_VERSION = "4";
  * Asynchronous on purpose for anything that talks to a registry: the token server runs in this same
  * process, and a synchronous child would block the event loop it needs to answer skopeo.
  */
-const runAsync = async (cmd: string, args: string[]) => (await promisify(execFile)(cmd, args, { maxBuffer: 1 << 26 })).stdout;
+export const runAsync = async (cmd: string, args: string[]) => (await promisify(execFile)(cmd, args, { maxBuffer: 1 << 26 })).stdout;
 const run = (cmd: string, args: string[], cwd?: string) => execFileSync(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 26 }).toString();
 
 export interface Fixtures {
@@ -192,7 +192,7 @@ export interface PushedFixtures {
   multiDocker: { name: string; digest: string };
 }
 
-function skopeoCreds(reg: TestRegistry, flag: "--dest-creds" | "--creds"): string[] {
+export function skopeoCreds(reg: TestRegistry, flag: "--dest-creds" | "--creds"): string[] {
   return reg.username ? [flag, `${reg.username}:${reg.password}`] : [];
 }
 
@@ -215,11 +215,11 @@ export async function skopeoInspect(reg: TestRegistry, name: string): Promise<Pu
   };
 }
 
-async function putIndex(reg: TestRegistry, repository: string, tag: string, mediaType: string, entries: { digest: string; size: number; mediaType: string; arch: string }[]): Promise<string> {
+export async function putIndex(reg: TestRegistry, repository: string, tag: string, mediaType: string, entries: { digest: string; size: number; mediaType: string; arch: string; os?: string }[]): Promise<string> {
   const body = JSON.stringify({
     schemaVersion: 2,
     mediaType,
-    manifests: entries.map((e) => ({ mediaType: e.mediaType, digest: e.digest, size: e.size, platform: { architecture: e.arch, os: "linux" } })),
+    manifests: entries.map((e) => ({ mediaType: e.mediaType, digest: e.digest, size: e.size, platform: { architecture: e.arch, os: e.os ?? "linux" } })),
   });
   const client = new RegistryClient({
     endpoint: (h) => `http://${h}`,

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { chainIds } from "../../src/oci/chainid.ts";
 import type { Digest } from "../../src/oci/digest.ts";
-import { normalizePlatform, parsePlatform, selectManifest } from "../../src/oci/platform.ts";
+import { normalizePlatform, parsePlatform, runnablePlatforms, selectManifest } from "../../src/oci/platform.ts";
 import { familiarName, parseReference } from "../../src/oci/reference.ts";
 import { parseImageConfig, parseManifestOrIndex, ManifestError } from "../../src/oci/validate.ts";
 
@@ -106,6 +106,17 @@ describe("platforms", () => {
     expect(selectManifest(index, parsePlatform("linux/386")).platform?.architecture).toBe("386");
     expect(selectManifest(index, parsePlatform("linux/arm/v7")).platform?.variant).toBe("v7");
     expect(() => selectManifest(index, parsePlatform("linux/s390x"))).toThrow("no matching manifest for linux/s390x in the manifest list entries (available: linux/amd64, linux/arm/v6, linux/arm/v7, linux/386)");
+  });
+  it("prefers wasi/wasm, then linux/386, and explains an index with neither", () => {
+    const d = (arch: string, os = "linux") => ({ mediaType: "m", digest: `sha256:${createHash("sha256").update(arch + os).digest("hex")}` as Digest, size: 1, platform: { os, architecture: arch } });
+    const both = { schemaVersion: 2 as const, manifests: [d("amd64"), d("386"), d("wasm", "wasi")] };
+    expect(selectManifest(both, runnablePlatforms()).platform).toEqual({ os: "wasi", architecture: "wasm" });
+    const x86 = { schemaVersion: 2 as const, manifests: [d("amd64"), d("386")] };
+    expect(selectManifest(x86, runnablePlatforms()).platform).toEqual({ os: "linux", architecture: "386" });
+    const neither = { schemaVersion: 2 as const, manifests: [d("amd64"), d("arm64")] };
+    expect(() => selectManifest(neither, runnablePlatforms())).toThrow(
+      "no matching manifest for linux/386 in the manifest list entries (available: linux/amd64, linux/arm64): the lab runs wasi/wasm and linux/386 images; pull another platform with --platform to inspect, edit and commit it (its programs will not run here)",
+    );
   });
 });
 
