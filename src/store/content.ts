@@ -30,11 +30,51 @@ export class BlobNotFoundError extends Error {
   }
 }
 
+/**
+ * Verified blobs never change, so their records and recently read chunks are kept in memory: a
+ * running container reads its binaries and libraries as many small ranges (9P reads of a page or a
+ * few), each of which would otherwise fetch a whole 4 MiB chunk from IndexedDB. Measured: `docker
+ * run --rm busybox echo hi` in the page spent ~400 ms in those reads before this cache.
+ */
+const CACHED_CHUNKS = 12;
+
 export class ContentStore {
+  private readonly infoCache = new Map<Digest, BlobRecord>();
+  private readonly chunkCache = new Map<string, Uint8Array>();
+
   constructor(private readonly db: LabDatabase, readonly chunkSize = DEFAULT_CHUNK_SIZE) {}
 
   info(digest: Digest): Promise<BlobRecord | undefined> {
     return this.db.get("blobs", digest);
+  }
+
+  private async cachedInfo(digest: Digest): Promise<BlobRecord | undefined> {
+    const hit = this.infoCache.get(digest);
+    if (hit) return hit;
+    const info = await this.info(digest);
+    if (info) this.infoCache.set(digest, info);
+    return info;
+  }
+
+  /** Chunks [first, last] of a blob, from memory when recently read. */
+  private async chunksOf(info: BlobRecord, first: number, last: number): Promise<Uint8Array[]> {
+    const keys: string[] = [];
+    for (let i = first; i <= last; i++) keys.push(`${info.owner}:${i}`);
+    const cached = keys.map((k) => this.chunkCache.get(k));
+    if (cached.every((c) => c !== undefined)) {
+      for (const k of keys) {
+        const c = this.chunkCache.get(k)!;
+        this.chunkCache.delete(k);
+        this.chunkCache.set(k, c); // most recently used last
+      }
+      return cached as Uint8Array[];
+    }
+    const chunks = await this.db.getAll("chunks", IDBKeyRange.bound([info.owner, first], [info.owner, last]));
+    if (chunks.length <= CACHED_CHUNKS / 2) {
+      chunks.forEach((c, i) => this.chunkCache.set(keys[i]!, c));
+      while (this.chunkCache.size > CACHED_CHUNKS) this.chunkCache.delete(this.chunkCache.keys().next().value!);
+    }
+    return chunks;
   }
 
   async has(digest: Digest): Promise<boolean> {
@@ -47,13 +87,13 @@ export class ContentStore {
 
   /** Reads [start, end) of a blob; the whole blob by default. */
   async read(digest: Digest, start = 0, end?: number): Promise<Uint8Array> {
-    const info = await this.info(digest);
+    const info = await this.cachedInfo(digest);
     if (!info) throw new BlobNotFoundError(digest);
     const stop = Math.min(end ?? info.size, info.size);
     if (start >= stop) return new Uint8Array(0);
     const first = Math.floor(start / info.chunkSize);
     const last = Math.floor((stop - 1) / info.chunkSize);
-    const chunks = await this.db.getAll("chunks", IDBKeyRange.bound([info.owner, first], [info.owner, last]));
+    const chunks = await this.chunksOf(info, first, last);
     const out = new Uint8Array(stop - start);
     let at = 0;
     for (let i = 0; i < chunks.length; i++) {
@@ -159,6 +199,7 @@ export class ContentStore {
   }
 
   async delete(digest: Digest): Promise<void> {
+    this.infoCache.delete(digest);
     const info = await this.info(digest);
     if (!info) return;
     await this.db.delete("blobs", digest);

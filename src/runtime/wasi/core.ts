@@ -36,7 +36,8 @@ export async function runWasi(m: WasiRunMessage, post: (msg: FromWasiWorker) => 
   const bridge = new SyncBridge(m.sab, (req) => post(req));
   const root = new UnionDirFd(bridge, "", "/");
   const fds: Fd[] = [new Stdin(bridge), new Output(1, post), new Output(2, post), root];
-  const w = new WASI(m.args, m.env, fds);
+  // debug must be false explicitly: the shim enables its per-call console logging when it is undefined.
+  const w = new WASI(m.args, m.env, fds, { debug: false });
   const mem = () => new Uint8Array(w.inst.exports.memory.buffer);
   const str = (ptr: number, len: number) => new TextDecoder().decode(mem().slice(ptr, ptr + len));
   // rename and symlink as single union operations (the shim's versions unlink+relink or refuse).

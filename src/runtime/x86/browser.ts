@@ -20,8 +20,13 @@ async function fetchBuffer(name: string): Promise<ArrayBuffer> {
 let assets: Promise<MachineAssets> | undefined;
 export function browserAssets(): Promise<MachineAssets> {
   assets ??= (async () => {
-    const [bios, bzImage, initrd] = await Promise.all([fetchBuffer("bios.bin"), fetchBuffer("bzImage"), fetchBuffer("initramfs.cpio.gz")]);
-    return { bios, bzImage, initrd, wasmPath: wasmUrl };
+    const [bios, bzImage, initrd, wasmModule] = await Promise.all([
+      fetchBuffer("bios.bin"),
+      fetchBuffer("bzImage"),
+      fetchBuffer("initramfs.cpio.gz"),
+      WebAssembly.compileStreaming(fetch(wasmUrl)),
+    ]);
+    return { bios, bzImage, initrd, wasmPath: wasmUrl, wasmModule };
   })();
   assets.catch(() => (assets = undefined));
   return assets;

@@ -13,6 +13,8 @@ export interface MachineAssets {
   initrd: ArrayBuffer;
   /** Where v86.wasm is (a URL in the browser, a file path in Node). */
   wasmPath: string;
+  /** v86.wasm compiled once (the page), so each machine only instantiates it. */
+  wasmModule?: WebAssembly.Module;
 }
 
 /** The kernel command line: quiet serial console, no crypto self-tests or mitigations to pay for. */

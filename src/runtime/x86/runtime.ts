@@ -97,7 +97,7 @@ export interface ProcessHandlers {
 
 export class X86Runtime {
   /** How the last start went (benchmarks and the UI read it). */
-  lastStart?: { warm: boolean; bootMs: number };
+  lastStart?: { warm: boolean; bootMs: number; mountMs?: number; spawnMs?: number };
   private booting?: Promise<void>;
 
   constructor(private readonly factory: VmFactory, private readonly cache: StateCache) {}
@@ -131,9 +131,14 @@ export class X86Runtime {
     server.export(id, fs);
     const { vm } = await this.machine(server);
     try {
+      let t = performance.now();
       const root = await vm.guest.mount("c", id);
+      const last = this.lastStart!;
+      last.mountMs = performance.now() - t;
+      t = performance.now();
       const c = new RunningX86Container(vm, server, root, id);
       await c.startMain(proc, handlers);
+      last.spawnMs = performance.now() - t;
       return c;
     } catch (e) {
       await vm.destroy();
@@ -193,13 +198,17 @@ export class RunningX86Container {
   }
 
   private shutdownPromise?: Promise<void>;
-  /** The main process ended (or was killed): unmount and drop the machine. */
+  /**
+   * The main process ended (or was killed): the union stops being served at once (nothing can write
+   * to the container layer after its exit is reported); the machine is torn down in the background,
+   * off the path of `docker run` returning.
+   */
   shutdown(): Promise<void> {
-    this.shutdownPromise ??= (async () => {
+    if (!this.shutdownPromise) {
       this.server.unexport(this.aname);
-      await this.vm.destroy();
-    })();
-    return this.shutdownPromise;
+      this.shutdownPromise = this.vm.destroy().catch(() => {});
+    }
+    return Promise.resolve();
   }
 
   /**

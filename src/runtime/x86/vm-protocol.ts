@@ -1,6 +1,6 @@
 /** Messages between the page (worker-vm.ts) and the machine's worker (vm-worker.ts). */
 export type ToVmWorker =
-  | { t: "start"; bios: ArrayBuffer; bzImage: ArrayBuffer; initrd: ArrayBuffer; wasmPath: string; state?: ArrayBuffer }
+  | { t: "start"; bios: ArrayBuffer; bzImage: ArrayBuffer; initrd: ArrayBuffer; wasmPath: string; wasmModule?: WebAssembly.Module; state?: ArrayBuffer }
   | { t: "serial"; text: string }
   | { t: "9p-reply"; id: number; data: Uint8Array }
   | { t: "save" }

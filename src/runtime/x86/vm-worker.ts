@@ -12,6 +12,10 @@ interface V86Instance {
   destroy(): Promise<void>;
 }
 
+// Loaded while the worker waits as the spare (see worker-vm.ts), not when a container starts.
+const v86Module = import("v86");
+const cmdline = import("./machine.ts").then((m) => m.CMDLINE);
+
 const post = (m: FromVmWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
 let emulator: V86Instance | undefined;
 const replies = new Map<number, (data: Uint8Array) => void>();
@@ -32,7 +36,7 @@ self.onmessage = async (e: MessageEvent<ToVmWorker>) => {
   try {
     switch (m.t) {
       case "start": {
-        const { V86 } = (await import("v86")) as unknown as { V86: new (o: Record<string, unknown>) => V86Instance };
+        const { V86 } = (await v86Module) as unknown as { V86: new (o: Record<string, unknown>) => V86Instance };
         const options: Record<string, unknown> = {
           wasm_path: m.wasmPath,
           memory_size: 128 * 1024 * 1024,
@@ -40,7 +44,7 @@ self.onmessage = async (e: MessageEvent<ToVmWorker>) => {
           bios: { buffer: m.bios },
           bzimage: { buffer: m.bzImage },
           initrd: { buffer: m.initrd },
-          cmdline: (await import("./machine.ts")).CMDLINE,
+          cmdline: await cmdline,
           filesystem: {
             handle9p: (req: Uint8Array, reply: (r: Uint8Array) => void) => {
               const id = nextId++;
@@ -57,6 +61,8 @@ self.onmessage = async (e: MessageEvent<ToVmWorker>) => {
           log_level: 0,
         };
         if (m.state) options.initial_state = { buffer: m.state };
+        const compiled = m.wasmModule;
+        if (compiled) options.wasm_fn = async (env: WebAssembly.Imports) => (await WebAssembly.instantiate(compiled, env)).exports;
         emulator = new V86(options);
         emulator.add_listener("serial0-output-byte", ((b: number) => {
           out.push(b);

@@ -9,13 +9,23 @@ import type { Vm, VmFactory } from "./runtime.ts";
 import type { MachineAssets } from "./machine.ts";
 import type { FromVmWorker, ToVmWorker } from "./vm-protocol.ts";
 
+/** One worker started ahead of need, with v86's code already loaded: a start then only restores. */
+let spare: Worker | undefined;
+function takeWorker(): Worker {
+  const w = spare ?? new Worker(new URL("./vm-worker.ts", import.meta.url), { type: "module", name: "layerlab-vm" });
+  spare = undefined;
+  // The next spare starts after this start is over: loading it meanwhile competes for the CPU.
+  setTimeout(() => (spare ??= new Worker(new URL("./vm-worker.ts", import.meta.url), { type: "module", name: "layerlab-vm" })), 1500);
+  return w;
+}
+
 export class WorkerVm implements Vm {
   readonly guest: Guest;
   private readonly worker: Worker;
   private waiters: { t: FromVmWorker["t"]; resolve: (m: FromVmWorker) => void; reject: (e: Error) => void }[] = [];
 
   private constructor(server: P9Server) {
-    this.worker = new Worker(new URL("./vm-worker.ts", import.meta.url), { type: "module", name: "layerlab-vm" });
+    this.worker = takeWorker();
     this.guest = new Guest((text) => this.send({ t: "serial", text }));
     this.worker.onmessage = (e: MessageEvent<FromVmWorker>) => {
       const m = e.data;
@@ -50,7 +60,7 @@ export class WorkerVm implements Vm {
     const vm = new WorkerVm(server);
     const started = vm.next("started");
     // Each machine gets its own copies: buffers are transferred to the worker.
-    vm.send({ t: "start", bios: assets.bios.slice(0), bzImage: assets.bzImage.slice(0), initrd: assets.initrd.slice(0), wasmPath: assets.wasmPath, state: state?.slice(0) });
+    vm.send({ t: "start", bios: assets.bios.slice(0), bzImage: assets.bzImage.slice(0), initrd: assets.initrd.slice(0), wasmPath: assets.wasmPath, wasmModule: assets.wasmModule, state: state?.slice(0) });
     await started;
     if (state) vm.guest.resetTo(true);
     else await vm.guest.whenReady();
