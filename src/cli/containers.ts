@@ -122,7 +122,13 @@ const rm: DockerCommand = {
     for (const a of args) {
       try {
         const c = await lab.containers.require(a);
-        await lab.containers.remove(c, boolFlag(p, "force"));
+        if (lab.engine.isRunning(c.id)) {
+          if (!boolFlag(p, "force")) throw new DaemonError(`cannot remove container "/${c.name}": container is running: stop the container before removing or force remove`);
+          // -f: killed first (SIGKILL), as the daemon does, so nothing writes to the layer being removed.
+          lab.engine.kill(c, "KILL");
+          await lab.engine.wait(c);
+        }
+        await lab.containers.remove((await lab.containers.get(c.id)) ?? c, boolFlag(p, "force"));
         io.stdout(`${a}\n`);
       } catch (e) {
         io.stderr(`Error response from daemon: ${(e as Error).message}\n`);

@@ -102,6 +102,19 @@ describe("docker run (x86 in a Web Worker)", () => {
     expect(await ok("docker wait bg")).toBe("137\n");
   });
 
+  it("an x86-64 image: Docker's platform warning, then exec format error; rm -f of a running container", async () => {
+    const amd64 = `${reg.host}/${pushed.busyboxAmd64Oci.name}`;
+    await ok(`docker pull -q --platform linux/amd64 ${amd64}`);
+    const r = await lab.exec(`docker run --name x64 ${amd64} echo hi`);
+    expect(r.code).toBe(1);
+    expect(r.output).toBe("WARNING: The requested image's platform (linux/amd64) does not match the detected host platform (linux/386) and no specific platform was requested\nexec /bin/echo: exec format error\n");
+    expect(await ok("docker diff x64")).toBe("");
+    await ok(`docker run -d --name rmf ${busybox} sleep 100`);
+    expect((await lab.exec("docker rm rmf")).output).toContain("container is running: stop the container before removing or force remove");
+    expect(await ok("docker rm -f rmf")).toBe("rmf\n");
+    expect(await ok("docker ps -a")).not.toContain(" rmf\n");
+  });
+
   it("docker run -it alpine sh: a shell typed into the terminal, Ctrl-C, exit, then docker diff", async () => {
     await lab.page.click("lab-app");
     await lab.page.keyboard.type(`docker run -it --name tty1 ${alpine} sh\r`, { delay: 5 });
