@@ -6,6 +6,7 @@ import { defaultPlatform, runnablePlatforms } from "../oci/platform.ts";
 import { registryApiHost } from "../oci/reference.ts";
 import type { Platform } from "../oci/types.ts";
 import { RegistryClient } from "../registry/client.ts";
+import { BundledRegistry, withBundledRegistry } from "../registry/bundled.ts";
 import type { Credentials, CredentialSource, RegistryApi } from "../registry/types.ts";
 import { ImageStore } from "../store/images.ts";
 import type { LayerSink, LayerSinkParams } from "../store/layer-sink.ts";
@@ -145,12 +146,14 @@ export class Lab {
     const origin = opts.proxyOrigin ?? globalThis.location?.origin ?? "";
     const credentials = new MemoryCredentials(store);
     await credentials.load();
-    const registry =
+    const registry = withBundledRegistry(
+      new BundledRegistry(`${globalThis.location ? new URL(import.meta.env?.BASE_URL ?? "/", globalThis.location.href).href : `${origin}/`}demos/`),
       opts.registry ??
-      new RegistryClient({
-        endpoint: (host) => `${origin}/proxy/${registryApiHost(host)}`,
-        credentials,
-      });
+        new RegistryClient({
+          endpoint: (host) => `${origin}/proxy/${registryApiHost(host)}`,
+          credentials,
+        }),
+    );
     const inPage = typeof Worker !== "undefined";
     const x86 = opts.x86Runtime ?? (inPage ? (await import("../runtime/x86/browser.ts")).browserRuntime : undefined);
     const wasi = opts.wasiRuntime ?? (inPage ? (await import("../runtime/wasi/browser.ts")).browserWasiRuntime : undefined);

@@ -92,7 +92,17 @@ const run: DockerCommand = {
       const platform = flag(p, "platform");
       const { parseArgs } = await import("./argv.ts");
       const args = [...(platform ? ["--platform", platform] : []), imageRef!];
-      const code = await pull.run(lab, [imageRef!], parseArgs(args, pull.flags, "pull"), io);
+      // `docker run` pulls as `docker pull` does, minus the reference line pull prints last.
+      let afterStatus = false;
+      const pullIo: CliIO = {
+        ...io,
+        stdout: (t) => {
+          if (afterStatus && /^\S+\n$/.test(t)) return;
+          afterStatus = t.startsWith("Status: ");
+          io.stdout(t);
+        },
+      };
+      const code = await pull.run(lab, [imageRef!], parseArgs(args, pull.flags, "pull"), pullIo);
       if (code !== 0) return code;
     }
     const c = await createContainer(lab, imageRef!, cmd, p, io);
