@@ -6,7 +6,7 @@
  *   busybox:latest   linux/386, Debian busybox-static:i386 (applets as symlinks) + /etc files: 2 layers
  *   alpine:3.15      linux/386, the official minirootfs (test/fixtures, from ../shared/images): 1 layer
  *   teaching:latest  busybox's 2 layers + 3 that add, modify, delete (whiteout) and replace a directory
- *                    (opaque), with a 1 MiB file for the storage-driver lesson: 5 layers
+ *                    (opaque), with a 1 MiB /app/big.bin for the storage-driver lesson: 5 layers
  *   wasi/hello, wasi/ls, wasi/fileops: wasi/wasm, from scripts/build-wasi-demos.ts: 2 layers each
  * Run: npx tsx scripts/build-demos.ts   (needs dpkg-deb/apt-get for busybox, clang for the wasi demos)
  */
@@ -110,8 +110,8 @@ async function main() {
   const big = new Uint8Array(1 << 20);
   for (let i = 0; i < big.length; i++) big[i] = (i * 31 + (i >> 9)) & 0xff;
   const t1: Layer = {
-    createdBy: "COPY app/ /app/   # README, settings, a 1 MiB data file",
-    tar: await tar([dir("app"), file("app/README.txt", text("Layer 1 wrote me. Layer 2 deletes me (a whiteout hides me).\n")), dir("app/config"), file("app/config/settings.conf", text("color=blue\nlayer=1\n")), dir("app/data"), file("app/data/big.bin", big), file("app/data/old-cache.txt", text("stale cache from layer 1\n"))]),
+    createdBy: "COPY app/ /app/   # README, settings, data/, a 1 MiB big.bin",
+    tar: await tar([dir("app"), file("app/README.txt", text("Layer 1 wrote me. Layer 2 deletes me (a whiteout hides me).\n")), dir("app/config"), file("app/big.bin", big), file("app/config/settings.conf", text("color=blue\nlayer=1\n")), dir("app/data"), file("app/data/old-cache.txt", text("stale cache from layer 1\n"))]),
   };
   const t2: Layer = {
     createdBy: "RUN rm /app/README.txt && sed -i s/blue/green/ /app/config/settings.conf && echo '#!/bin/sh' > /app/hello.sh",

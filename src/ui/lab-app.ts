@@ -1,4 +1,7 @@
-/** The page shell: header, the terminal, and a side panel that later issues fill (images, layers). */
+/**
+ * The page shell: a side panel with tabs (lessons, images, containers, the registry layout), the
+ * explorer (layer stack, union tree, file viewer) for what is selected, and the terminal.
+ */
 import { LitElement, css, html } from "lit";
 import { customElement, state } from "lit/decorators.js";
 import { createCommandLine } from "../cli/index.ts";
@@ -6,6 +9,14 @@ import type { DockerCli } from "../cli/index.ts";
 import type { Lab } from "../cli/lab.ts";
 import "./lab-terminal.ts";
 import "./registry-layout-pane.ts";
+import "./images-panel.ts";
+import "./containers-panel.ts";
+import "./explorer-view.ts";
+import "./lesson-panel.ts";
+import type { Selection } from "./explorer-source.ts";
+import type { ExplorerView } from "./explorer-view.ts";
+import type { LessonPanel } from "./lesson-panel.ts";
+import type { LessonContext } from "../lessons/types.ts";
 import type { ExecResult, LabTerminal } from "./lab-terminal.ts";
 
 declare global {
@@ -15,6 +26,14 @@ declare global {
   }
 }
 
+type Tab = "lessons" | "images" | "containers" | "registry";
+const TABS: { id: Tab; label: string }[] = [
+  { id: "lessons", label: "Lessons" },
+  { id: "images", label: "Images" },
+  { id: "containers", label: "Containers" },
+  { id: "registry", label: "Registry" },
+];
+
 @customElement("lab-app")
 export class LabApp extends LitElement {
   static override styles = css`
@@ -22,21 +41,50 @@ export class LabApp extends LitElement {
     header { display: flex; align-items: baseline; gap: 12px; padding: 10px 16px; border-bottom: 1px solid #1f2630; }
     h1 { margin: 0; font-size: 18px; letter-spacing: 0.02em; color: #ffcc66; }
     .tagline { color: #8a9199; font-size: 13px; }
-    main { display: grid; grid-template-columns: minmax(0, 1fr) 340px; gap: 12px; padding: 12px; min-height: 0; }
-    registry-layout-pane { min-height: 0; overflow: hidden; }
-    lab-terminal { min-height: 300px; height: 100%; }
     .status { margin-left: auto; font-size: 12px; color: #8a9199; }
-    @media (max-width: 600px) {
+    main { display: grid; grid-template-columns: 360px minmax(0, 1fr); gap: 12px; padding: 12px; min-height: 0; }
+    aside { display: flex; flex-direction: column; min-height: 0; background: #0b0e14; border-radius: 8px; }
+    [role="tablist"] { display: flex; gap: 2px; padding: 6px 6px 0; border-bottom: 1px solid #1f2630; }
+    [role="tab"] { background: transparent; color: #8a9199; border: none; border-bottom: 2px solid transparent; padding: 6px 10px; font: inherit; font-size: 13px; cursor: pointer; }
+    [role="tab"][aria-selected="true"] { color: #ffcc66; border-bottom-color: #ffcc66; }
+    [role="tab"]:focus-visible { outline: 2px solid #ffcc66; outline-offset: -2px; }
+    [role="tabpanel"] { flex: 1; min-height: 0; overflow: auto; padding: 10px; }
+    registry-layout-pane { height: 100%; padding: 0; }
+    .work { display: grid; grid-template-rows: minmax(180px, 42%) minmax(0, 1fr); gap: 12px; min-height: 0; }
+    explorer-view { background: #0b0e14; border-radius: 8px; padding: 10px; min-height: 0; }
+    lab-terminal { min-height: 260px; height: 100%; }
+    @media (max-width: 900px) {
+      :host { height: auto; min-height: 100dvh; }
       .tagline { display: none; }
-      main { padding: 6px; grid-template-columns: 1fr; grid-template-rows: minmax(300px, 1fr) auto; }
-      registry-layout-pane { max-height: 40vh; }
+      main { grid-template-columns: 1fr; padding: 6px; gap: 8px; }
+      aside { max-height: 45vh; }
+      .work { grid-template-rows: auto 420px; }
+      explorer-view { max-height: none; }
     }
   `;
 
   @state() private status = "starting…";
+  @state() private tab: Tab = "lessons";
+  @state() private selection?: Selection;
   private commandLine?: DockerCli;
 
+  private lessonContext = (): LessonContext | undefined => {
+    const lab = this.commandLine?.lab;
+    if (!lab) return undefined;
+    return { lab, history: [...(this.terminal?.commandHistory ?? [])], ui: { selection: this.selection, layer: this.explorer?.layer } };
+  };
+
+  private onTabKey(e: KeyboardEvent) {
+    const i = TABS.findIndex((t) => t.id === this.tab);
+    const next = e.key === "ArrowRight" ? (i + 1) % TABS.length : e.key === "ArrowLeft" ? (i + TABS.length - 1) % TABS.length : -1;
+    if (next < 0) return;
+    e.preventDefault();
+    this.tab = TABS[next]!.id;
+    void this.updateComplete.then(() => (this.renderRoot.querySelector(`#tab-${this.tab}`) as HTMLElement | null)?.focus());
+  }
+
   override render() {
+    const lab = this.commandLine?.lab;
     return html`
       <header>
         <h1>Layerlab</h1>
@@ -44,10 +92,50 @@ export class LabApp extends LitElement {
         <span class="status" role="status" aria-live="polite">${this.status}</span>
       </header>
       <main>
-        <lab-terminal .commandLine=${this.commandLine}></lab-terminal>
-        <registry-layout-pane .lab=${this.commandLine?.lab}></registry-layout-pane>
+        <aside>
+          <div role="tablist" aria-label="Panels" @keydown=${this.onTabKey}>
+            ${TABS.map(
+              (t) => html`<button role="tab" id="tab-${t.id}" aria-controls="panel" aria-selected=${this.tab === t.id} tabindex=${this.tab === t.id ? 0 : -1} @click=${() => (this.tab = t.id)}>${t.label}</button>`,
+            )}
+          </div>
+          <div role="tabpanel" id="panel" aria-labelledby="tab-${this.tab}" @select=${(e: CustomEvent<Selection>) => this.select(e.detail)}>
+            ${this.tab === "lessons"
+              ? html`<lesson-panel .lab=${lab} .context=${this.lessonContext} @run-command=${(e: CustomEvent<string>) => void this.runFromLesson(e.detail)}></lesson-panel>`
+              : this.tab === "images"
+                ? html`<images-panel .lab=${lab} .selection=${this.selection}></images-panel>`
+                : this.tab === "containers"
+                  ? html`<containers-panel .lab=${lab} .selection=${this.selection}></containers-panel>`
+                  : html`<registry-layout-pane .lab=${lab}></registry-layout-pane>`}
+          </div>
+        </aside>
+        <div class="work">
+          <explorer-view .lab=${lab} .selection=${this.selection} @layer=${() => this.recheckSoon()} @click=${() => this.recheckSoon()}></explorer-view>
+          <lab-terminal .commandLine=${this.commandLine} @command=${() => this.recheckSoon()}></lab-terminal>
+        </div>
       </main>
     `;
+  }
+
+  private select(sel: Selection): void {
+    this.selection = sel;
+    this.recheckSoon();
+  }
+
+  private recheckSoon(): void {
+    setTimeout(() => void this.lessonPanel?.recheck(), 50);
+  }
+
+  private async runFromLesson(line: string): Promise<void> {
+    await this.terminal.exec(line);
+    this.recheckSoon();
+  }
+
+  private get lessonPanel(): LessonPanel | null {
+    return this.renderRoot.querySelector("lesson-panel");
+  }
+
+  private get explorer(): ExplorerView | null {
+    return this.renderRoot.querySelector("explorer-view");
   }
 
   /** Dropping an image archive anywhere on the page loads it, as `docker load` would. */
@@ -99,5 +187,10 @@ export class LabApp extends LitElement {
 
   private get terminal(): LabTerminal {
     return this.renderRoot.querySelector("lab-terminal")!;
+  }
+
+  /** For tests and lessons: what the explorer shows. */
+  get explorerSelection(): { selection?: Selection; layer?: number | "C" } {
+    return { selection: this.selection, layer: this.explorer?.layer };
   }
 }

@@ -222,7 +222,6 @@ export class LabTerminal extends LitElement {
 
   private async submit(line: string): Promise<void> {
     this.historyIndex = -1;
-    this.rememberHistory(line);
     await this.runLine(line, true);
     this.term!.write(PROMPT);
   }
@@ -232,8 +231,14 @@ export class LabTerminal extends LitElement {
    * run without a TTY, so the text they return is Docker's non-TTY output (each status once), and
    * the same text is shown in the terminal.
    */
+  /** Every command line run here (typed, or from a lesson's Run button), oldest first. */
+  get commandHistory(): readonly string[] {
+    return this.history;
+  }
+
   private async runLine(line: string, tty: boolean): Promise<ExecResult> {
     const t = this.term!;
+    this.rememberHistory(line);
     if (line.trim() === "clear") {
       t.clear();
       return { code: 0, output: "" };
@@ -304,6 +309,7 @@ export class LabTerminal extends LitElement {
     } finally {
       this.running = undefined;
       this.inputTaker = undefined;
+      this.dispatchEvent(new CustomEvent("command", { detail: line, bubbles: true, composed: true }));
     }
   }
 

@@ -27,7 +27,7 @@ describe("bundled demo images (layerlab.demo)", () => {
     const teaching = await ok("docker pull layerlab.demo/teaching");
     expect(teaching.match(/Already exists/g)).toHaveLength(2);
     expect(await ok("docker run --rm layerlab.demo/teaching")).toBe("hello from layer 2, settings: color=green layer=2 \n");
-    expect(await ok("docker run --rm layerlab.demo/teaching ls /app /app/data")).toBe("/app:\nconfig\ndata\nhello.sh\nnotes.txt\n\n/app/data:\nfresh.txt\n");
+    expect(await ok("docker run --rm layerlab.demo/teaching ls /app /app/data")).toBe("/app:\nbig.bin\nconfig\ndata\nhello.sh\nnotes.txt\n\n/app/data:\nfresh.txt\n");
     expect(await ok("docker run --rm layerlab.demo/alpine:3.15 cat /etc/alpine-release")).toBe("3.15.11\n");
     const wasi = await ok("docker run --rm layerlab.demo/wasi/hello");
     expect(wasi).toMatch(/^Unable to find image .layerlab.demo\/wasi\/hello. locally\n/);

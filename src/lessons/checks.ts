@@ -1,0 +1,45 @@
+/** Questions lessons ask of the lab's state. */
+import { resolveImage } from "../cli/images.ts";
+import type { LessonContext } from "./types.ts";
+
+export async function image(ctx: LessonContext, ref: string) {
+  return resolveImage(ctx.lab.store, ref);
+}
+
+export async function imageLayers(ctx: LessonContext, ref: string): Promise<number | undefined> {
+  return (await image(ctx, ref))?.diffIds.length;
+}
+
+export async function container(ctx: LessonContext, name: string) {
+  return ctx.lab.containers.find(name);
+}
+
+export function ran(ctx: LessonContext, pattern: RegExp): boolean {
+  return ctx.history.some((l) => pattern.test(l));
+}
+
+/** The container's layer changed `path`, and the image's copy did not. */
+export async function changedInContainerOnly(ctx: LessonContext, name: string, path: string): Promise<boolean> {
+  const c = await container(ctx, name);
+  if (!c) return false;
+  const fs = await ctx.lab.containers.fs(c);
+  const inUpper = fs.upperEntries().some((e) => e.entry.path === path && !e.entry.whiteout);
+  const img = await ctx.lab.store.getImage(c.imageId);
+  if (!img || !inUpper) return false;
+  const lower = await ctx.lab.containers.snapshots.lowerView(img.chainIds.at(-1) ?? null);
+  const node = lower.get(path);
+  if (!node) return true;
+  const [a, b] = await Promise.all([fs.read(path), lower.read(node, 0, node.entry.size)]);
+  return a.length !== b.length || a.some((x, i) => x !== b[i]);
+}
+
+export async function exited(ctx: LessonContext, name: string, code = 0): Promise<boolean> {
+  const c = await container(ctx, name);
+  return c?.state === "exited" && c.exitCode === code;
+}
+
+export async function logsOf(ctx: LessonContext, name: string): Promise<string> {
+  const c = await container(ctx, name);
+  if (!c) return "";
+  return (await ctx.lab.engine.logsOf(c)).map((e) => new TextDecoder().decode(e.data)).join("");
+}

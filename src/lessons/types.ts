@@ -1,0 +1,29 @@
+/** A lesson: steps, each with text, an action (a command to run or something to click) and a check. */
+import type { Lab } from "../cli/lab.ts";
+
+export type Language = "en" | "zh";
+export type Text = Record<Language, string>;
+
+export interface LessonContext {
+  lab: Lab;
+  /** Command lines the learner ran in the terminal, oldest first. */
+  history: string[];
+  /** What the explorer shows. */
+  ui: { selection?: { kind: "image" | "container"; id: string }; layer?: number | "C" };
+}
+
+export interface Step {
+  text: Text;
+  /** A command the "Run" button types into the terminal. */
+  command?: string;
+  /** Something to click instead of a command. */
+  click?: Text;
+  /** True when the lab's state shows the step is done. */
+  check(ctx: LessonContext): Promise<boolean>;
+}
+
+export interface Lesson {
+  id: string;
+  title: Text;
+  steps: Step[];
+}

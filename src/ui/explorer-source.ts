@@ -1,0 +1,130 @@
+/**
+ * What the explorer shows, whatever is selected: an image (its lower layers merged, read-only) or a
+ * container (the same plus its writable layer). Entries carry their origin — a layer index, or "C"
+ * for the container layer — so every view colours them the same way.
+ */
+import type { Lab } from "../cli/lab.ts";
+import { familiarTag } from "../cli/images.ts";
+import type { ContainerRecord, ImageRecord } from "../store/schema.ts";
+import { containerChanges } from "../unionfs/changes.ts";
+import type { LowerView } from "../unionfs/lower.ts";
+import type { UnionFS } from "../unionfs/union.ts";
+
+export type Selection = { kind: "image"; id: string } | { kind: "container"; id: string };
+
+export interface ExplorerEntry {
+  name: string;
+  path: string;
+  type: string;
+  size: number;
+  origin: number | "C";
+}
+
+export interface LayerInfo {
+  index: number | "C";
+  diffId?: string;
+  chainId?: string;
+  bytes: number;
+  createdBy: string;
+  added: string[];
+  modified: string[];
+  removed: string[];
+  /** Images (other than this one) that also have this layer (same chain ID). */
+  sharedWith: string[];
+}
+
+export interface ExplorerSource {
+  title: string;
+  image: ImageRecord;
+  container?: ContainerRecord;
+  layers: LayerInfo[];
+  list(dir: string): ExplorerEntry[];
+  read(path: string): Promise<Uint8Array>;
+  /** Container only: write into the container layer (copy-up). */
+  write?(path: string, data: Uint8Array): Promise<void>;
+}
+
+export const LAYER_COLOURS = ["#5ccfe6", "#bae67e", "#d4bfff", "#f29e74", "#73d0ff", "#ffd580", "#95e6cb", "#f28779"];
+export const UPPER_COLOUR = "#ffcc66";
+export function colourOf(origin: number | "C"): string {
+  return origin === "C" ? UPPER_COLOUR : LAYER_COLOURS[origin % LAYER_COLOURS.length]!;
+}
+
+async function imageLayers(lab: Lab, image: ImageRecord, lower: LowerView): Promise<LayerInfo[]> {
+  const history = (image.config.history ?? []).filter((h) => !h.empty_layer);
+  const others = (await lab.store.listImages()).filter((i) => i.id !== image.id);
+  const names = new Map<string, string>();
+  for (const o of others) names.set(o.id, familiarTag((await lab.store.tagsOf(o.id))[0]?.name ?? "") || o.id.slice(7, 19));
+  return lower.changes.map((c, i) => ({
+    index: i,
+    diffId: image.diffIds[i],
+    chainId: image.chainIds[i],
+    bytes: c.bytes,
+    createdBy: history[i]?.created_by ?? "",
+    added: c.added,
+    modified: c.modified,
+    removed: c.removed,
+    sharedWith: others.filter((o) => o.chainIds.includes(image.chainIds[i]!)).map((o) => names.get(o.id)!),
+  }));
+}
+
+function lowerEntries(lower: LowerView, dir: string): ExplorerEntry[] {
+  const prefix = dir ? `${dir}/` : "";
+  return lower.list(dir).map((name) => {
+    const n = lower.get(prefix + name)!;
+    return { name, path: prefix + name, type: n.entry.type === "hardlink" ? "file" : n.entry.type, size: n.entry.size, origin: n.layer };
+  });
+}
+
+export async function explorerSource(lab: Lab, sel: Selection): Promise<ExplorerSource | undefined> {
+  if (sel.kind === "image") {
+    const image = await lab.store.getImage(sel.id as never);
+    if (!image) return undefined;
+    const lower = await lab.containers.snapshots.lowerView(image.chainIds.at(-1) ?? null);
+    const tag = (await lab.store.tagsOf(image.id))[0]?.name;
+    return {
+      title: tag ? familiarTag(tag) : image.id.slice(7, 19),
+      image,
+      layers: await imageLayers(lab, image, lower),
+      list: (dir) => lowerEntries(lower, dir),
+      read: async (path) => {
+        const n = lower.get(path);
+        if (!n) throw new Error(`/${path}: no such file`);
+        return lower.read(n, 0, n.entry.size);
+      },
+    };
+  }
+  const container = await lab.containers.get(sel.id);
+  if (!container) return undefined;
+  const image = await lab.store.getImage(container.imageId);
+  if (!image) return undefined;
+  const fs: UnionFS = await lab.containers.fs(container);
+  const lower = fs.lower;
+  const layers = await imageLayers(lab, image, lower);
+  const changes = containerChanges(fs);
+  let bytes = 0;
+  for (const { inode } of fs.upperEntries()) if (inode?.type === "file") bytes += inode.size;
+  layers.push({
+    index: "C",
+    bytes,
+    createdBy: `container ${container.name} (writable)`,
+    added: changes.filter((c) => c.kind === "A").map((c) => c.path.slice(1)),
+    modified: changes.filter((c) => c.kind === "C").map((c) => c.path.slice(1)),
+    removed: changes.filter((c) => c.kind === "D").map((c) => c.path.slice(1)),
+    sharedWith: [],
+  });
+  return {
+    title: container.name,
+    image,
+    container,
+    layers,
+    list: (dir) =>
+      fs.readdirSync(dir).map((e) => {
+        const path = dir ? `${dir}/${e.name}` : e.name;
+        const st = fs.statSync(path)!;
+        return { name: e.name, path, type: e.type, size: st.size, origin: st.origin === "upper" ? "C" : st.origin };
+      }),
+    read: (path) => fs.read(path),
+    write: (path, data) => fs.writeFile(path, data),
+  };
+}
