@@ -24,6 +24,11 @@ export interface LabDriverOptions {
   viewport?: { width: number; height: number };
   /** Called with console errors and page errors. */
   onConsoleError?: (text: string) => void;
+  /**
+   * Register the service worker (offline use). Off by default: it would warm every worker in the
+   * background of unrelated tests and benchmarks.
+   */
+  serviceWorker?: boolean;
 }
 
 export class LabDriver {
@@ -49,6 +54,7 @@ export class LabDriver {
     });
     const page = context.pages()[0] ?? (await context.newPage());
     const driver = new LabDriver(context, page, url, server, tempProfile);
+    driver.pageUrl = opts.serviceWorker ? url : `${url}?sw=0`;
     const report = (text: string) => {
       driver.consoleErrors.push(text);
       opts.onConsoleError?.(text);
@@ -61,9 +67,12 @@ export class LabDriver {
     return driver;
   }
 
+  /** The page's address as the driver opens it (`?sw=0` unless the service worker was asked for). */
+  pageUrl = "";
+
   /** (Re)loads the page and waits until the lab is ready. */
   async reload(): Promise<void> {
-    await this.page.goto(this.url);
+    await this.page.goto(this.pageUrl);
     await this.page.waitForFunction(() => window.layerlab !== undefined, undefined, { timeout: 60_000 });
     await this.page.evaluate(() => window.layerlab!.ready);
   }

@@ -141,7 +141,7 @@ describe("bad input", () => {
   });
 
   it("the in-thread pipeline (no worker) pulls the same way", async () => {
-    await lab.page.goto(`${lab.url}?worker=0`);
+    await lab.page.goto(`${lab.pageUrl}&worker=0`);
     await lab.page.waitForFunction(() => window.layerlab !== undefined);
     await lab.page.evaluate(() => window.layerlab!.ready);
     const r = await lab.exec(`docker pull ${reg.host}/${pushed.busyboxOci.name}`);

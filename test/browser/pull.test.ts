@@ -183,7 +183,7 @@ describe.each(["none", "htpasswd", "token"] as const)("docker pull with %s auth"
 
     it("two tabs pulling the same image at once share one copy and leave no stray chunks", async () => {
       const second = await lab.context.newPage();
-      await second.goto(lab.url);
+      await second.goto(lab.pageUrl);
       await second.waitForFunction(() => window.layerlab !== undefined);
       await second.evaluate(() => window.layerlab!.ready);
       const name = `${reg.host}/${pushed.big.name}`;

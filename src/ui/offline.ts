@@ -1,0 +1,31 @@
+/**
+ * Offline use: registers the service worker (public/sw.js) and, once the page is idle, loads each
+ * worker once so the service worker keeps their code too — the layer workers for pulls, the machine
+ * worker with the emulator, the WASI worker — and names the emulator's wasm for it to store. Nothing
+ * of this is on the first page's path: it starts seconds after the lab is ready.
+ */
+import wasmUrl from "v86/build/v86.wasm?url";
+
+const WARM_AFTER_MS = 4000;
+
+export async function setUpOffline(): Promise<void> {
+  if (!("serviceWorker" in navigator) || new URLSearchParams(location.search).get("sw") === "0") return;
+  const reg = await navigator.serviceWorker.register("/sw.js");
+  await navigator.serviceWorker.ready;
+  setTimeout(() => {
+    // What this page loaded before the service worker controlled it (the first visit's modules).
+    const loaded = performance
+      .getEntriesByType("resource")
+      .map((e) => e.name)
+      .filter((u) => u.startsWith(location.origin) && !u.startsWith(`${location.origin}/proxy/`));
+    reg.active?.postMessage({ precache: [location.href, wasmUrl, ...loaded] });
+    const workers = [
+      new Worker(new URL("../store/layer-worker.ts", import.meta.url), { type: "module" }),
+      new Worker(new URL("../store/gzip-worker.ts", import.meta.url), { type: "module" }),
+      new Worker(new URL("../runtime/x86/vm-worker.ts", import.meta.url), { type: "module" }),
+      new Worker(new URL("../runtime/wasi/wasi-worker.ts", import.meta.url), { type: "module" }),
+    ];
+    // Long enough for each to load its modules (through the service worker, which keeps them).
+    setTimeout(() => workers.forEach((w) => w.terminate()), 8000);
+  }, WARM_AFTER_MS);
+}
