@@ -9,6 +9,13 @@ export const isolationHeaders = {
 
 export default defineConfig({
   server: { headers: isolationHeaders },
+  // Every dependency named up front: otherwise the dev server discovers v86 or the WASI shim only when
+  // a worker first imports them, re-optimizes, and changes every dependency URL (?v=…) under a page
+  // that is already loaded — which breaks the offline copy the service worker kept.
+  optimizeDeps: {
+    entries: ["index.html", "src/**/*-worker.ts"],
+    include: ["lit", "lit/decorators.js", "idb", "pako", "fflate", "fzstd", "hash-wasm", "@xterm/xterm", "@xterm/addon-fit", "v86", "@bjorn3/browser_wasi_shim"],
+  },
   preview: { headers: isolationHeaders },
   build: { target: "es2022", sourcemap: true },
 });

@@ -36,6 +36,8 @@ export class ExplorerView extends LitElement {
       this.off = this.lab.store.onChange(() => void this.reload());
     }
     if (changed.has("selection")) {
+      // Never show the previous selection's tree under the new title (or let a click land on it).
+      this.source = undefined;
       this.layer = undefined;
       this.path = undefined;
       void this.reload();
@@ -54,7 +56,8 @@ export class ExplorerView extends LitElement {
   }
 
   override render() {
-    if (!this.selection || !this.source) return html`<p class="muted">Choose an image or a container to see its layers and files.</p>`;
+    if (!this.selection) return html`<p class="muted">Choose an image or a container to see its layers and files.</p>`;
+    if (!this.source) return html`<p class="muted" role="status">Loading…</p>`;
     const s = this.source;
     return html`<section aria-label="Layers">
         <h2>${s.title}: ${s.layers.length} layer${s.layers.length === 1 ? "" : "s"}</h2>

@@ -92,7 +92,8 @@ describe("a newcomer, offline, following the lessons", () => {
     await stepDone(1);
     await lab.page.getByRole("tab", { name: "Containers" }).click();
     await lab.page.getByRole("button", { name: /^cow / }).click();
-    await lab.page.getByRole("treeitem", { name: /etc\// }).first().getByRole("button").first().click();
+    await lab.page.getByRole("heading", { name: "cow: 2 layers" }).waitFor();
+    await lab.page.getByRole("button", { name: /[▸▾] etc\/$/ }).click();
     const motd = lab.page.getByRole("button", { name: /motd/ });
     expect((await motd.locator(".badge").textContent())?.trim()).toBe("C");
     await lab.page.getByRole("tab", { name: "Lessons" }).click();
