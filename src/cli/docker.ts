@@ -248,6 +248,17 @@ function renderFormat(format: string, data: unknown): string {
   });
 }
 
+/** An image's history, newest first, each entry with the size of the layer it made (0 if none). */
+export async function imageHistory(lab: Lab, image: ImageRecord): Promise<{ h: HistoryEntry; size: number; layer?: number }[]> {
+  const entries: HistoryEntry[] = image.config.history ?? image.diffIds.map(() => ({}));
+  // Sizes come from the layers, in order, for the entries that made one.
+  const sizes = await Promise.all(image.chainIds.map(async (c) => (await lab.store.getLayer(c))?.size ?? 0));
+  let layer = 0;
+  return entries
+    .map((h) => (h.empty_layer ? { h, size: 0 } : { h, size: sizes[layer] ?? 0, layer: layer++ }))
+    .reverse();
+}
+
 const history: DockerCommand = {
   name: "history",
   aliases: ["image history"],
@@ -264,14 +275,7 @@ const history: DockerCommand = {
     const image = requireImage(await resolveImage(lab.store, ref!), ref!);
     const noTrunc = boolFlag(p, "no-trunc");
     const human = flag(p, "human") !== "false";
-    const entries: HistoryEntry[] = image.config.history ?? image.diffIds.map(() => ({}));
-    // Sizes come from the layers, in order, for the entries that made one.
-    const sizes = await Promise.all(image.chainIds.map(async (c) => (await lab.store.getLayer(c))?.size ?? 0));
-    let layer = 0;
-    const rows = entries.map((h) => {
-      const size = h.empty_layer ? 0 : (sizes[layer++] ?? 0);
-      return { h, size };
-    }).reverse();
+    const rows = await imageHistory(lab, image);
     if (boolFlag(p, "quiet")) {
       io.stdout(rows.map((_, i) => `${i === 0 ? (noTrunc ? image.id : shortId(image.id)) : "<missing>"}\n`).join(""));
       return 0;

@@ -88,6 +88,8 @@ Lab:
               Delete / create in a container's layer
   lab registry-layout NAME[:TAG]
               The files the registry keeps for a pushed image
+  lab storage [IMAGE|CONTAINER]
+              The store as Docker lays it out (imagedb, layerdb, distribution)
   lab efficiency IMAGE
               dive's efficiency score and wasted space
   lab layers IMAGE

@@ -15,6 +15,7 @@ import { cleanPath, type UnionFS } from "../unionfs/union.ts";
 import { FsError } from "../unionfs/errors.ts";
 import type { ContainerRecord } from "../store/schema.ts";
 import { registryLayoutCommand } from "./publish.ts";
+import { dockerStorageLayout, drawLayout, layoutOfImage } from "../store/docker-layout.ts";
 
 /** A container by ID/name, else undefined (then the argument may name an image). */
 async function maybeContainer(lab: Lab, ref: string): Promise<ContainerRecord | undefined> {
@@ -277,7 +278,27 @@ const registryLayout: LabCommand = {
   },
 };
 
-export const labCommands: LabCommand[] = [layers, tree, cat, write, rmCmd, mkdir, efficiencyCmd, registryLayout];
+const storage: LabCommand = {
+  name: "storage",
+  usage: "lab storage [IMAGE|CONTAINER]",
+  summary: "The store as Docker lays it out under /var/lib/docker: imagedb, layerdb (chain IDs, parents), distribution, overlay2",
+  flags: [],
+  async run(lab, p, io) {
+    const all = await dockerStorageLayout(lab.store, await lab.containers.list());
+    const ref = p.args[0];
+    let shown = all;
+    if (ref) {
+      const c = await maybeContainer(lab, ref);
+      const image = c ? await lab.store.getImage(c.imageId) : await resolveImage(lab.store, ref);
+      if (!image) throw new DaemonError(`No such image or container: ${ref}`);
+      shown = layoutOfImage(all, image).filter((e) => !c || !e.container || e.container === c.id);
+    }
+    io.stdout(`/var/lib/docker/\n${drawLayout(shown).replace(/^/gm, "  ").replace(/ +$/, "")}`);
+    return 0;
+  },
+};
+
+export const labCommands: LabCommand[] = [layers, tree, cat, write, rmCmd, mkdir, efficiencyCmd, registryLayout, storage];
 
 
 export async function runLabCommand(lab: Lab, argv: string[], io: CliIO): Promise<number> {

@@ -18,6 +18,12 @@ export function ran(ctx: LessonContext, pattern: RegExp): boolean {
   return ctx.history.some((l) => pattern.test(l));
 }
 
+/** A line matching `later` was run after the last line matching `first`. */
+export function ranAfter(ctx: LessonContext, first: RegExp, later: RegExp): boolean {
+  const i = ctx.history.findLastIndex((l) => first.test(l));
+  return i >= 0 && ctx.history.slice(i + 1).some((l) => later.test(l));
+}
+
 /** The container's layer changed `path`, and the image's copy did not. */
 export async function changedInContainerOnly(ctx: LessonContext, name: string, path: string): Promise<boolean> {
   const c = await container(ctx, name);

@@ -2,7 +2,7 @@
  * The guided lessons, in English and Simplified Chinese. They use the bundled demo images
  * (layerlab.demo/…), so every lesson works offline. Each step's check reads the lab's state.
  */
-import { changedInContainerOnly, container, exited, image, imageLayers, logsOf, ran } from "./checks.ts";
+import { changedInContainerOnly, container, exited, image, imageLayers, logsOf, ran, ranAfter } from "./checks.ts";
 import type { Lesson } from "./types.ts";
 
 const ALPINE = "layerlab.demo/alpine:3.15";
@@ -46,11 +46,19 @@ export const LESSONS: Lesson[] = [
     steps: [
       {
         text: {
-          en: "busybox starts FROM scratch: its first layer adds the whole root filesystem (ADD file:… in /). The teaching image is built on it: its first two layers are busybox's.",
-          zh: "busybox 是 FROM scratch 构建的：它的第一层用 ADD 加入整个根文件系统。教学镜像建立在它之上：前两层就是 busybox 的层。",
+          en: "Pull busybox, a base image. If you pulled the teaching image in lesson 1, both of busybox's layers say “Already exists”: the teaching image is built on busybox, and the lab already has them.",
+          zh: "拉取基础镜像 busybox。如果第 1 课已经拉取了教学镜像，busybox 的两层都会显示“Already exists”：教学镜像建立在 busybox 之上，实验室里已经有这两层了。",
+        },
+        command: `docker pull ${BUSYBOX}`,
+        check: async (ctx) => (await imageLayers(ctx, BUSYBOX)) === 2,
+      },
+      {
+        text: {
+          en: "busybox starts FROM scratch (an empty image): its first layer adds the whole root filesystem (ADD file:… in /).",
+          zh: "busybox 是 FROM scratch（空镜像）构建的：它的第一层用 ADD 加入整个根文件系统。",
         },
         command: `docker history ${BUSYBOX}`,
-        check: async (ctx) => ran(ctx, /^docker history /) && (await imageLayers(ctx, BUSYBOX)) === 2,
+        check: async (ctx) => ran(ctx, /^docker (image )?history .*busybox/) && (await imageLayers(ctx, BUSYBOX)) === 2,
       },
       {
         text: {
@@ -60,7 +68,7 @@ export const LESSONS: Lesson[] = [
         command: `docker history ${TEACHING}`,
         check: async (ctx) => {
           const [b, t] = [await image(ctx, BUSYBOX), await image(ctx, TEACHING)];
-          return ran(ctx, /^docker history .*teaching/) && !!b && !!t && b.chainIds.every((c, i) => t.chainIds[i] === c);
+          return ran(ctx, /^docker (image )?history .*teaching/) && !!b && !!t && b.chainIds.every((c, i) => t.chainIds[i] === c);
         },
       },
     ],
@@ -183,8 +191,122 @@ export const LESSONS: Lesson[] = [
     ],
   },
   {
+    id: "history",
+    title: { en: "8. docker history and docker inspect", zh: "8. docker history 与 docker inspect" },
+    steps: [
+      {
+        text: {
+          en: "Each row of docker history is one instruction that built the image, newest first. Rows of 0B made no layer: CMD, ENV and friends change only the image's config.",
+          zh: "docker history 的每一行是构建镜像的一条指令，最新的在上面。0B 的行没有产生层：CMD、ENV 等只修改镜像的配置。",
+        },
+        command: `docker history ${TEACHING}`,
+        check: async (ctx) => ran(ctx, /^docker (image )?history .*teaching/),
+      },
+      {
+        text: {
+          en: "The explorer's History tab shows the same rows, each coloured like the layer it made.",
+          zh: "资源管理器的“History”标签页显示同样的行，每行的颜色与它产生的层相同。",
+        },
+        click: { en: "Select the teaching image, then click History above the file view", zh: "选择教学镜像，然后点击文件视图上方的 History" },
+        check: async (ctx) => ctx.ui.selection?.id === (await image(ctx, TEACHING))?.id && ctx.ui.pane === "history",
+      },
+      {
+        text: {
+          en: "docker inspect shows the config. RootFS.Layers lists the diff IDs: the sha256 of each layer's uncompressed tar, bottom first. The image ID is the sha256 of the config itself.",
+          zh: "docker inspect 显示镜像配置。RootFS.Layers 列出各层的 diff ID：即每层未压缩 tar 的 sha256，自底向上。镜像 ID 就是配置本身的 sha256。",
+        },
+        command: `docker image inspect --format '{{json .RootFS.Layers}}' ${TEACHING}`,
+        check: async (ctx) => ran(ctx, /^docker (image )?inspect .*teaching/),
+      },
+      {
+        text: { en: "The Inspect tab shows the whole document.", zh: "“Inspect”标签页显示完整的文档。" },
+        click: { en: "Click Inspect above the file view", zh: "点击文件视图上方的 Inspect" },
+        check: async (ctx) => ctx.ui.pane === "inspect" && !!ctx.ui.selection,
+      },
+    ],
+  },
+  {
+    id: "pull",
+    title: { en: "9. How a pull works, and layers shared between images", zh: "9. 拉取的过程与镜像间共享的层" },
+    steps: [
+      {
+        text: {
+          en: "Remove busybox. Its image and tags go, but its two layers stay: the teaching image still uses them.",
+          zh: "删除 busybox。它的镜像和标签被删除，但两个层保留下来：教学镜像仍在使用它们。",
+        },
+        command: `docker rmi ${BUSYBOX}`,
+        check: async (ctx) => ran(ctx, /^docker (image )?(rmi|rm) .*busybox/) && !(await image(ctx, BUSYBOX)) && !!(await image(ctx, TEACHING)),
+      },
+      {
+        text: {
+          en: "Pull it again. The client fetches the manifest (the list of layer digests) and the config, checks each layer against the layer database, and downloads only what is missing — here nothing: “Already exists”. Each downloaded blob is verified against its digest before it is kept.",
+          zh: "再次拉取。客户端先取得清单（manifest，列出各层的摘要）和配置，再逐层对照本地的层数据库，只下载缺少的层——这里一个也不缺：“Already exists”。每个下载的 blob 在保存前都会按摘要校验。",
+        },
+        command: `docker pull ${BUSYBOX}`,
+        check: async (ctx) => (await imageLayers(ctx, BUSYBOX)) === 2 && ranAfter(ctx, /^docker (image )?(rmi|rm) .*busybox/, /^docker (image )?pull .*busybox/),
+      },
+      {
+        text: {
+          en: "Choose the teaching image: its two bottom layers are marked shared with busybox. They are stored once.",
+          zh: "选择教学镜像：它底部的两层标记为与 busybox 共享。它们只存储一份。",
+        },
+        click: { en: "Click layerlab.demo/teaching in the Images panel", zh: "在“镜像”面板中点击 layerlab.demo/teaching" },
+        check: async (ctx) => ctx.ui.selection?.id === (await image(ctx, TEACHING))?.id && !!(await image(ctx, BUSYBOX)),
+      },
+    ],
+  },
+  {
+    id: "storage",
+    title: { en: "10. The local storage layout", zh: "10. 本地存储布局" },
+    steps: [
+      {
+        text: {
+          en: "Docker keeps images under /var/lib/docker: imagedb holds each config by image ID; layerdb holds each layer by chain ID — the diff ID hashed together with the chain ID of the layer below — with its diff ID, parent and size; distribution maps each compressed blob digest (what registries serve) to its diff ID.",
+          zh: "Docker 把镜像保存在 /var/lib/docker 下：imagedb 按镜像 ID 保存配置；layerdb 按链 ID（chain ID，即该层的 diff ID 与下一层的链 ID 一起做哈希）保存每一层，记录其 diff ID、父层和大小；distribution 记录每个压缩 blob 的摘要（镜像仓库提供的）对应哪个 diff ID。",
+        },
+        command: `lab storage ${BUSYBOX}`,
+        check: async (ctx) => ran(ctx, /^lab storage/),
+      },
+      {
+        text: {
+          en: "The Storage tab shows the whole store this way, with the selected image's entries highlighted. Busybox's layers appear once though two images use them.",
+          zh: "“存储”标签页以同样方式显示整个存储，并高亮所选镜像的条目。busybox 的层虽然被两个镜像使用，却只出现一次。",
+        },
+        click: { en: "Open the Storage tab", zh: "打开 Storage（存储）标签页" },
+        check: async (ctx) => ctx.ui.tab === "storage",
+      },
+    ],
+  },
+  {
+    id: "registry",
+    title: { en: "11. The registry's layout and docker push", zh: "11. 镜像仓库的存储布局与 docker push" },
+    steps: [
+      {
+        text: {
+          en: "Name the image for a registry: a tag whose first part is the registry's address.",
+          zh: "为镜像起一个指向镜像仓库的名字：标签的第一部分就是仓库地址。",
+        },
+        command: `docker tag ${TEACHING} localhost:5000/teaching`,
+        check: async (ctx) => !!(await image(ctx, "localhost:5000/teaching")),
+      },
+      {
+        text: {
+          en: "A Distribution registry stores every blob once by digest (blobs/sha256/…), and per repository only links: _layers, _manifests/revisions, and tags/NAME/current/link. docker push uploads only the blobs the registry lacks (“Layer already exists”), then the manifest. With a registry running (e.g. registry:2 on port 5000, reached through the lab's proxy), try docker push localhost:5000/teaching.",
+          zh: "Distribution 镜像仓库按摘要把每个 blob 只存一份（blobs/sha256/…），每个仓库（repository）只保存链接：_layers、_manifests/revisions 和 tags/名称/current/link。docker push 只上传仓库没有的 blob（“Layer already exists”），最后上传清单。如果有镜像仓库在运行（例如 5000 端口上的 registry:2，经实验室的代理访问），可以试试 docker push localhost:5000/teaching。",
+        },
+        command: "lab registry-layout localhost:5000/teaching",
+        check: async (ctx) => ran(ctx, /^lab registry-layout /),
+      },
+      {
+        text: { en: "The Registry tab draws the same files.", zh: "“Registry”标签页画出同样的文件。" },
+        click: { en: "Open the Registry tab", zh: "打开 Registry（镜像仓库）标签页" },
+        check: async (ctx) => ctx.ui.tab === "registry",
+      },
+    ],
+  },
+  {
     id: "drivers",
-    title: { en: "8. Storage drivers: file-level vs block-level copy-on-write", zh: "8. 存储驱动：文件级与块级写时复制" },
+    title: { en: "12. Storage drivers: file-level vs block-level copy-on-write", zh: "12. 存储驱动：文件级与块级写时复制" },
     steps: [
       {
         text: {

@@ -9,7 +9,14 @@ export interface LessonContext {
   /** Command lines the learner ran in the terminal, oldest first. */
   history: string[];
   /** What the explorer shows. */
-  ui: { selection?: { kind: "image" | "container"; id: string }; layer?: number | "C" };
+  ui: {
+    selection?: { kind: "image" | "container"; id: string };
+    layer?: number | "C";
+    /** The explorer's third column: the file, the history or the inspect JSON. */
+    pane?: "file" | "history" | "inspect";
+    /** The side panel's tab. */
+    tab?: string;
+  };
 }
 
 export interface Step {

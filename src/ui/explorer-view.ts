@@ -9,6 +9,15 @@ import { explorerSource, type ExplorerSource, type Selection } from "./explorer-
 import "./layer-stack.ts";
 import "./union-tree.ts";
 import "./file-viewer.ts";
+import "./details-pane.ts";
+import type { DetailsMode } from "./details-pane.ts";
+
+type Pane = "file" | DetailsMode;
+const PANES: { id: Pane; label: string }[] = [
+  { id: "file", label: "File" },
+  { id: "history", label: "History" },
+  { id: "inspect", label: "Inspect" },
+];
 
 @customElement("explorer-view")
 export class ExplorerView extends LitElement {
@@ -16,6 +25,12 @@ export class ExplorerView extends LitElement {
     :host { display: grid; grid-template-columns: minmax(150px, 220px) minmax(0, 1fr) minmax(0, 1fr); gap: 10px; min-height: 0; color: #e6e1cf; font-size: 13px; }
     section { min-height: 0; display: flex; flex-direction: column; gap: 6px; overflow: hidden; }
     h2 { margin: 0; font-size: 13px; color: #ffcc66; font-weight: 600; }
+    [role="tablist"] { display: flex; gap: 2px; }
+    [role="tab"] { background: transparent; color: #8a9199; border: none; border-bottom: 2px solid transparent; padding: 0 8px 2px; font: inherit; font-size: 13px; font-weight: 600; cursor: pointer; }
+    [role="tab"]:first-child { padding-left: 0; }
+    [role="tab"][aria-selected="true"] { color: #ffcc66; border-bottom-color: #ffcc66; }
+    [role="tab"]:focus-visible { outline: 2px solid #ffcc66; outline-offset: -2px; }
+    details-pane { flex: 1; min-height: 0; }
     layer-stack, union-tree { overflow: auto; min-height: 0; flex: 1; }
     file-viewer { flex: 1; min-height: 0; }
     .muted { color: #8a9199; }
@@ -27,6 +42,8 @@ export class ExplorerView extends LitElement {
   @state() source?: ExplorerSource;
   @state() layer?: number | "C";
   @state() path?: string;
+  /** What the third column shows: the chosen file, the history, or the inspect JSON. */
+  @state() pane: Pane = "file";
   private off?: () => void;
   private loading = 0;
 
@@ -55,6 +72,20 @@ export class ExplorerView extends LitElement {
     if (n === this.loading) this.source = s;
   }
 
+  private showPane(p: Pane): void {
+    this.pane = p;
+    this.dispatchEvent(new CustomEvent("pane", { detail: p, bubbles: true, composed: true }));
+  }
+
+  private onPaneKey(e: KeyboardEvent): void {
+    const i = PANES.findIndex((p) => p.id === this.pane);
+    const next = e.key === "ArrowRight" ? (i + 1) % PANES.length : e.key === "ArrowLeft" ? (i + PANES.length - 1) % PANES.length : -1;
+    if (next < 0) return;
+    e.preventDefault();
+    this.showPane(PANES[next]!.id);
+    void this.updateComplete.then(() => (this.renderRoot.querySelector(`#pane-${this.pane}`) as HTMLElement | null)?.focus());
+  }
+
   override render() {
     if (!this.selection) return html`<p class="muted">Choose an image or a container to see its layers and files.</p>`;
     if (!this.source) return html`<p class="muted" role="status">Loading…</p>`;
@@ -65,11 +96,17 @@ export class ExplorerView extends LitElement {
       </section>
       <section aria-label="Files">
         <h2>${this.layer === undefined ? "Union filesystem" : this.layer === "C" ? "Container layer changes" : `Layer L${this.layer} changes`}</h2>
-        <union-tree .source=${s} .layer=${this.layer} .selectedPath=${this.path} @file=${(e: CustomEvent) => e.detail.type !== "dir" && (this.path = e.detail.path)}></union-tree>
+        <union-tree .source=${s} .layer=${this.layer} .selectedPath=${this.path} @file=${(e: CustomEvent) => e.detail.type !== "dir" && ((this.path = e.detail.path), (this.pane = "file"))}></union-tree>
       </section>
-      <section aria-label="File">
-        <h2>File</h2>
-        <file-viewer .source=${s} .path=${this.path} @saved=${() => void this.reload()}></file-viewer>
+      <section aria-label="Details">
+        <div role="tablist" aria-label="Details" @keydown=${this.onPaneKey}>
+          ${PANES.map(
+            (p) => html`<button role="tab" id="pane-${p.id}" aria-selected=${this.pane === p.id} tabindex=${this.pane === p.id ? 0 : -1} @click=${() => this.showPane(p.id)}>${p.label}</button>`,
+          )}
+        </div>
+        ${this.pane === "file"
+          ? html`<file-viewer role="tabpanel" aria-labelledby="pane-file" .source=${s} .path=${this.path} @saved=${() => void this.reload()}></file-viewer>`
+          : html`<details-pane role="tabpanel" aria-labelledby="pane-${this.pane}" .lab=${this.lab} .source=${s} .mode=${this.pane}></details-pane>`}
       </section>`;
   }
 }

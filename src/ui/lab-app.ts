@@ -9,6 +9,7 @@ import type { DockerCli } from "../cli/index.ts";
 import type { Lab } from "../cli/lab.ts";
 import "./lab-terminal.ts";
 import "./registry-layout-pane.ts";
+import "./storage-pane.ts";
 import "./images-panel.ts";
 import "./containers-panel.ts";
 import "./explorer-view.ts";
@@ -26,26 +27,27 @@ declare global {
   }
 }
 
-type Tab = "lessons" | "images" | "containers" | "registry";
+type Tab = "lessons" | "images" | "containers" | "storage" | "registry";
 const TABS: { id: Tab; label: string }[] = [
   { id: "lessons", label: "Lessons" },
   { id: "images", label: "Images" },
   { id: "containers", label: "Containers" },
+  { id: "storage", label: "Storage" },
   { id: "registry", label: "Registry" },
 ];
 
 @customElement("lab-app")
 export class LabApp extends LitElement {
   static override styles = css`
-    :host { display: grid; grid-template-rows: auto 1fr; height: 100vh; height: 100dvh; box-sizing: border-box; }
+    :host { display: grid; grid-template-rows: auto minmax(0, 1fr); height: 100vh; height: 100dvh; box-sizing: border-box; }
     header { display: flex; align-items: baseline; gap: 12px; padding: 10px 16px; border-bottom: 1px solid #1f2630; }
     h1 { margin: 0; font-size: 18px; letter-spacing: 0.02em; color: #ffcc66; }
     .tagline { color: #8a9199; font-size: 13px; }
     .status { margin-left: auto; font-size: 12px; color: #8a9199; }
     main { display: grid; grid-template-columns: 360px minmax(0, 1fr); gap: 12px; padding: 12px; min-height: 0; }
     aside { display: flex; flex-direction: column; min-height: 0; background: #0b0e14; border-radius: 8px; }
-    [role="tablist"] { display: flex; gap: 2px; padding: 6px 6px 0; border-bottom: 1px solid #1f2630; }
-    [role="tab"] { background: transparent; color: #8a9199; border: none; border-bottom: 2px solid transparent; padding: 6px 10px; font: inherit; font-size: 13px; cursor: pointer; }
+    [role="tablist"] { display: flex; gap: 0; padding: 6px 4px 0; border-bottom: 1px solid #1f2630; overflow-x: auto; scrollbar-width: none; }
+    [role="tab"] { flex: none; background: transparent; color: #8a9199; border: none; border-bottom: 2px solid transparent; padding: 6px 7px; font: inherit; font-size: 13px; cursor: pointer; }
     [role="tab"][aria-selected="true"] { color: #ffcc66; border-bottom-color: #ffcc66; }
     [role="tab"]:focus-visible { outline: 2px solid #ffcc66; outline-offset: -2px; }
     [role="tabpanel"] { flex: 1; min-height: 0; overflow: auto; padding: 10px; }
@@ -71,7 +73,7 @@ export class LabApp extends LitElement {
   private lessonContext = (): LessonContext | undefined => {
     const lab = this.commandLine?.lab;
     if (!lab) return undefined;
-    return { lab, history: [...(this.terminal?.commandHistory ?? [])], ui: { selection: this.selection, layer: this.explorer?.layer } };
+    return { lab, history: [...(this.terminal?.commandHistory ?? [])], ui: { selection: this.selection, layer: this.explorer?.layer, pane: this.explorer?.pane, tab: this.tab } };
   };
 
   private onTabKey(e: KeyboardEvent) {
@@ -79,7 +81,7 @@ export class LabApp extends LitElement {
     const next = e.key === "ArrowRight" ? (i + 1) % TABS.length : e.key === "ArrowLeft" ? (i + TABS.length - 1) % TABS.length : -1;
     if (next < 0) return;
     e.preventDefault();
-    this.tab = TABS[next]!.id;
+    this.showTab(TABS[next]!.id);
     void this.updateComplete.then(() => (this.renderRoot.querySelector(`#tab-${this.tab}`) as HTMLElement | null)?.focus());
   }
 
@@ -95,7 +97,7 @@ export class LabApp extends LitElement {
         <aside>
           <div role="tablist" aria-label="Panels" @keydown=${this.onTabKey}>
             ${TABS.map(
-              (t) => html`<button role="tab" id="tab-${t.id}" aria-controls="panel" aria-selected=${this.tab === t.id} tabindex=${this.tab === t.id ? 0 : -1} @click=${() => (this.tab = t.id)}>${t.label}</button>`,
+              (t) => html`<button role="tab" id="tab-${t.id}" aria-controls="panel" aria-selected=${this.tab === t.id} tabindex=${this.tab === t.id ? 0 : -1} @click=${() => this.showTab(t.id)}>${t.label}</button>`,
             )}
           </div>
           <div role="tabpanel" id="panel" aria-labelledby="tab-${this.tab}" @select=${(e: CustomEvent<Selection>) => this.select(e.detail)}>
@@ -105,15 +107,22 @@ export class LabApp extends LitElement {
                 ? html`<images-panel .lab=${lab} .selection=${this.selection}></images-panel>`
                 : this.tab === "containers"
                   ? html`<containers-panel .lab=${lab} .selection=${this.selection}></containers-panel>`
-                  : html`<registry-layout-pane .lab=${lab}></registry-layout-pane>`}
+                  : this.tab === "storage"
+                    ? html`<storage-pane .lab=${lab} .selection=${this.selection}></storage-pane>`
+                    : html`<registry-layout-pane .lab=${lab}></registry-layout-pane>`}
           </div>
         </aside>
         <div class="work">
-          <explorer-view .lab=${lab} .selection=${this.selection} @layer=${() => this.recheckSoon()} @click=${() => this.recheckSoon()}></explorer-view>
+          <explorer-view .lab=${lab} .selection=${this.selection} @layer=${() => this.recheckSoon()} @pane=${() => this.recheckSoon()} @click=${() => this.recheckSoon()}></explorer-view>
           <lab-terminal .commandLine=${this.commandLine} @command=${() => this.recheckSoon()}></lab-terminal>
         </div>
       </main>
     `;
+  }
+
+  private showTab(t: Tab): void {
+    this.tab = t;
+    this.recheckSoon();
   }
 
   private select(sel: Selection): void {

@@ -17,7 +17,7 @@ export class LayerStack extends LitElement {
     button { all: unset; box-sizing: border-box; display: flex; flex-direction: column; justify-content: center; width: 100%; padding: 2px 8px; border-radius: 4px; cursor: pointer; color: #0b0e14; border: 2px solid transparent; overflow: hidden; }
     button[aria-pressed="true"] { border-color: #ffffff; }
     button:focus-visible { outline: 2px solid #ffcc66; outline-offset: 2px; }
-    .top { display: flex; gap: 6px; align-items: baseline; font-weight: 600; white-space: nowrap; }
+    .top { display: flex; flex-wrap: wrap; column-gap: 6px; align-items: baseline; font-weight: 600; white-space: nowrap; }
     .by { opacity: 0.85; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
     .shared { margin-left: auto; background: #0b0e14; color: #e6e1cf; border-radius: 3px; padding: 0 4px; font-weight: 500; }
     .upper { background-image: repeating-linear-gradient(45deg, rgba(0,0,0,0.08) 0 6px, transparent 6px 12px); }
@@ -35,7 +35,7 @@ export class LayerStack extends LitElement {
         return html`<li>
           <button
             class=${l.index === "C" ? "upper" : ""}
-            style="height:${height}px;background-color:${colourOf(l.index)}"
+            style="min-height:${height}px;background-color:${colourOf(l.index)}"
             aria-pressed=${this.selected === l.index}
             aria-label="${label}: ${humanSizeWithPrecision(l.bytes, 3)}, ${l.added.length} added, ${l.modified.length} modified, ${l.removed.length} removed${l.sharedWith.length ? `, shared with ${l.sharedWith.join(", ")}` : ""}"
             @click=${() => this.dispatchEvent(new CustomEvent("layer", { detail: this.selected === l.index ? undefined : l.index }))}

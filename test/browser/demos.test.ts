@@ -34,6 +34,34 @@ describe("bundled demo images (layerlab.demo)", () => {
     expect(wasi.endsWith("Status: Downloaded newer image for layerlab.demo\/wasi\/hello:latest\nHello from WebAssembly!\n")).toBe(true);
   });
 
+  it("lab storage lays the store out as Docker does: layerdb by chain ID with parents, distribution mappings", async () => {
+    const inspect = JSON.parse(await ok("docker image inspect layerlab.demo/teaching"))[0];
+    const facts = (await lab.page.evaluate(`(async () => {
+      const s = window.layerlab.lab.store;
+      const img = (await s.listImages()).find((i) => i.id === ${JSON.stringify(inspect.Id)});
+      return { chainIds: img.chainIds, diffIds: img.diffIds, digests: img.layers.map((l) => l.digest) };
+    })()`)) as { chainIds: string[]; diffIds: string[]; digests: string[] };
+    const out = await ok("lab storage layerlab.demo/teaching");
+    const lines = out.split("\n");
+    expect(lines[0]).toBe("/var/lib/docker/");
+    expect(out).toMatch(new RegExp(`\\n {6}imagedb/\\n {8}content/\\n {10}sha256/\\n {12}${inspect.Id.slice(7)} {2}= \\(the image config JSON`));
+    const hex = (d: string) => d.slice(7);
+    // Each chain ID's directory: diff is its diff ID, parent the chain ID below it.
+    for (let i = 0; i < facts.chainIds.length; i++) {
+      const at = lines.findIndex((l) => l.trim() === `${hex(facts.chainIds[i]!)}/`);
+      expect(at, `layerdb/sha256/${facts.chainIds[i]}`).toBeGreaterThan(0);
+      const dir = lines.slice(at + 1, at + 6).map((l) => l.trim());
+      expect(dir).toContain(`diff  = ${facts.diffIds[i]}`);
+      if (i > 0) expect(dir).toContain(`parent  = ${facts.chainIds[i - 1]}`);
+      else expect(dir.some((l) => l.startsWith("parent"))).toBe(false);
+    }
+    for (let i = 0; i < facts.digests.length; i++) expect(out).toContain(`${hex(facts.digests[i]!)}  = ${facts.diffIds[i]}`);
+    expect(out).toContain('"layerlab.demo/teaching:latest":"' + inspect.Id + '"');
+    // The whole store: busybox's two layers appear once, shared by both images.
+    const all = await ok("lab storage");
+    expect(all.split(`${hex(facts.chainIds[0]!)}/`).length - 1).toBe(1);
+  });
+
   it("refuses pushes and unknown names with what is there", async () => {
     const unknown = await lab.exec("docker pull layerlab.demo/nginx");
     expect(unknown.code).not.toBe(0);

@@ -1,0 +1,70 @@
+/**
+ * History and inspect for what the explorer shows: `docker history` as a table whose rows carry the
+ * colour of the layer they made (empty-layer steps such as ENV or CMD made none), and
+ * `docker inspect`'s JSON for the image or the container.
+ */
+import { LitElement, css, html } from "lit";
+import { customElement, property, state } from "lit/decorators.js";
+import type { Lab } from "../cli/lab.ts";
+import { imageHistory, inspectImage } from "../cli/docker.ts";
+import { inspectContainer } from "../cli/containers.ts";
+import { humanSizeWithPrecision, timeAgo } from "../cli/format.ts";
+import { colourOf, type ExplorerSource } from "./explorer-source.ts";
+
+export type DetailsMode = "history" | "inspect";
+
+@customElement("details-pane")
+export class DetailsPane extends LitElement {
+  static override styles = css`
+    :host { display: block; overflow: auto; min-height: 0; color: #e6e1cf; font-size: 12px; }
+    table { border-collapse: collapse; width: 100%; }
+    th, td { text-align: left; padding: 3px 6px; border-bottom: 1px solid #1f2630; vertical-align: top; }
+    th { color: #8a9199; font-weight: 500; position: sticky; top: 0; background: #0b0e14; }
+    td.by { font-family: ui-monospace, monospace; overflow-wrap: anywhere; }
+    td.size { white-space: nowrap; text-align: right; }
+    .badge { font-size: 10px; padding: 0 3px; border-radius: 3px; color: #0b0e14; font-family: ui-monospace, monospace; }
+    .none { color: #8a9199; }
+    .when { color: #8a9199; font-family: system-ui, sans-serif; font-size: 11px; }
+    .comment { color: #e6e1cf; }
+    pre { margin: 0; font: 11px/1.4 ui-monospace, "DejaVu Sans Mono", monospace; white-space: pre-wrap; overflow-wrap: anywhere; color: #b3b1ad; }
+  `;
+
+  @property({ attribute: false }) lab?: Lab;
+  @property({ attribute: false }) source?: ExplorerSource;
+  @property() mode: DetailsMode = "history";
+  @state() private rows: Awaited<ReturnType<typeof imageHistory>> = [];
+  @state() private json = "";
+
+  override updated(changed: Map<string, unknown>): void {
+    if (changed.has("source") || changed.has("mode")) void this.load();
+  }
+
+  private async load(): Promise<void> {
+    const { lab, source } = this;
+    if (!lab || !source) return;
+    if (this.mode === "history") this.rows = await imageHistory(lab, source.image);
+    else this.json = JSON.stringify(source.container ? await inspectContainer(lab, source.container) : await inspectImage(lab, source.image), null, 2);
+  }
+
+  override render() {
+    if (this.mode === "inspect") return html`<pre aria-label="docker inspect">${this.json}</pre>`;
+    return html`<table aria-label="docker history">
+      <thead><tr><th scope="col">Layer</th><th scope="col">Created by</th><th scope="col">Size</th></tr></thead>
+      <tbody>
+        ${this.rows.map(
+          ({ h, size, layer }) => html`<tr>
+            <td>${layer === undefined ? html`<span class="none" title="no layer: only the config changed">—</span>` : html`<span class="badge" style="background:${colourOf(layer)}">L${layer}</span>`}</td>
+            <td class="by">${h.created_by ?? ""}<div class="when">${timeAgo(h.created)}${h.comment ? html` · <span class="comment">${h.comment}</span>` : ""}</div></td>
+            <td class="size">${humanSizeWithPrecision(size, 3)}</td>
+          </tr>`,
+        )}
+      </tbody>
+    </table>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "details-pane": DetailsPane;
+  }
+}

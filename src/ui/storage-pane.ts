@@ -1,0 +1,106 @@
+/**
+ * The storage inspector: the store as Docker lays it out under /var/lib/docker — the image database
+ * (config by image ID), the layer database (a directory per chain ID with its diff ID, parent and
+ * size), container mounts, the distribution mappings (compressed digest ⇄ diff ID) and the overlay2
+ * directories. The selected image's (or container's) entries are highlighted; "only the selection"
+ * hides the rest.
+ */
+import { LitElement, css, html } from "lit";
+import { customElement, property, state } from "lit/decorators.js";
+import type { Lab } from "../cli/lab.ts";
+import { dockerStorageLayout, layoutLines, layoutOfImage, type LayoutEntry, type LayoutLine } from "../store/docker-layout.ts";
+import type { ImageRecord } from "../store/schema.ts";
+import type { Selection } from "./explorer-source.ts";
+import { panelStyles } from "./panel-styles.ts";
+
+/** 64-hex IDs shortened to Docker's 12 (the full value is in the title; `lab storage` prints it). */
+function short(s: string): string {
+  return s.replace(/[0-9a-f]{64}/g, (h) => `${h.slice(0, 12)}…`);
+}
+
+@customElement("storage-pane")
+export class StoragePane extends LitElement {
+  static override styles = [
+    panelStyles,
+    css`
+      .bar { display: flex; gap: 8px; align-items: center; margin-bottom: 6px; flex-wrap: wrap; }
+      .tree { font: 12px/1.45 ui-monospace, "DejaVu Sans Mono", monospace; overflow-wrap: anywhere; }
+      .line { white-space: pre-wrap; color: #8a9199; text-indent: -12px; margin-left: 12px; }
+      .line.mine { color: #e6e1cf; }
+      .line.mine .name { color: #ffcc66; }
+      .value { color: #95e6cb; }
+      .legend { margin: 0 0 8px; line-height: 1.45; }
+    `,
+  ];
+
+  @property({ attribute: false }) lab?: Lab;
+  @property({ attribute: false }) selection?: Selection;
+  @state() private lines: LayoutLine[] = [];
+  @state() private only = false;
+  @state() private image?: ImageRecord;
+  private mine = new Set<LayoutEntry>();
+  private off?: () => void;
+  private loading = 0;
+
+  override updated(changed: Map<string, unknown>): void {
+    if (changed.has("lab") && this.lab) {
+      this.off?.();
+      this.off = this.lab.store.onChange(() => void this.load());
+    }
+    if (changed.has("lab") || changed.has("selection")) void this.load();
+  }
+  override disconnectedCallback(): void {
+    this.off?.();
+    super.disconnectedCallback();
+  }
+
+  private async load(): Promise<void> {
+    const lab = this.lab;
+    if (!lab) return;
+    const n = ++this.loading;
+    const containers = await lab.containers.list();
+    const all = await dockerStorageLayout(lab.store, containers);
+    let image: ImageRecord | undefined;
+    let container: string | undefined;
+    if (this.selection?.kind === "image") image = await lab.store.getImage(this.selection.id as ImageRecord["id"]);
+    else if (this.selection?.kind === "container") {
+      const c = containers.find((x) => x.id === this.selection!.id);
+      container = c?.id;
+      image = c && (await lab.store.getImage(c.imageId));
+    }
+    const mine = image ? layoutOfImage(all, image).filter((e) => !container || !e.container || e.container === container) : [];
+    if (n !== this.loading) return;
+    this.image = image;
+    this.mine = new Set(mine.filter((e) => !e.path.endsWith("repositories.json")));
+    this.lines = layoutLines(this.only && image ? mine : all);
+  }
+
+  override render() {
+    return html`<h2 id="h">Storage (/var/lib/docker)</h2>
+      <p class="legend muted">
+        <b>imagedb</b>: each image's config, named by its ID. <b>layerdb</b>: each layer by <i>chain ID</i>
+        (its diff ID hashed with the chain below), with <i>diff</i>, <i>parent</i> and <i>size</i>.
+        <b>distribution</b>: which compressed blob (what the registry serves) is which diff ID.
+        <b>overlay2</b>: the unpacked files.
+      </p>
+      <div class="bar">
+        <label><input type="checkbox" .checked=${this.only} ?disabled=${!this.image} @change=${(e: Event) => {
+          this.only = (e.target as HTMLInputElement).checked;
+          void this.load();
+        }} /> only the selected ${this.selection?.kind ?? "image"}</label>
+      </div>
+      ${this.lines.length <= 1
+        ? html`<p class="empty">The store is empty: pull an image.</p>`
+        : html`<div class="tree" role="tree" aria-labelledby="h">
+            ${this.lines.map(
+              (l) => html`<div class="line ${l.entry && this.mine.has(l.entry) ? "mine" : ""}" role="treeitem" aria-level=${l.depth + 1} style="padding-left:${l.depth * 12}px"><span class="name" title=${l.name}>${short(l.name)}</span>${l.value !== undefined ? html`  <span class="value" title=${l.value}>${short(l.value)}</span>` : ""}</div>`,
+            )}
+          </div>`}`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "storage-pane": StoragePane;
+  }
+}
