@@ -28,7 +28,7 @@ export const LESSONS: Lesson[] = [
           zh: "在“镜像”面板中选择该镜像。层栈显示它的 5 个层，最新的在上面，大小与字节数相称。层永远不会被修改：变化总是作为新层加上去。",
         },
         click: { en: "Click layerlab.demo/teaching in the Images panel", zh: "在“镜像”面板中点击 layerlab.demo/teaching" },
-        check: async (ctx) => ctx.ui.selection?.kind === "image" && ctx.ui.selection.id === (await image(ctx, TEACHING))?.id,
+        check: async (ctx) => ctx.ui.seen(`select:image:${(await image(ctx, TEACHING))?.id}`),
       },
       {
         text: {
@@ -113,7 +113,7 @@ export const LESSONS: Lesson[] = [
           zh: "L4 替换了 /app/data：一个不透明目录（.wh..wh..opq）隐藏下面各层中它的全部内容。在层栈中选择 L4 查看；联合视图里只剩 fresh.txt。",
         },
         click: { en: "Select the teaching image, then click L4 in the layer stack", zh: "选择教学镜像，然后在层栈中点击 L4" },
-        check: async (ctx) => ctx.ui.selection?.id === (await image(ctx, TEACHING))?.id && ctx.ui.layer === 4,
+        check: async (ctx) => ctx.ui.seen(`layer:4:image:${(await image(ctx, TEACHING))?.id}`),
       },
     ],
   },
@@ -143,7 +143,7 @@ export const LESSONS: Lesson[] = [
           zh: "在“容器”面板中打开该容器：/etc/motd 标记为 C（容器层），其余文件仍来自 L0。",
         },
         click: { en: "Click cow in the Containers panel", zh: "在“容器”面板中点击 cow" },
-        check: async (ctx) => ctx.ui.selection?.kind === "container" && ctx.ui.selection.id === (await container(ctx, "cow"))?.id,
+        check: async (ctx) => ctx.ui.seen(`select:container:${(await container(ctx, "cow"))?.id}`),
       },
     ],
   },
@@ -208,7 +208,7 @@ export const LESSONS: Lesson[] = [
           zh: "资源管理器的“History”标签页显示同样的行，每行的颜色与它产生的层相同。",
         },
         click: { en: "Select the teaching image, then click History above the file view", zh: "选择教学镜像，然后点击文件视图上方的 History" },
-        check: async (ctx) => ctx.ui.selection?.id === (await image(ctx, TEACHING))?.id && ctx.ui.pane === "history",
+        check: async (ctx) => ctx.ui.seen(`pane:history:image:${(await image(ctx, TEACHING))?.id}`),
       },
       {
         text: {
@@ -220,8 +220,8 @@ export const LESSONS: Lesson[] = [
       },
       {
         text: { en: "The Inspect tab shows the whole document.", zh: "“Inspect”标签页显示完整的文档。" },
-        click: { en: "Click Inspect above the file view", zh: "点击文件视图上方的 Inspect" },
-        check: async (ctx) => ctx.ui.pane === "inspect" && !!ctx.ui.selection,
+        click: { en: "With the teaching image selected, click Inspect above the file view", zh: "选中教学镜像，点击文件视图上方的 Inspect" },
+        check: async (ctx) => ctx.ui.seen(`pane:inspect:image:${(await image(ctx, TEACHING))?.id}`),
       },
     ],
   },
@@ -235,7 +235,7 @@ export const LESSONS: Lesson[] = [
           zh: "删除 busybox。它的镜像和标签被删除，但两个层保留下来：教学镜像仍在使用它们。",
         },
         command: `docker rmi ${BUSYBOX}`,
-        check: async (ctx) => ran(ctx, /^docker (image )?(rmi|rm) .*busybox/) && !(await image(ctx, BUSYBOX)) && !!(await image(ctx, TEACHING)),
+        check: async (ctx) => ran(ctx, /^docker (image )?(rmi|rm) .*busybox/) && !!(await image(ctx, TEACHING)),
       },
       {
         text: {
@@ -251,7 +251,7 @@ export const LESSONS: Lesson[] = [
           zh: "选择教学镜像：它底部的两层标记为与 busybox 共享。它们只存储一份。",
         },
         click: { en: "Click layerlab.demo/teaching in the Images panel", zh: "在“镜像”面板中点击 layerlab.demo/teaching" },
-        check: async (ctx) => ctx.ui.selection?.id === (await image(ctx, TEACHING))?.id && !!(await image(ctx, BUSYBOX)),
+        check: async (ctx) => !!(await image(ctx, BUSYBOX)) && ranAfter(ctx, /^docker (image )?pull .*busybox/, /^ui select:image:/) && ctx.ui.seen(`select:image:${(await image(ctx, TEACHING))?.id}`),
       },
     ],
   },
@@ -273,7 +273,7 @@ export const LESSONS: Lesson[] = [
           zh: "“存储”标签页以同样方式显示整个存储，并高亮所选镜像的条目。busybox 的层虽然被两个镜像使用，却只出现一次。",
         },
         click: { en: "Open the Storage tab", zh: "打开 Storage（存储）标签页" },
-        check: async (ctx) => ctx.ui.tab === "storage",
+        check: async (ctx) => ctx.ui.seen("tab:storage"),
       },
     ],
   },
@@ -300,7 +300,7 @@ export const LESSONS: Lesson[] = [
       {
         text: { en: "The Registry tab draws the same files.", zh: "“Registry”标签页画出同样的文件。" },
         click: { en: "Open the Registry tab", zh: "打开 Registry（镜像仓库）标签页" },
-        check: async (ctx) => ctx.ui.tab === "registry",
+        check: async (ctx) => ctx.ui.seen("tab:registry"),
       },
     ],
   },

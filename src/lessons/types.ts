@@ -6,7 +6,10 @@ export type Text = Record<Language, string>;
 
 export interface LessonContext {
   lab: Lab;
-  /** Command lines the learner ran in the terminal, oldest first. */
+  /**
+   * Command lines the learner ran in the terminal, oldest first, with the interface's events among
+   * them as `ui EVENT` lines (so a check can ask what came after what).
+   */
   history: string[];
   /** What the explorer shows. */
   ui: {
@@ -16,6 +19,12 @@ export interface LessonContext {
     pane?: "file" | "history" | "inspect";
     /** The side panel's tab. */
     tab?: string;
+    /**
+     * Whether the learner has done something in the interface since the page loaded — once done, a
+     * click step stays done when they move on. Events: `select:image:ID`, `select:container:ID`,
+     * `tab:NAME`, `pane:NAME:image:ID` / `pane:NAME:container:ID`, `layer:N:image:ID`.
+     */
+    seen(event: string): boolean;
   };
 }
 

@@ -72,6 +72,11 @@ export class ExplorerView extends LitElement {
     if (n === this.loading) this.source = s;
   }
 
+  private showLayer(layer: number | "C" | undefined): void {
+    this.layer = layer;
+    this.dispatchEvent(new CustomEvent("layer", { detail: layer, bubbles: true, composed: true }));
+  }
+
   private showPane(p: Pane): void {
     this.pane = p;
     this.dispatchEvent(new CustomEvent("pane", { detail: p, bubbles: true, composed: true }));
@@ -92,7 +97,7 @@ export class ExplorerView extends LitElement {
     const s = this.source;
     return html`<section aria-label="Layers">
         <h2>${s.title}: ${s.layers.length} layer${s.layers.length === 1 ? "" : "s"}</h2>
-        <layer-stack .layers=${s.layers} .selected=${this.layer} @layer=${(e: CustomEvent) => (this.layer = e.detail)}></layer-stack>
+        <layer-stack .layers=${s.layers} .selected=${this.layer} @layer=${(e: CustomEvent) => this.showLayer(e.detail)}></layer-stack>
       </section>
       <section aria-label="Files">
         <h2>${this.layer === undefined ? "Union filesystem" : this.layer === "C" ? "Container layer changes" : `Layer L${this.layer} changes`}</h2>

@@ -73,7 +73,29 @@ export class LabApp extends LitElement {
   private lessonContext = (): LessonContext | undefined => {
     const lab = this.commandLine?.lab;
     if (!lab) return undefined;
-    return { lab, history: [...(this.terminal?.commandHistory ?? [])], ui: { selection: this.selection, layer: this.explorer?.layer, pane: this.explorer?.pane, tab: this.tab } };
+    const seen = new Set(this.uiEvents.map((e) => e.event));
+    const history: string[] = [];
+    // Terminal lines and interface events, merged in the order they happened.
+    const lines = this.terminal?.commandHistory ?? [];
+    let e = 0;
+    lines.forEach((line, i) => {
+      while (e < this.uiEvents.length && this.uiEvents[e]!.afterLines <= i) history.push(`ui ${this.uiEvents[e++]!.event}`);
+      history.push(line);
+    });
+    while (e < this.uiEvents.length) history.push(`ui ${this.uiEvents[e++]!.event}`);
+    return {
+      lab,
+      history,
+      ui: { selection: this.selection, layer: this.explorer?.layer, pane: this.explorer?.pane, tab: this.tab, seen: (ev) => seen.has(ev) },
+    };
+  };
+
+  /** What the learner did in the interface, each with how many command lines had run before it. */
+  private uiEvents: { event: string; afterLines: number }[] = [];
+
+  private noteEvent(event: string): void {
+    this.uiEvents.push({ event, afterLines: this.terminal?.commandHistory.length ?? 0 });
+    this.recheckSoon();
   };
 
   private onTabKey(e: KeyboardEvent) {
@@ -113,7 +135,7 @@ export class LabApp extends LitElement {
           </div>
         </aside>
         <div class="work">
-          <explorer-view .lab=${lab} .selection=${this.selection} @layer=${() => this.recheckSoon()} @pane=${() => this.recheckSoon()} @click=${() => this.recheckSoon()}></explorer-view>
+          <explorer-view .lab=${lab} .selection=${this.selection} @layer=${(e: CustomEvent) => e.detail !== undefined && this.noteEvent(`layer:${e.detail}:${this.selected}`)} @pane=${(e: CustomEvent) => this.noteEvent(`pane:${e.detail}:${this.selected}`)} @click=${() => this.recheckSoon()}></explorer-view>
           <lab-terminal .commandLine=${this.commandLine} @command=${() => this.recheckSoon()}></lab-terminal>
         </div>
       </main>
@@ -122,12 +144,18 @@ export class LabApp extends LitElement {
 
   private showTab(t: Tab): void {
     this.tab = t;
-    this.recheckSoon();
+    this.noteEvent(`tab:${t}`);
   }
 
   private select(sel: Selection): void {
     this.selection = sel;
-    this.recheckSoon();
+    this.noteEvent(`select:${sel.kind}:${sel.id}`);
+    const pane = this.explorer?.pane;
+    if (pane && pane !== "file") this.noteEvent(`pane:${pane}:${this.selected}`);
+  }
+
+  private get selected(): string {
+    return this.selection ? `${this.selection.kind}:${this.selection.id}` : "none";
   }
 
   private recheckSoon(): void {
