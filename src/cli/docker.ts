@@ -64,7 +64,7 @@ const pull: DockerCommand = {
     };
     if (!ref.tag && !ref.digest) out("Using default tag: latest\n");
     const tag = ref.digest ? undefined : (ref.tag ?? "latest");
-    const display = new ProgressDisplay(io);
+    const display = new ProgressDisplay(io, `Pulling ${name}`);
     let header = false;
     const onEvent = (e: PullEvent) => {
       if (quiet) return;
@@ -89,7 +89,7 @@ const pull: DockerCommand = {
           upToDate = e.upToDate && before?.imageId === e.image.id;
         }
       },
-    });
+    }).finally(() => display.end());
     const familiar = ref.digest ? familiarDigestRef(`${ref.registry}/${ref.repository}@${ref.digest}`) : familiarTag(tagName!);
     out(`Digest: ${digest}\n`);
     out(upToDate ? `Status: Image is up to date for ${familiar}\n` : `Status: Downloaded newer image for ${familiar}\n`);

@@ -27,13 +27,43 @@ export function progressBar(current: number, total: number, columns: number): st
 /** Statuses that carry a moving progress value: shown only on a TTY, as Docker does. */
 const PROGRESS_STATUSES = new Set(["Downloading", "Extracting", "Pushing", "Resuming"]);
 
+/** Statuses after which a layer's bytes are all done. */
+const FINISHED = /^(Download complete|Pull complete|Pushed|Layer already exists|Mounted from|Already exists)/;
+
 export class ProgressDisplay {
   private readonly ids: string[] = [];
   private readonly lastPrinted = new Map<string, string>();
 
-  constructor(private readonly io: CliIO) {}
+  /** Per layer: bytes done and its size, for the overall progress bar. */
+  private readonly bytes = new Map<string, { current: number; total: number }>();
+
+  /** `label` names the operation for the overall progress bar (io.activity). */
+  constructor(
+    private readonly io: CliIO,
+    private readonly label?: string,
+  ) {}
+
+  /** The operation ended (done or failed): the overall bar goes away. */
+  end(): void {
+    if (this.label) this.io.activity?.(undefined);
+  }
+
+  private reportActivity(u: ProgressUpdate): void {
+    if (!this.label || !this.io.activity) return;
+    const known = this.bytes.get(u.id);
+    if (u.total !== undefined && u.total > 0 && u.status !== "Extracting") this.bytes.set(u.id, { current: Math.min(u.current ?? 0, u.total), total: u.total });
+    else if (known && FINISHED.test(u.status)) known.current = known.total;
+    let current = 0;
+    let total = 0;
+    for (const b of this.bytes.values()) {
+      current += b.current;
+      total += b.total;
+    }
+    this.io.activity({ label: this.label, current, total });
+  }
 
   update(u: ProgressUpdate): void {
+    this.reportActivity(u);
     const hasProgress = u.current !== undefined && u.total !== undefined;
     if (!this.io.tty) {
       if (PROGRESS_STATUSES.has(u.status) && hasProgress && u.status !== "Resuming") return;

@@ -39,7 +39,7 @@ const push: DockerCommand = {
       const tagRec = await lab.store.getTag(qualifiedTagName({ ...ref, tag }));
       const image = tagRec && (await lab.store.getImage(tagRec.imageId));
       if (!image) throw new DaemonError(`An image does not exist locally with the tag: ${name}`);
-      const display = new ProgressDisplay(io);
+      const display = new ProgressDisplay(io, `Pushing ${repoName}:${tag}`);
       const result = await pushImage(lab.store, lab.registry, { registry: ref.registry, repository: ref.repository, tag }, image, {
         signal: io.signal,
         chunkSize: lab.pushChunkSize,
@@ -48,7 +48,7 @@ const push: DockerCommand = {
           if (e.kind === "layer") display.update({ id: e.id, status: e.status, current: e.current, total: e.total });
           else io.stderr(`${e.text}\n`);
         },
-      });
+      }).finally(() => display.end());
       const repoDigest = `${repoName}@${result.digest}`;
       if (!image.repoDigests.includes(repoDigest)) await lab.store.putImage({ ...image, repoDigests: [...image.repoDigests, repoDigest] });
       out(`${tag}: digest: ${result.digest} size: ${result.size}\n`);

@@ -23,10 +23,23 @@ export interface CliIO {
   takeInput?(fn: (data: string) => void): () => void;
   /** Terminal size changes while the command runs. */
   onResize?(fn: (rows: number, cols: number) => void): () => void;
+  /**
+   * A long operation's overall progress (a pull, a push), for a progress bar beside the terminal;
+   * undefined when it ends. Absent where nobody draws one.
+   */
+  activity?(a: Activity | undefined): void;
   /** Hands a file to the user (a browser download); absent where there is nowhere to put one. */
   download?(name: string, data: ReadableStream<Uint8Array>): Promise<void>;
   /** Asks the user for a file (a browser file picker); undefined when they cancel. */
   upload?(accept?: string): Promise<{ name: string; data: ReadableStream<Uint8Array> } | undefined>;
+}
+
+export interface Activity {
+  /** What is happening, e.g. "Pulling layerlab.demo/alpine:3.15". */
+  label: string;
+  /** Bytes done and in all, over the layers whose size is known. */
+  current: number;
+  total: number;
 }
 
 export interface CommandLine {

@@ -57,7 +57,8 @@ export class FileViewer extends LitElement {
       this.bytes = undefined;
       this.draft = undefined;
       this.error = "";
-      this.note = "";
+      // A reload of the same file after a save keeps the note saying where the save went.
+      if (changed.has("path")) this.note = "";
       try {
         const b = await this.source.read(path);
         if (path === this.path) this.bytes = b;

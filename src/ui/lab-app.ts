@@ -19,6 +19,8 @@ import type { ExplorerView } from "./explorer-view.ts";
 import type { LessonPanel } from "./lesson-panel.ts";
 import type { LessonContext } from "../lessons/types.ts";
 import type { ExecResult, LabTerminal } from "./lab-terminal.ts";
+import type { Activity } from "../cli/types.ts";
+import { humanSize } from "../cli/format.ts";
 
 declare global {
   interface Window {
@@ -44,6 +46,11 @@ export class LabApp extends LitElement {
     h1 { margin: 0; font-size: 18px; letter-spacing: 0.02em; color: #ffcc66; }
     .tagline { color: #8a9199; font-size: 13px; }
     .status { margin-left: auto; font-size: 12px; color: #8a9199; }
+    .activity { display: flex; align-items: center; gap: 8px; margin-left: auto; font-size: 12px; color: #e6e1cf; min-width: 0; }
+    .activity .label { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; max-width: 38vw; }
+    .activity .bytes { color: #8a9199; white-space: nowrap; font-variant-numeric: tabular-nums; }
+    .activity + .status { margin-left: 12px; }
+    progress { width: 140px; height: 8px; accent-color: #ffcc66; }
     main { display: grid; grid-template-columns: 360px minmax(0, 1fr); gap: 12px; padding: 12px; min-height: 0; }
     aside { display: flex; flex-direction: column; min-height: 0; background: #0b0e14; border-radius: 8px; }
     [role="tablist"] { display: flex; gap: 0; padding: 6px 4px 0; border-bottom: 1px solid #1f2630; overflow-x: auto; scrollbar-width: none; }
@@ -66,6 +73,8 @@ export class LabApp extends LitElement {
   `;
 
   @state() private status = "starting…";
+  /** The pull or push under way, drawn as a progress bar in the header. */
+  @state() private activity?: Activity;
   @state() private tab: Tab = "lessons";
   @state() private selection?: Selection;
   private commandLine?: DockerCli;
@@ -113,6 +122,13 @@ export class LabApp extends LitElement {
       <header>
         <h1>Layerlab</h1>
         <span class="tagline">container images, layer by layer</span>
+        ${this.activity
+          ? html`<span class="activity"
+              ><span class="label">${this.activity.label}</span>
+              <progress max=${Math.max(1, this.activity.total)} value=${this.activity.current} aria-label=${this.activity.label}></progress>
+              <span class="bytes">${this.activity.total ? `${humanSize(this.activity.current)} / ${humanSize(this.activity.total)}` : ""}</span></span
+            >`
+          : ""}
         <span class="status" role="status" aria-live="polite">${this.status}</span>
       </header>
       <main>
@@ -136,7 +152,7 @@ export class LabApp extends LitElement {
         </aside>
         <div class="work">
           <explorer-view .lab=${lab} .selection=${this.selection} @layer=${(e: CustomEvent) => e.detail !== undefined && this.noteEvent(`layer:${e.detail}:${this.selected}`)} @pane=${(e: CustomEvent) => this.noteEvent(`pane:${e.detail}:${this.selected}`)} @click=${() => this.recheckSoon()}></explorer-view>
-          <lab-terminal .commandLine=${this.commandLine} @command=${() => this.recheckSoon()}></lab-terminal>
+          <lab-terminal .commandLine=${this.commandLine} @command=${() => this.recheckSoon()} @activity=${(e: CustomEvent<Activity | undefined>) => (this.activity = e.detail)}></lab-terminal>
         </div>
       </main>
     `;

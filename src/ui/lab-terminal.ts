@@ -277,6 +277,7 @@ export class LabTerminal extends LitElement {
         output += s;
         t.write(`\x1b[31m${s}\x1b[0m`);
       },
+      activity: (a) => this.dispatchEvent(new CustomEvent("activity", { detail: a, bubbles: true, composed: true })),
       download: async (name, data) => {
         // Chromium keeps large Blobs on disk, so the archive is not held in the page's memory.
         const blob = await new Response(data).blob();
