@@ -85,7 +85,7 @@ export class RegistryLayoutPane extends LitElement {
       <h2 id="title">Registry layout</h2>
       <form @submit=${this.onSubmit} aria-labelledby="title">
         <label for="image">Image (NAME:TAG)</label>
-        <input id="image" .value=${this.name} placeholder="registry/name:tag" autocomplete="off" spellcheck="false" />
+        <input id="image" .value=${this.name} @input=${() => (this.typed = true)} placeholder="registry/name:tag" autocomplete="off" spellcheck="false" />
         <button type="submit">Show</button>
       </form>
       ${this.tree ? html`<pre aria-label="files the registry keeps">${this.tree}</pre>` : html`<p class="hint">Push an image (docker push) to see how the registry stores it on disk.</p>`}

@@ -109,7 +109,8 @@ describe("docker push with token auth", () => {
     const onDisk = filesUnder(join(reg.dataDir, repoPrefix)).map((p) => repoPrefix + p);
     expect(paths.filter((p) => p.startsWith(repoPrefix))).toEqual(onDisk);
     for (const p of paths.filter((x) => x.includes("/blobs/"))) expect(existsSync(join(reg.dataDir, p))).toBe(true);
-    // The page's pane shows the same tree for the image pushed last.
+    // The page's pane (the Registry tab) shows the same tree for the image pushed last.
+    await lab.page.getByRole("tab", { name: "Registry", exact: true }).click();
     await expect.poll(() => lab.page.locator("registry-layout-pane pre").textContent(), { timeout: 10_000 }).toContain("_manifests/");
     expect(await lab.page.locator("registry-layout-pane input").inputValue()).toMatch(/lab\/(pushed|other):v1$/);
   });
