@@ -17,7 +17,7 @@ import "./lesson-panel.ts";
 import type { Selection } from "./explorer-source.ts";
 import type { ExplorerView } from "./explorer-view.ts";
 import type { LessonPanel } from "./lesson-panel.ts";
-import type { LessonContext } from "../lessons/types.ts";
+import type { Language, LessonContext } from "../lessons/types.ts";
 import type { ExecResult, LabTerminal } from "./lab-terminal.ts";
 import type { Activity } from "../cli/types.ts";
 import { humanSize } from "../cli/format.ts";
@@ -30,12 +30,12 @@ declare global {
 }
 
 type Tab = "lessons" | "images" | "containers" | "storage" | "registry";
-const TABS: { id: Tab; label: string }[] = [
-  { id: "lessons", label: "Lessons" },
-  { id: "images", label: "Images" },
-  { id: "containers", label: "Containers" },
-  { id: "storage", label: "Storage" },
-  { id: "registry", label: "Registry" },
+const TABS: { id: Tab; label: Record<Language, string> }[] = [
+  { id: "lessons", label: { en: "Lessons", zh: "课程" } },
+  { id: "images", label: { en: "Images", zh: "镜像" } },
+  { id: "containers", label: { en: "Containers", zh: "容器" } },
+  { id: "storage", label: { en: "Storage", zh: "存储" } },
+  { id: "registry", label: { en: "Registry", zh: "镜像仓库" } },
 ];
 
 @customElement("lab-app")
@@ -76,6 +76,8 @@ export class LabApp extends LitElement {
   /** The pull or push under way, drawn as a progress bar in the header. */
   @state() private activity?: Activity;
   @state() private tab: Tab = "lessons";
+  /** The lessons' language also names the side panel's tabs (the lessons refer to them). */
+  @state() private language: Language = (localStorage.getItem("layerlab.lang") as Language | null) ?? (navigator.language.startsWith("zh") ? "zh" : "en");
   @state() private selection?: Selection;
   private commandLine?: DockerCli;
 
@@ -135,12 +137,12 @@ export class LabApp extends LitElement {
         <aside>
           <div role="tablist" aria-label="Panels" @keydown=${this.onTabKey}>
             ${TABS.map(
-              (t) => html`<button role="tab" id="tab-${t.id}" aria-controls="panel" aria-selected=${this.tab === t.id} tabindex=${this.tab === t.id ? 0 : -1} @click=${() => this.showTab(t.id)}>${t.label}</button>`,
+              (t) => html`<button role="tab" id="tab-${t.id}" aria-controls="panel" aria-selected=${this.tab === t.id} tabindex=${this.tab === t.id ? 0 : -1} @click=${() => this.showTab(t.id)}>${t.label[this.language]}</button>`,
             )}
           </div>
           <div role="tabpanel" id="panel" aria-labelledby="tab-${this.tab}" @select=${(e: CustomEvent<Selection>) => this.select(e.detail)}>
             ${this.tab === "lessons"
-              ? html`<lesson-panel .lab=${lab} .context=${this.lessonContext} @run-command=${(e: CustomEvent<string>) => void this.runFromLesson(e.detail)}></lesson-panel>`
+              ? html`<lesson-panel @language=${(e: CustomEvent<Language>) => (this.language = e.detail)} .lab=${lab} .context=${this.lessonContext} @run-command=${(e: CustomEvent<string>) => void this.runFromLesson(e.detail)}></lesson-panel>`
               : this.tab === "images"
                 ? html`<images-panel .lab=${lab} .selection=${this.selection}></images-panel>`
                 : this.tab === "containers"

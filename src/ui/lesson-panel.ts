@@ -76,6 +76,7 @@ export class LessonPanel extends LitElement {
   private setLang(lang: Language) {
     this.language = lang;
     localStorage.setItem("layerlab.lang", lang);
+    this.dispatchEvent(new CustomEvent("language", { detail: lang, bubbles: true, composed: true }));
     document.documentElement.lang = lang === "zh" ? "zh-Hans" : "en";
   }
 

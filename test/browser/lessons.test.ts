@@ -90,13 +90,13 @@ describe("a newcomer, offline, following the lessons", () => {
     await stepDone(0);
     await runStep(1);
     await stepDone(1);
-    await lab.page.getByRole("tab", { name: "Containers" }).click();
+    await lab.page.getByRole("tab", { name: "容器" }).click();
     await lab.page.getByRole("button", { name: /^cow / }).click();
     await lab.page.getByRole("heading", { name: "cow: 2 layers" }).waitFor();
     await lab.page.getByRole("button", { name: /[▸▾] etc\/$/ }).click();
     const motd = lab.page.getByRole("button", { name: /motd/ });
     expect((await motd.locator(".badge").textContent())?.trim()).toBe("C");
-    await lab.page.getByRole("tab", { name: "Lessons" }).click();
+    await lab.page.getByRole("tab", { name: "课程" }).click();
     await stepDone(2);
     await panel().getByRole("status").filter({ hasText: "本课完成。" }).waitFor({ timeout: 30_000 });
     await lab.screenshot(`${OUT}/lesson5-zh-1280x800.png`);
