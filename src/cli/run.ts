@@ -105,6 +105,9 @@ const run: DockerCommand = {
       const code = await pull.run(lab, [imageRef!], parseArgs(args, pull.flags, "pull"), pullIo);
       if (code !== 0) return code;
     }
+    const image = await resolveImage(lab.store, imageRef!);
+    // The machine boots (or is restored) while the container's layer and process are prepared.
+    if (image) lab.engine.prewarm(image);
     const c = await createContainer(lab, imageRef!, cmd, p, io);
     const warning = await lab.engine.platformWarning(c);
     if (warning) io.stderr(warning);

@@ -22,6 +22,8 @@ export interface RunningContainer {
 
 export interface ContainerRuntime {
   start(id: string, fs: UnionFS, proc: ResolvedProcess, handlers: ProcessHandlers): Promise<RunningContainer>;
+  /** A start is coming: get ready now (a machine booting while the container is being created). */
+  prewarm?(): void;
 }
 
 /** Which runtime an image needs: wasi/wasm images need no emulator. */
@@ -78,6 +80,18 @@ export class ContainerEngine {
 
   isRunning(id: string): boolean {
     return this.running.has(id);
+  }
+
+  /**
+   * A container of this image is about to be created and started: its runtime may get ready
+   * meanwhile (the x86 runtime boots or restores a machine while the container's layer is prepared).
+   */
+  prewarm(image: ImageRecord): void {
+    try {
+      this.runtimes[runtimeKind(image)]().prewarm?.();
+    } catch {
+      // No runtime for it here: the start will say so.
+    }
   }
 
   /** Docker's warning when an image is not for the lab's platform (it is still run, as Docker does). */

@@ -38,6 +38,28 @@ async function stateKey(): Promise<string> {
   return `x86-warm-state:${(k as { bzImage_sha256: string }).bzImage_sha256.slice(0, 16)}:${(g as { initramfs: { sha256: string } }).initramfs.sha256.slice(0, 16)}:${wasmUrl}`;
 }
 
+const PERSIST_DELAY_MS = 2000;
+
+/** gzip in a short-lived worker (CompressionStream runs on the thread that calls it). */
+function gzipInWorker(data: ArrayBuffer): Promise<Blob> {
+  const source = `onmessage = async (e) => { postMessage(await new Response(new Blob([e.data]).stream().pipeThrough(new CompressionStream("gzip"))).blob()); close(); };`;
+  const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+  const worker = new Worker(url);
+  return new Promise<Blob>((resolve, reject) => {
+    worker.onmessage = (e: MessageEvent<Blob>) => {
+      URL.revokeObjectURL(url);
+      resolve(e.data);
+    };
+    worker.onerror = (e) => {
+      URL.revokeObjectURL(url);
+      worker.terminate();
+      reject(new Error(`gzip worker: ${e.message}`));
+    };
+    // A copy: the caller keeps the state for the next start.
+    worker.postMessage(data.slice(0));
+  });
+}
+
 export class IdbStateCache implements StateCache {
   private memory?: ArrayBuffer;
   constructor(private readonly store: ImageStore) {}
@@ -55,7 +77,11 @@ export class IdbStateCache implements StateCache {
   async put(state: ArrayBuffer): Promise<void> {
     this.memory = state;
     const key = await stateKey();
-    const compressed = await new Response(new Blob([state]).stream().pipeThrough(new CompressionStream("gzip"))).blob();
+    // Measured: gzip of the 12 MB state on the page's thread takes ~1 s and starves the 9P server
+    // of the container that just started (its mount went from 20 ms to 900). So: a moment later, in
+    // a worker of its own.
+    await new Promise((r) => setTimeout(r, PERSIST_DELAY_MS));
+    const compressed = await gzipInWorker(state);
     // Older states (another kernel) are dropped: only one is ever useful.
     const tx = this.store.db.transaction("settings", "readwrite");
     for (const k of await tx.store.getAllKeys()) if (k.startsWith("x86-warm-state:") && k !== key) await tx.store.delete(k);
@@ -65,5 +91,5 @@ export class IdbStateCache implements StateCache {
 }
 
 export function browserRuntime(store: ImageStore): X86Runtime {
-  return new X86Runtime(workerVmFactory(browserAssets), new IdbStateCache(store));
+  return new X86Runtime(workerVmFactory(browserAssets), new IdbStateCache(store), { spareMachine: true });
 }

@@ -95,31 +95,110 @@ export interface ProcessHandlers {
   output(fd: 1 | 2, data: Uint8Array): void;
 }
 
+export interface X86RuntimeOptions {
+  /**
+   * Keep one machine restored ahead of need (from the warm state, idle at /init's READY, its 9P
+   * server not yet serving anything): a start then only attaches the container's root. Prepared in
+   * the background a moment after each start, so it never competes with one. For the page; off in
+   * Node, where an idle machine would keep the process alive.
+   */
+  spareMachine?: boolean;
+}
+
+const SPARE_DELAY_MS = 1500;
+
 export class X86Runtime {
   /** How the last start went (benchmarks and the UI read it). */
-  lastStart?: { warm: boolean; bootMs: number; mountMs?: number; spawnMs?: number };
+  lastStart?: { warm: boolean; spare?: boolean; bootMs: number; mountMs?: number; spawnMs?: number };
   private booting?: Promise<void>;
+  private spare?: Promise<{ vm: Vm; server: P9Server; warm: boolean }>;
+  private spareTimer?: ReturnType<typeof setTimeout>;
 
-  constructor(private readonly factory: VmFactory, private readonly cache: StateCache) {}
+  constructor(
+    private readonly factory: VmFactory,
+    private readonly cache: StateCache,
+    private readonly opts: X86RuntimeOptions = {},
+  ) {}
 
-  /** A machine at /init's READY: restored from the warm state, or booted cold (and the state saved). */
-  async machine(server: P9Server): Promise<{ vm: Vm; warm: boolean }> {
+  private prepareSpareSoon(state: ArrayBuffer): void {
+    if (!this.opts.spareMachine || this.spare || this.spareTimer) return;
+    this.spareTimer = setTimeout(() => {
+      this.spareTimer = undefined;
+      const server = new P9Server();
+      const spare = this.factory(server, state).then((vm) => ({ vm, server, warm: true }));
+      spare.catch(() => {
+        if (this.spare === spare) this.spare = undefined;
+      });
+      this.spare = spare;
+    }, SPARE_DELAY_MS);
+  }
+
+  /** A container is about to start: get its machine ready now rather than when it is asked for. */
+  prewarm(): void {
+    // Only where a spare machine may idle (the page): a prepared machine nobody takes would keep a
+    // Node process alive.
+    if (!this.opts.spareMachine || this.spare) return;
+    clearTimeout(this.spareTimer);
+    this.spareTimer = undefined;
+    const spare = this.newMachine();
+    spare.catch(() => {
+      if (this.spare === spare) this.spare = undefined;
+    });
+    this.spare = spare;
+  }
+
+  /** Ends the spare machine, if any (the page going away, a test ending). */
+  async dispose(): Promise<void> {
+    clearTimeout(this.spareTimer);
+    this.spareTimer = undefined;
+    const spare = this.spare;
+    this.spare = undefined;
+    if (spare) await (await spare.catch(() => undefined))?.vm.destroy();
+  }
+
+  /** A machine at /init's READY: the spare, restored from the warm state, or booted cold (and the state saved). */
+  async machine(): Promise<{ vm: Vm; server: P9Server; warm: boolean }> {
     await this.booting;
     const t0 = performance.now();
+    const spare = this.spare;
+    this.spare = undefined;
+    if (spare) {
+      const ready = await spare.catch(() => undefined);
+      if (ready) {
+        this.lastStart = { warm: ready.warm, spare: true, bootMs: performance.now() - t0 };
+        const state = await this.cache.get();
+        if (state) this.prepareSpareSoon(state);
+        return ready;
+      }
+    }
+    const t1 = performance.now();
+    const m = await this.newMachine();
+    this.lastStart = { warm: m.warm, bootMs: performance.now() - t1 };
+    return m;
+  }
+
+  /** A machine at READY: restored from the warm state, or booted cold (and the state saved). */
+  private async newMachine(): Promise<{ vm: Vm; server: P9Server; warm: boolean }> {
+    await this.booting;
+    const server = new P9Server();
     const state = await this.cache.get();
     if (state) {
       const vm = await this.factory(server, state);
-      this.lastStart = { warm: true, bootMs: performance.now() - t0 };
-      return { vm, warm: true };
+      this.prepareSpareSoon(state);
+      return { vm, server, warm: true };
     }
     let done!: () => void;
     this.booting = new Promise((r) => (done = r));
     try {
       const vm = await this.factory(server);
       // Saved before anything is mounted: every container can be attached to a copy of it.
-      await this.cache.put(await vm.saveState());
-      this.lastStart = { warm: false, bootMs: performance.now() - t0 };
-      return { vm, warm: false };
+      const saved = await vm.saveState();
+      // Kept in memory at once; compressing and storing it for the next page load is not on this
+      // start's path.
+      const stored = this.cache.put(saved);
+      stored.catch((e: Error) => console.warn(`the warm state was not kept: ${e.message}`));
+      this.prepareSpareSoon(saved);
+      return { vm, server, warm: false };
     } finally {
       done();
     }
@@ -127,9 +206,8 @@ export class X86Runtime {
 
   /** Boots (or restores) a machine for a container and starts its main process. */
   async start(id: string, fs: UnionFS, proc: ResolvedProcess, handlers: ProcessHandlers): Promise<RunningX86Container> {
-    const server = new P9Server();
+    const { vm, server } = await this.machine();
     server.export(id, fs);
-    const { vm } = await this.machine(server);
     try {
       let t = performance.now();
       const root = await vm.guest.mount("c", id);

@@ -9,14 +9,9 @@ import type { Vm, VmFactory } from "./runtime.ts";
 import type { MachineAssets } from "./machine.ts";
 import type { FromVmWorker, ToVmWorker } from "./vm-protocol.ts";
 
-/** One worker started ahead of need, with v86's code already loaded: a start then only restores. */
-let spare: Worker | undefined;
-function takeWorker(): Worker {
-  const w = spare ?? new Worker(new URL("./vm-worker.ts", import.meta.url), { type: "module", name: "layerlab-vm" });
-  spare = undefined;
-  // The next spare starts after this start is over: loading it meanwhile competes for the CPU.
-  setTimeout(() => (spare ??= new Worker(new URL("./vm-worker.ts", import.meta.url), { type: "module", name: "layerlab-vm" })), 1500);
-  return w;
+/** A machine's worker (the runtime keeps a restored machine ahead of need: see X86RuntimeOptions). */
+function newWorker(): Worker {
+  return new Worker(new URL("./vm-worker.ts", import.meta.url), { type: "module", name: "layerlab-vm" });
 }
 
 export class WorkerVm implements Vm {
@@ -25,7 +20,7 @@ export class WorkerVm implements Vm {
   private waiters: { t: FromVmWorker["t"]; resolve: (m: FromVmWorker) => void; reject: (e: Error) => void }[] = [];
 
   private constructor(server: P9Server) {
-    this.worker = takeWorker();
+    this.worker = newWorker();
     this.guest = new Guest((text) => this.send({ t: "serial", text }));
     this.worker.onmessage = (e: MessageEvent<FromVmWorker>) => {
       const m = e.data;
