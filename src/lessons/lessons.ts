@@ -127,6 +127,7 @@ export const LESSONS: Lesson[] = [
           zh: "容器在镜像之上加一个可写层。在容器里修改 /etc/motd：文件先从镜像层复制上来（copy-up），然后才被修改。",
         },
         command: `docker run --name cow ${ALPINE} sh -c "echo changed by the container >> /etc/motd"`,
+        show: { container: "cow" },
         check: async (ctx) => changedInContainerOnly(ctx, "cow", "etc/motd"),
       },
       {
@@ -157,11 +158,13 @@ export const LESSONS: Lesson[] = [
           zh: "同一镜像的两个容器共享镜像层，但各有自己的容器层。",
         },
         command: `docker run --name iso-a ${ALPINE} sh -c "echo a > /a.txt"`,
+        show: { container: "iso-a" },
         check: async (ctx) => exited(ctx, "iso-a"),
       },
       {
         text: { en: "The second one cannot see /a.txt.", zh: "第二个容器看不到 /a.txt。" },
         command: `docker run --name iso-b ${ALPINE} sh -c "ls /a.txt; echo b > /b.txt"`,
+        show: { container: "iso-b" },
         check: async (ctx) => (await exited(ctx, "iso-b", 1)) || (await exited(ctx, "iso-b", 0)),
       },
     ],
@@ -176,6 +179,7 @@ export const LESSONS: Lesson[] = [
           zh: "提交第 5 课的 cow 容器：它的容器层被打包成一个新的只读层，叠加在 Alpine 的层之上。",
         },
         command: "docker commit -m 'motd changed' cow lab/motd:1",
+        show: { image: "lab/motd:1" },
         check: async (ctx) => (await imageLayers(ctx, "lab/motd:1")) === ((await imageLayers(ctx, ALPINE)) ?? 0) + 1,
       },
       {
@@ -314,6 +318,7 @@ export const LESSONS: Lesson[] = [
           zh: "L2 中的 /app/big.bin 有 1 MiB。在容器中修改它的一个字节。overlay2 按整个文件复制：容器层现在保存了全部 1,048,576 字节。devicemapper 按块复制：只需复制一个 64 KiB 的块（65,536 字节），少 16 倍。",
         },
         command: `docker run --name big ${TEACHING} sh -c "printf Z | dd of=/app/big.bin bs=1 seek=1000 conv=notrunc"`,
+        show: { container: "big" },
         check: async (ctx) => changedInContainerOnly(ctx, "big", "app/big.bin"),
       },
       {

@@ -32,6 +32,11 @@ export interface Step {
   text: Text;
   /** A command the "Run" button types into the terminal. */
   command?: string;
+  /**
+   * What the explorer shows once the command has run, so the layer-stack picture changes as the
+   * learner acts (an image reference or a container name).
+   */
+  show?: { image?: string; container?: string };
   /** Something to click instead of a command. */
   click?: Text;
   /** True when the lab's state shows the step is done. */

@@ -17,7 +17,8 @@ import "./lesson-panel.ts";
 import type { Selection } from "./explorer-source.ts";
 import type { ExplorerView } from "./explorer-view.ts";
 import type { LessonPanel } from "./lesson-panel.ts";
-import type { Language, LessonContext } from "../lessons/types.ts";
+import type { Language, LessonContext, Step } from "../lessons/types.ts";
+import { resolveImage } from "../cli/images.ts";
 import type { ExecResult, LabTerminal } from "./lab-terminal.ts";
 import type { Activity } from "../cli/types.ts";
 import { humanSize } from "../cli/format.ts";
@@ -142,7 +143,7 @@ export class LabApp extends LitElement {
           </div>
           <div role="tabpanel" id="panel" aria-labelledby="tab-${this.tab}" @select=${(e: CustomEvent<Selection>) => this.select(e.detail)}>
             ${this.tab === "lessons"
-              ? html`<lesson-panel @language=${(e: CustomEvent<Language>) => (this.language = e.detail)} .lab=${lab} .context=${this.lessonContext} @run-command=${(e: CustomEvent<string>) => void this.runFromLesson(e.detail)}></lesson-panel>`
+              ? html`<lesson-panel @language=${(e: CustomEvent<Language>) => (this.language = e.detail)} .lab=${lab} .context=${this.lessonContext} @run-command=${(e: CustomEvent<{ command: string; show?: Step["show"] }>) => void this.runFromLesson(e.detail.command, e.detail.show)}></lesson-panel>`
               : this.tab === "images"
                 ? html`<images-panel .lab=${lab} .selection=${this.selection}></images-panel>`
                 : this.tab === "containers"
@@ -180,8 +181,17 @@ export class LabApp extends LitElement {
     setTimeout(() => void this.lessonPanel?.recheck(), 50);
   }
 
-  private async runFromLesson(line: string): Promise<void> {
+  private async runFromLesson(line: string, show?: Step["show"]): Promise<void> {
     await this.terminal.exec(line);
+    // Not a learner's click: the lesson's own click steps still wait for one.
+    const lab = this.commandLine?.lab;
+    if (lab && show?.image) {
+      const image = await resolveImage(lab.store, show.image);
+      if (image) this.selection = { kind: "image", id: image.id };
+    } else if (lab && show?.container) {
+      const c = await lab.containers.find(show.container).catch(() => undefined);
+      if (c) this.selection = { kind: "container", id: c.id };
+    }
     this.recheckSoon();
   }
 

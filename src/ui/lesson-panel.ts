@@ -114,7 +114,7 @@ export class LessonPanel extends LitElement {
           return html`<li class=${cls} aria-current=${i === current ? "step" : "false"}>
             <p>${s.text[this.language]}</p>
             ${s.command
-              ? html`<code>${s.command}</code><button @click=${() => this.dispatchEvent(new CustomEvent("run-command", { detail: s.command, bubbles: true, composed: true }))} aria-label="${t.run}: ${s.command}">${t.run}</button>`
+              ? html`<code>${s.command}</code><button @click=${() => this.dispatchEvent(new CustomEvent("run-command", { detail: { command: s.command, show: s.show }, bubbles: true, composed: true }))} aria-label="${t.run}: ${s.command}">${t.run}</button>`
               : ""}
             ${s.click ? html`<p class="muted">→ ${s.click[this.language]}</p>` : ""}
             <span class="state ${isDone ? "ok" : "muted"}">${isDone ? `✓ ${t.done}` : t.todo}</span>
