@@ -5,6 +5,7 @@
  * of this is on the first page's path: it starts seconds after the lab is ready.
  */
 import wasmUrl from "v86/build/v86.wasm?url";
+import type { FromVmWorker, ToVmWorker } from "../runtime/x86/vm-protocol.ts";
 
 const WARM_AFTER_MS = 4000;
 
@@ -19,13 +20,23 @@ export async function setUpOffline(): Promise<void> {
       .map((e) => e.name)
       .filter((u) => u.startsWith(location.origin) && !u.startsWith(`${location.origin}/proxy/`));
     reg.active?.postMessage({ precache: [location.href, wasmUrl, ...loaded] });
-    const workers = [
+    // Each worker once, so the service worker keeps the code it loads. The machine worker loads the
+    // emulator with a dynamic import: it says when that is done. The others import statically, so
+    // their code is in before they run; they get a generous while (a busy dev server is slow).
+    const terminateAfter = (w: Worker, ms: number) => setTimeout(() => w.terminate(), ms);
+    for (const w of [
       new Worker(new URL("../store/layer-worker.ts", import.meta.url), { type: "module" }),
       new Worker(new URL("../store/gzip-worker.ts", import.meta.url), { type: "module" }),
-      new Worker(new URL("../runtime/x86/vm-worker.ts", import.meta.url), { type: "module" }),
       new Worker(new URL("../runtime/wasi/wasi-worker.ts", import.meta.url), { type: "module" }),
-    ];
-    // Long enough for each to load its modules (through the service worker, which keeps them).
-    setTimeout(() => workers.forEach((w) => w.terminate()), 8000);
+    ])
+      terminateAfter(w, 30_000);
+    const vm = new Worker(new URL("../runtime/x86/vm-worker.ts", import.meta.url), { type: "module" });
+    const timer = terminateAfter(vm, 120_000);
+    vm.onmessage = (e: MessageEvent<FromVmWorker>) => {
+      if (e.data.t !== "loaded") return;
+      clearTimeout(timer);
+      vm.terminate();
+    };
+    vm.postMessage({ t: "loaded?" } satisfies ToVmWorker);
   }, WARM_AFTER_MS);
 }

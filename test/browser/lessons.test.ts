@@ -53,7 +53,9 @@ describe("a newcomer, offline, following the lessons", () => {
         const keys = await (await caches.open("layerlab-v1")).keys();
         return keys.map((k) => new URL(k.url).pathname);
       });
-    const want = [/vm-worker/, /wasi-worker/, /layer-worker/, /v86\.wasm/, /^\/v86\/bzImage$/, /^\/demos\/blobs\/sha256\//];
+    // The emulator's JS (v86.js, a dynamic import of the machine worker) too: without it a container
+    // cannot start offline.
+    const want = [/vm-worker/, /wasi-worker/, /layer-worker/, /\/deps\/v86\.js/, /v86\.wasm/, /^\/v86\/bzImage$/, /^\/demos\/blobs\/sha256\//];
     const t0 = Date.now();
     let paths: string[] = [];
     while (Date.now() - t0 < 60_000) {

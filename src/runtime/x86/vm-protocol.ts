@@ -4,7 +4,9 @@ export type ToVmWorker =
   | { t: "serial"; text: string }
   | { t: "9p-reply"; id: number; data: Uint8Array }
   | { t: "save" }
-  | { t: "destroy" };
+  | { t: "destroy" }
+  /** Asks the worker to answer once the emulator's code is loaded (offline warm-up). */
+  | { t: "loaded?" };
 
 export type FromVmWorker =
   | { t: "started" }
@@ -12,4 +14,5 @@ export type FromVmWorker =
   | { t: "9p"; id: number; data: Uint8Array }
   | { t: "saved"; state: ArrayBuffer }
   | { t: "destroyed" }
-  | { t: "error"; message: string };
+  | { t: "error"; message: string }
+  | { t: "loaded" };

@@ -35,6 +35,10 @@ self.onmessage = async (e: MessageEvent<ToVmWorker>) => {
   const m = e.data;
   try {
     switch (m.t) {
+      case "loaded?":
+        await Promise.all([v86Module, cmdline]);
+        post({ t: "loaded" });
+        break;
       case "start": {
         const { V86 } = (await v86Module) as unknown as { V86: new (o: Record<string, unknown>) => V86Instance };
         const options: Record<string, unknown> = {
