@@ -28,7 +28,7 @@ export default async function size(): Promise<Record<string, unknown>> {
   try {
     await build({ logLevel: "warn", build: { outDir, manifest: true, sourcemap: false, emptyOutDir: true } });
     const manifest = JSON.parse(readFileSync(join(outDir, ".vite/manifest.json"), "utf8")) as Record<string, ManifestChunk>;
-    const entry = Object.entries(manifest).find(([, c]) => c.isEntry && c.file.endsWith(".js") && /index\.html$/.test(Object.keys(manifest).find((k) => manifest[k] === c) ?? ""));
+    const entry = Object.entries(manifest).find(([key, c]) => c.isEntry && c.file.endsWith(".js") && key.endsWith("index.html"));
     if (!entry) throw new Error("no index.html entry in vite's manifest");
     // The first page: the entry and everything it imports statically, transitively.
     const first = new Set<string>();

@@ -81,6 +81,17 @@ export class LabDriver {
     return this.page.evaluate((l) => window.layerlab!.exec(l), line);
   }
 
+  /** The terminal's buffer as a person sees it, one line per row. */
+  async terminalText(): Promise<string> {
+    return this.page.evaluate(() => {
+      const el = document.querySelector("lab-app")?.shadowRoot?.querySelector("lab-terminal") as unknown as { term: { buffer: { active: { length: number; getLine(i: number): { translateToString(trim: boolean): string } | undefined } } } };
+      const b = el.term.buffer.active;
+      const lines: string[] = [];
+      for (let i = 0; i < b.length; i++) lines.push(b.getLine(i)?.translateToString(true) ?? "");
+      return lines.join("\n");
+    });
+  }
+
   async screenshot(path: string): Promise<void> {
     await this.page.screenshot({ path });
   }

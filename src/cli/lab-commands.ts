@@ -291,7 +291,7 @@ const storage: LabCommand = {
       const c = await maybeContainer(lab, ref);
       const image = c ? await lab.store.getImage(c.imageId) : await resolveImage(lab.store, ref);
       if (!image) throw new DaemonError(`No such image or container: ${ref}`);
-      shown = layoutOfImage(all, image).filter((e) => !c || !e.container || e.container === c.id);
+      shown = layoutOfImage(all, image, c?.id);
     }
     io.stdout(`/var/lib/docker/\n${drawLayout(shown).replace(/^/gm, "  ").replace(/ +$/, "")}`);
     return 0;

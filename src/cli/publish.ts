@@ -1,5 +1,6 @@
 /** docker push, and the registry's on-disk layout of what was pushed (`lab registry-layout`). */
 import { digestHex, shortId, type Digest } from "../oci/digest.ts";
+import { drawLayout } from "../store/docker-layout.ts";
 import { parseReference } from "../oci/reference.ts";
 import type { ImageIndex } from "../oci/types.ts";
 import { pushImage } from "../store/push.ts";
@@ -99,18 +100,7 @@ export async function registryLayout(store: ImageStore, image: ImageRecord, repo
 
 /** Files as an indented tree (directories end with "/"). */
 export function drawTree(paths: string[]): string {
-  const lines: string[] = [];
-  const printed = new Set<string>();
-  for (const path of paths) {
-    const parts = path.split("/");
-    for (let i = 0; i < parts.length; i++) {
-      const key = parts.slice(0, i + 1).join("/");
-      if (printed.has(key)) continue;
-      printed.add(key);
-      lines.push(`${"  ".repeat(i)}${parts[i]}${i < parts.length - 1 ? "/" : ""}`);
-    }
-  }
-  return `${lines.join("\n")}\n`;
+  return drawLayout(paths.map((path) => ({ path })));
 }
 
 export const registryLayoutCommand = {

@@ -86,7 +86,8 @@ const run: DockerCommand = {
   minArgs: 1,
   stopAtFirstArg: true,
   async run(lab, [imageRef, ...cmd], p, io) {
-    if (!(await resolveImage(lab.store, imageRef!))) {
+    let image = await resolveImage(lab.store, imageRef!);
+    if (!image) {
       io.stderr(`Unable to find image '${imageRef}' locally\n`);
       const pull = dockerCommands.find((c) => c.name === "pull")!;
       const platform = flag(p, "platform");
@@ -104,8 +105,8 @@ const run: DockerCommand = {
       };
       const code = await pull.run(lab, [imageRef!], parseArgs(args, pull.flags, "pull"), pullIo);
       if (code !== 0) return code;
+      image = await resolveImage(lab.store, imageRef!);
     }
-    const image = await resolveImage(lab.store, imageRef!);
     // The machine boots (or is restored) while the container's layer and process are prepared.
     if (image) lab.engine.prewarm(image);
     const c = await createContainer(lab, imageRef!, cmd, p, io);

@@ -11,14 +11,8 @@ export interface LessonContext {
    * them as `ui EVENT` lines (so a check can ask what came after what).
    */
   history: string[];
-  /** What the explorer shows. */
+  /** The interface. */
   ui: {
-    selection?: { kind: "image" | "container"; id: string };
-    layer?: number | "C";
-    /** The explorer's third column: the file, the history or the inspect JSON. */
-    pane?: "file" | "history" | "inspect";
-    /** The side panel's tab. */
-    tab?: string;
     /**
      * Whether the learner has done something in the interface since the page loaded — once done, a
      * click step stays done when they move on. Events: `select:image:ID`, `select:container:ID`,

@@ -39,6 +39,12 @@ function linkOf(cacheId: string): string {
 export async function dockerStorageLayout(store: ImageStore, containers: ContainerRecord[]): Promise<LayoutEntry[]> {
   const [images, tags, layers, distribution] = await Promise.all([store.listImages(), store.listTags(), store.listLayers(), store.listDistribution()]);
   const out: LayoutEntry[] = [];
+  // Every layer's and container's cache ID, once (each layer's is also named in the lower chains above it).
+  const cacheIds = new Map<string, string>();
+  for (const key of [...layers.flatMap((l) => (l.parent ? [l.chainId, l.parent] : [l.chainId])), ...containers.map((c) => `sha256:${c.id}` as Digest)]) {
+    if (!cacheIds.has(key)) cacheIds.set(key, await cacheIdOf(key));
+  }
+  const cacheId = (key: string) => cacheIds.get(key)!;
 
   // repositories.json: repository → { "name:tag" | "name@digest": image ID }.
   const repos: Record<string, Record<string, string>> = {};
@@ -49,34 +55,33 @@ export async function dockerStorageLayout(store: ImageStore, containers: Contain
   for (const img of images) for (const rd of img.repoDigests) (repos[rd.split("@")[0]!] ??= {})[rd] = img.id;
   out.push({ path: `${IMAGE_ROOT}/repositories.json`, value: JSON.stringify({ Repositories: repos }) });
 
-  for (const img of sortByCreated(images)) {
+  for (const img of images) {
     const hex = digestHex(img.id);
     out.push({ path: `${IMAGE_ROOT}/imagedb/content/sha256/${hex}`, value: `(the image config JSON; its sha256 is the image ID; rootfs.diff_ids: ${img.diffIds.length})`, image: img.id });
     if (img.parent) out.push({ path: `${IMAGE_ROOT}/imagedb/metadata/sha256/${hex}/parent`, value: img.parent, image: img.id });
   }
 
   const byChain = new Map(layers.map((l) => [l.chainId, l]));
-  for (const l of [...layers].sort((a, b) => depth(byChain, a.chainId) - depth(byChain, b.chainId) || a.createdAt - b.createdAt)) {
+  for (const l of layers) {
     const dir = `${IMAGE_ROOT}/layerdb/sha256/${digestHex(l.chainId)}`;
-    const cacheId = await cacheIdOf(l.chainId);
-    out.push({ path: `${dir}/cache-id`, value: cacheId, chainId: l.chainId });
+    out.push({ path: `${dir}/cache-id`, value: cacheId(l.chainId), chainId: l.chainId });
     out.push({ path: `${dir}/diff`, value: l.diffId, chainId: l.chainId });
     if (l.parent) out.push({ path: `${dir}/parent`, value: l.parent, chainId: l.chainId });
     out.push({ path: `${dir}/size`, value: String(l.size), chainId: l.chainId });
     out.push({ path: `${dir}/tar-split.json.gz`, value: `(how to rebuild the layer's tar byte for byte: ${l.entryCount} entries)`, chainId: l.chainId });
   }
 
-  for (const c of sortByCreated(containers)) {
+  for (const c of containers) {
     const img = images.find((i) => i.id === c.imageId);
     const top = img?.chainIds.at(-1);
-    const mountId = await cacheIdOf(`sha256:${c.id}` as Digest);
+    const mountId = cacheId(`sha256:${c.id}`);
     const dir = `${IMAGE_ROOT}/layerdb/mounts/${c.id}`;
     out.push({ path: `${dir}/init-id`, value: `${mountId}-init`, container: c.id, image: c.imageId });
     out.push({ path: `${dir}/mount-id`, value: mountId, container: c.id, image: c.imageId });
     if (top) out.push({ path: `${dir}/parent`, value: top, container: c.id, image: c.imageId });
   }
 
-  for (const d of [...distribution].sort((a, b) => (a.digest < b.digest ? -1 : 1))) {
+  for (const d of distribution) {
     out.push({ path: `${IMAGE_ROOT}/distribution/diffid-by-digest/sha256/${digestHex(d.digest)}`, value: d.diffId, chainId: chainOfDiff(layers, d.diffId) });
   }
   const byDiff = new Map<Digest, typeof distribution>();
@@ -88,27 +93,33 @@ export async function dockerStorageLayout(store: ImageStore, containers: Contain
 
   // overlay2/: one directory per layer, named by its cache ID; `lower` lists the layers below.
   for (const l of layers) {
-    const cacheId = await cacheIdOf(l.chainId);
+    const dir = `overlay2/${cacheId(l.chainId)}`;
     const lowers: string[] = [];
-    for (let p = l.parent; p; p = byChain.get(p)?.parent ?? null) lowers.push(`l/${linkOf(await cacheIdOf(p))}`);
-    out.push({ path: `overlay2/${cacheId}/diff/`, value: `(the layer's ${l.entryCount} files, unpacked)`, chainId: l.chainId });
-    out.push({ path: `overlay2/${cacheId}/link`, value: linkOf(cacheId), chainId: l.chainId });
-    if (lowers.length) out.push({ path: `overlay2/${cacheId}/lower`, value: lowers.join(":"), chainId: l.chainId });
+    for (let p = l.parent; p; p = byChain.get(p)?.parent ?? null) lowers.push(`l/${linkOf(cacheId(p))}`);
+    out.push({ path: `${dir}/diff/`, value: `(the layer's ${l.entryCount} files, unpacked)`, chainId: l.chainId });
+    out.push({ path: `${dir}/link`, value: linkOf(cacheId(l.chainId)), chainId: l.chainId });
+    if (lowers.length) out.push({ path: `${dir}/lower`, value: lowers.join(":"), chainId: l.chainId });
   }
   for (const c of containers) {
-    const mountId = await cacheIdOf(`sha256:${c.id}` as Digest);
+    const mountId = cacheId(`sha256:${c.id}`);
     out.push({ path: `overlay2/${mountId}/diff/`, value: "(the container layer: what the container wrote)", container: c.id, image: c.imageId });
     out.push({ path: `overlay2/${mountId}/merged/`, value: "(the union mount the container sees as /)", container: c.id, image: c.imageId });
     out.push({ path: `overlay2/${mountId}/work/`, container: c.id, image: c.imageId });
     out.push({ path: `containers/${c.id}/config.v2.json`, value: `(name /${c.name}, image ${c.imageId}, state ${c.state})`, container: c.id, image: c.imageId });
   }
+  // As a directory listing shows them: the sections in Docker's order, then by name.
   return out.sort((a, b) => order(a.path) - order(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-/** Entries that belong to an image: its config, its layers (by chain ID) and its containers. */
-export function layoutOfImage(entries: LayoutEntry[], image: ImageRecord): LayoutEntry[] {
+/**
+ * Entries that belong to an image: its config, its layers (by chain ID) and its containers — or,
+ * given a container of it, that one container only.
+ */
+export function layoutOfImage(entries: LayoutEntry[], image: ImageRecord, containerId?: string): LayoutEntry[] {
   const chains = new Set<string>(image.chainIds);
-  return entries.filter((e) => e.image === image.id || (e.chainId && chains.has(e.chainId)) || e.path.endsWith("repositories.json"));
+  return entries.filter(
+    (e) => (e.image === image.id || (e.chainId && chains.has(e.chainId)) || e.path.endsWith("repositories.json")) && (!containerId || !e.container || e.container === containerId),
+  );
 }
 
 export interface LayoutLine {
@@ -148,16 +159,6 @@ function order(path: string): number {
   return path.startsWith(`${IMAGE_ROOT}/repositories`) ? 0 : path.startsWith(`${IMAGE_ROOT}/imagedb`) ? 1 : path.startsWith(`${IMAGE_ROOT}/layerdb/sha256`) ? 2 : path.startsWith(`${IMAGE_ROOT}/layerdb/mounts`) ? 3 : path.startsWith(`${IMAGE_ROOT}/distribution`) ? 4 : path.startsWith("overlay2/") ? 5 : 6;
 }
 
-function depth(byChain: Map<Digest, { parent: Digest | null }>, chainId: Digest): number {
-  let n = 0;
-  for (let p = byChain.get(chainId)?.parent; p; p = byChain.get(p)?.parent) n++;
-  return n;
-}
-
 function chainOfDiff(layers: { chainId: Digest; diffId: Digest }[], diffId: Digest): Digest | undefined {
   return layers.find((l) => l.diffId === diffId)?.chainId;
-}
-
-function sortByCreated<T extends { createdAt: number }>(xs: T[]): T[] {
-  return [...xs].sort((a, b) => a.createdAt - b.createdAt);
 }

@@ -10,6 +10,7 @@ import "./layer-stack.ts";
 import "./union-tree.ts";
 import "./file-viewer.ts";
 import "./details-pane.ts";
+import { moveTabWithArrows } from "./tabs.ts";
 import type { DetailsMode } from "./details-pane.ts";
 
 type Pane = "file" | DetailsMode;
@@ -83,12 +84,7 @@ export class ExplorerView extends LitElement {
   }
 
   private onPaneKey(e: KeyboardEvent): void {
-    const i = PANES.findIndex((p) => p.id === this.pane);
-    const next = e.key === "ArrowRight" ? (i + 1) % PANES.length : e.key === "ArrowLeft" ? (i + PANES.length - 1) % PANES.length : -1;
-    if (next < 0) return;
-    e.preventDefault();
-    this.showPane(PANES[next]!.id);
-    void this.updateComplete.then(() => (this.renderRoot.querySelector(`#pane-${this.pane}`) as HTMLElement | null)?.focus());
+    moveTabWithArrows(e, this, PANES.map((p) => p.id), this.pane, (p) => this.showPane(p), "pane-");
   }
 
   override render() {

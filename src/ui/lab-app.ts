@@ -22,6 +22,7 @@ import { resolveImage } from "../cli/images.ts";
 import type { ExecResult, LabTerminal } from "./lab-terminal.ts";
 import type { Activity } from "../cli/types.ts";
 import { humanSize } from "../cli/format.ts";
+import { moveTabWithArrows } from "./tabs.ts";
 
 declare global {
   interface Window {
@@ -85,7 +86,6 @@ export class LabApp extends LitElement {
   private lessonContext = (): LessonContext | undefined => {
     const lab = this.commandLine?.lab;
     if (!lab) return undefined;
-    const seen = new Set(this.uiEvents.map((e) => e.event));
     const history: string[] = [];
     // Terminal lines and interface events, merged in the order they happened.
     const lines = this.terminal?.commandHistory ?? [];
@@ -95,11 +95,7 @@ export class LabApp extends LitElement {
       history.push(line);
     });
     while (e < this.uiEvents.length) history.push(`ui ${this.uiEvents[e++]!.event}`);
-    return {
-      lab,
-      history,
-      ui: { selection: this.selection, layer: this.explorer?.layer, pane: this.explorer?.pane, tab: this.tab, seen: (ev) => seen.has(ev) },
-    };
+    return { lab, history, ui: { seen: (ev) => history.includes(`ui ${ev}`) } };
   };
 
   /** What the learner did in the interface, each with how many command lines had run before it. */
@@ -111,12 +107,7 @@ export class LabApp extends LitElement {
   };
 
   private onTabKey(e: KeyboardEvent) {
-    const i = TABS.findIndex((t) => t.id === this.tab);
-    const next = e.key === "ArrowRight" ? (i + 1) % TABS.length : e.key === "ArrowLeft" ? (i + TABS.length - 1) % TABS.length : -1;
-    if (next < 0) return;
-    e.preventDefault();
-    this.showTab(TABS[next]!.id);
-    void this.updateComplete.then(() => (this.renderRoot.querySelector(`#tab-${this.tab}`) as HTMLElement | null)?.focus());
+    moveTabWithArrows(e, this, TABS.map((t) => t.id), this.tab, (t) => this.showTab(t), "tab-");
   }
 
   override render() {

@@ -8,7 +8,7 @@
 import { LitElement, css, html } from "lit";
 import { customElement, property, state } from "lit/decorators.js";
 import type { Lab } from "../cli/lab.ts";
-import { dockerStorageLayout, layoutLines, layoutOfImage, type LayoutEntry, type LayoutLine } from "../store/docker-layout.ts";
+import { dockerStorageLayout, layoutLines, layoutOfImage, type LayoutEntry } from "../store/docker-layout.ts";
 import type { ImageRecord } from "../store/schema.ts";
 import type { Selection } from "./explorer-source.ts";
 import { panelStyles } from "./panel-styles.ts";
@@ -35,10 +35,10 @@ export class StoragePane extends LitElement {
 
   @property({ attribute: false }) lab?: Lab;
   @property({ attribute: false }) selection?: Selection;
-  @state() private lines: LayoutLine[] = [];
+  @state() private all: LayoutEntry[] = [];
+  /** The selection's entries (empty when nothing is selected). */
+  @state() private mine: LayoutEntry[] = [];
   @state() private only = false;
-  @state() private image?: ImageRecord;
-  private mine = new Set<LayoutEntry>();
   private off?: () => void;
   private loading = 0;
 
@@ -61,21 +61,17 @@ export class StoragePane extends LitElement {
     const containers = await lab.containers.list();
     const all = await dockerStorageLayout(lab.store, containers);
     let image: ImageRecord | undefined;
-    let container: string | undefined;
+    const c = this.selection?.kind === "container" ? containers.find((x) => x.id === this.selection!.id) : undefined;
     if (this.selection?.kind === "image") image = await lab.store.getImage(this.selection.id as ImageRecord["id"]);
-    else if (this.selection?.kind === "container") {
-      const c = containers.find((x) => x.id === this.selection!.id);
-      container = c?.id;
-      image = c && (await lab.store.getImage(c.imageId));
-    }
-    const mine = image ? layoutOfImage(all, image).filter((e) => !container || !e.container || e.container === container) : [];
+    else if (c) image = await lab.store.getImage(c.imageId);
     if (n !== this.loading) return;
-    this.image = image;
-    this.mine = new Set(mine.filter((e) => !e.path.endsWith("repositories.json")));
-    this.lines = layoutLines(this.only && image ? mine : all);
+    this.all = all;
+    this.mine = image ? layoutOfImage(all, image, c?.id) : [];
   }
 
   override render() {
+    const highlighted = new Set(this.mine.filter((e) => !e.path.endsWith("repositories.json")));
+    const lines = layoutLines(this.only && this.mine.length ? this.mine : this.all);
     return html`<h2 id="h">Storage (/var/lib/docker)</h2>
       <p class="legend muted">
         <b>imagedb</b>: each image's config, named by its ID. <b>layerdb</b>: each layer by <i>chain ID</i>
@@ -84,16 +80,13 @@ export class StoragePane extends LitElement {
         <b>overlay2</b>: the unpacked files.
       </p>
       <div class="bar">
-        <label><input type="checkbox" .checked=${this.only} ?disabled=${!this.image} @change=${(e: Event) => {
-          this.only = (e.target as HTMLInputElement).checked;
-          void this.load();
-        }} /> only the selected ${this.selection?.kind ?? "image"}</label>
+        <label><input type="checkbox" .checked=${this.only} ?disabled=${!this.mine.length} @change=${(e: Event) => (this.only = (e.target as HTMLInputElement).checked)} /> only the selected ${this.selection?.kind ?? "image"}</label>
       </div>
-      ${this.lines.length <= 1
+      ${lines.length <= 1
         ? html`<p class="empty">The store is empty: pull an image.</p>`
         : html`<div class="tree" role="tree" aria-labelledby="h">
-            ${this.lines.map(
-              (l) => html`<div class="line ${l.entry && this.mine.has(l.entry) ? "mine" : ""}" role="treeitem" aria-level=${l.depth + 1} style="padding-left:${l.depth * 12}px"><span class="name" title=${l.name}>${short(l.name)}</span>${l.value !== undefined ? html`  <span class="value" title=${l.value}>${short(l.value)}</span>` : ""}</div>`,
+            ${lines.map(
+              (l) => html`<div class="line ${l.entry && highlighted.has(l.entry) ? "mine" : ""}" role="treeitem" aria-level=${l.depth + 1} style="padding-left:${l.depth * 12}px"><span class="name" title=${l.name}>${short(l.name)}</span>${l.value !== undefined ? html`  <span class="value" title=${l.value}>${short(l.value)}</span>` : ""}</div>`,
             )}
           </div>`}`;
   }

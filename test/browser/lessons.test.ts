@@ -27,15 +27,9 @@ async function runStep(n: number) {
   await panel().locator("ol > li").nth(n).getByRole("button").first().click();
 }
 
-/** The terminal as a person sees it (for failure messages). */
+/** The terminal's last lines as a person sees them (for failure messages). */
 async function screen(): Promise<string> {
-  return lab.page.evaluate(() => {
-    const el = document.querySelector("lab-app")?.shadowRoot?.querySelector("lab-terminal") as unknown as { term: { buffer: { active: { length: number; getLine(i: number): { translateToString(trim: boolean): string } | undefined } } } };
-    const b = el.term.buffer.active;
-    const lines: string[] = [];
-    for (let i = 0; i < b.length; i++) lines.push(b.getLine(i)?.translateToString(true) ?? "");
-    return lines.filter(Boolean).slice(-30).join("\n");
-  });
+  return (await lab.terminalText()).split("\n").filter(Boolean).slice(-30).join("\n");
 }
 
 async function stepDone(n: number) {

@@ -36,15 +36,7 @@ async function ok(line: string): Promise<string> {
 }
 
 /** Output of the terminal's visible buffer (what a person sees). */
-async function screen(): Promise<string> {
-  return lab.page.evaluate(() => {
-    const el = document.querySelector("lab-app")?.shadowRoot?.querySelector("lab-terminal") as unknown as { term: { buffer: { active: { length: number; getLine(i: number): { translateToString(trim: boolean): string } | undefined } } } };
-    const b = el.term.buffer.active;
-    const lines: string[] = [];
-    for (let i = 0; i < b.length; i++) lines.push(b.getLine(i)?.translateToString(true) ?? "");
-    return lines.join("\n");
-  });
-}
+const screen = () => lab.terminalText();
 
 async function waitForScreen(re: RegExp, timeout = 30_000): Promise<string> {
   const t0 = Date.now();

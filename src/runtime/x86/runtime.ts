@@ -120,16 +120,20 @@ export class X86Runtime {
     private readonly opts: X86RuntimeOptions = {},
   ) {}
 
-  private prepareSpareSoon(state: ArrayBuffer): void {
+  /** Makes `machine` the spare: the next start takes it (forgotten if it fails). */
+  private keepAsSpare(machine: Promise<{ vm: Vm; server: P9Server; warm: boolean }>): void {
+    machine.catch(() => {
+      if (this.spare === machine) this.spare = undefined;
+    });
+    this.spare = machine;
+  }
+
+  /** After a start, once the warm state exists: a spare machine a moment later, off the start's path. */
+  private prepareSpareSoon(): void {
     if (!this.opts.spareMachine || this.spare || this.spareTimer) return;
     this.spareTimer = setTimeout(() => {
       this.spareTimer = undefined;
-      const server = new P9Server();
-      const spare = this.factory(server, state).then((vm) => ({ vm, server, warm: true }));
-      spare.catch(() => {
-        if (this.spare === spare) this.spare = undefined;
-      });
-      this.spare = spare;
+      this.keepAsSpare(this.newMachine());
     }, SPARE_DELAY_MS);
   }
 
@@ -140,36 +144,19 @@ export class X86Runtime {
     if (!this.opts.spareMachine || this.spare) return;
     clearTimeout(this.spareTimer);
     this.spareTimer = undefined;
-    const spare = this.newMachine();
-    spare.catch(() => {
-      if (this.spare === spare) this.spare = undefined;
-    });
-    this.spare = spare;
-  }
-
-  /** Ends the spare machine, if any (the page going away, a test ending). */
-  async dispose(): Promise<void> {
-    clearTimeout(this.spareTimer);
-    this.spareTimer = undefined;
-    const spare = this.spare;
-    this.spare = undefined;
-    if (spare) await (await spare.catch(() => undefined))?.vm.destroy();
+    this.keepAsSpare(this.newMachine());
   }
 
   /** A machine at /init's READY: the spare, restored from the warm state, or booted cold (and the state saved). */
   async machine(): Promise<{ vm: Vm; server: P9Server; warm: boolean }> {
-    await this.booting;
     const t0 = performance.now();
     const spare = this.spare;
     this.spare = undefined;
-    if (spare) {
-      const ready = await spare.catch(() => undefined);
-      if (ready) {
-        this.lastStart = { warm: ready.warm, spare: true, bootMs: performance.now() - t0 };
-        const state = await this.cache.get();
-        if (state) this.prepareSpareSoon(state);
-        return ready;
-      }
+    const ready = await spare?.catch(() => undefined);
+    if (ready) {
+      this.lastStart = { warm: ready.warm, spare: true, bootMs: performance.now() - t0 };
+      this.prepareSpareSoon();
+      return ready;
     }
     const t1 = performance.now();
     const m = await this.newMachine();
@@ -184,7 +171,7 @@ export class X86Runtime {
     const state = await this.cache.get();
     if (state) {
       const vm = await this.factory(server, state);
-      this.prepareSpareSoon(state);
+      this.prepareSpareSoon();
       return { vm, server, warm: true };
     }
     let done!: () => void;
@@ -197,7 +184,7 @@ export class X86Runtime {
       // start's path.
       const stored = this.cache.put(saved);
       stored.catch((e: Error) => console.warn(`the warm state was not kept: ${e.message}`));
-      this.prepareSpareSoon(saved);
+      this.prepareSpareSoon();
       return { vm, server, warm: false };
     } finally {
       done();
