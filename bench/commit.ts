@@ -48,7 +48,7 @@ export default async function commitBench(): Promise<Record<string, unknown>> {
     if ((await lab.exec(`docker create --name bench ${ref}`)).code !== 0) throw new Error("create failed");
     await inPage(lab.page, `
       const fileContent = ${fileContent.toString()};
-      const { containers } = window.layerlab.lab;
+      const { containers } = window.layerlab.daemon;
       const fs = await containers.fs(await containers.require("bench"));
       await fs.mkdir("bench");
       for (let i = 0; i < ${FILES}; i++) await fs.writeFile("bench/f" + i, fileContent(i, ${FILE_SIZE}));

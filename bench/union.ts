@@ -2,10 +2,15 @@
  * Union filesystem lookups (in Node: the union's metadata lives in memory, so this is the same code
  * the page runs): lstat of a deep path as the lower stack grows from 1 to 20 layers (the merged
  * lower view makes it one map access per path component, whatever the layer count), and readdir of a
- * 10,000-entry directory merged from 20 layers plus upper-layer changes (target < 20 ms).
+ * 10,000-entry directory merged from 20 layers plus upper-layer changes (target < 20 ms); the lower
+ * view's own listing of it and a `lab tree`-style walk (children table, each entry with its layer) of
+ * the whole 20-layer view and of a 10,001-entry tree of 2,000 directories (each listing from the
+ * children table: linear in the entries, where a scan of every entry per directory was quadratic).
  */
 import { TarWriter, type TarWriteEntry } from "../src/layer/tar-writer.ts";
 import { MemorySnapshotBackend, Snapshotter } from "../src/unionfs/snapshotter.ts";
+import { LowerView } from "../src/unionfs/lower.ts";
+import type { TarEntry } from "../src/layer/tar.ts";
 import type { Digest } from "../src/oci/digest.ts";
 
 async function tar(entries: TarWriteEntry[]): Promise<ReadableStream<Uint8Array>> {
@@ -19,6 +24,31 @@ async function tar(entries: TarWriteEntry[]): Promise<ReadableStream<Uint8Array>
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
+}
+
+/** Median ms of `fn` over `n` runs, and its last result. */
+function timed<T>(n: number, fn: () => T): { ms: number; value: T } {
+  const times: number[] = [];
+  let value!: T;
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    value = fn();
+    times.push(performance.now() - t0);
+  }
+  return { ms: Math.round(median(times) * 100) / 100, value };
+}
+
+/** What `lab tree IMAGE` does: every entry, depth first, each listing from the view's children table. */
+function treeWalk(view: LowerView): number {
+  let n = 0;
+  const walk = (dir: string) => {
+    for (const node of view.readdir(dir)) {
+      n++;
+      if (node.header.type === "dir") walk(node.path);
+    }
+  };
+  walk("");
+  return n;
 }
 
 export default async function unionBench(): Promise<Record<string, unknown>> {
@@ -80,7 +110,18 @@ export default async function unionBench(): Promise<Record<string, unknown>> {
   await fresh.lowerView(parent);
   const buildMs = performance.now() - buildT0;
   const lowerT0 = performance.now();
-  await s.lowerView(parent);
+  const lower = await s.lowerView(parent);
+  const lowerCachedMs = performance.now() - lowerT0;
+  const lowerReaddir = timed(15, () => lower.readdir("big").length);
+  const walk = timed(5, () => treeWalk(lower));
+  const entry = (path: string, type: TarEntry["type"]): TarEntry => ({ path, type, mode: 0o644, uid: 0, gid: 0, size: 1, mtime: 0, headerOffset: 0, dataOffset: 0 });
+  const wide: TarEntry[] = [entry("w", "dir")];
+  for (let d = 0; d < 2000; d++) {
+    wide.push(entry(`w/d${d}`, "dir"));
+    for (let f = 0; f < 4; f++) wide.push(entry(`w/d${d}/f${f}`, "file"));
+  }
+  const wideView = new LowerView([{ diffId: "wide", entries: wide, read: async () => new Uint8Array(0) }]);
+  const wideWalk = timed(5, () => treeWalk(wideView));
   return {
     stat_us: statUs,
     stat_growth_1_to_20: Math.round((statUs.layers_20! / statUs.layers_1!) * 100) / 100,
@@ -89,6 +130,12 @@ export default async function unionBench(): Promise<Record<string, unknown>> {
     readdir_pristine_ms: Math.round(median(pristineTimes) * 100) / 100,
     readdir_target_ms: 20,
     lower_view_build_ms_20_layers: Math.round(buildMs * 100) / 100,
-    lower_view_cached_ms: Math.round((performance.now() - lowerT0) * 100) / 100,
+    lower_view_cached_ms: Math.round(lowerCachedMs * 100) / 100,
+    lower_readdir_entries: lowerReaddir.value,
+    lower_readdir_ms: lowerReaddir.ms,
+    tree_walk_entries: walk.value,
+    tree_walk_ms: walk.ms,
+    tree_walk_wide_entries: wideWalk.value,
+    tree_walk_wide_ms: wideWalk.ms,
   };
 }

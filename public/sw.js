@@ -1,7 +1,10 @@
 /*
  * Layerlab's service worker: the lab works with the network off after one visit.
- *  - On install it stores the emulator's files and the bundled demo images (public/v86, public/demos)
- *    so containers and lessons work offline even if none ran while online.
+ *  - On install it stores the emulator's files and the small bundled demo images (public/v86,
+ *    public/demos) so containers and lessons work offline even if none ran while online. A demo blob
+ *    larger than PRECACHE_MAX (debian:bookworm's ~30 MB layer) is kept when it is first pulled
+ *    instead: a visitor who never pulls it never downloads it.
+ *  - On activate it drops demo blobs the current demo index no longer names.
  *  - Every other same-origin GET is network-first and kept in the cache, so the app's own code (in
  *    development and built alike) is there for the next offline load.
  *  - The registry proxy (/proxy/) is never touched: registries are online by nature, and the page
@@ -10,16 +13,41 @@
 const CACHE = "layerlab-v1";
 const STATIC = ["/", "/index.html", "/manifest.webmanifest", "/favicon.svg", "/v86/bios.bin", "/v86/bzImage", "/v86/initramfs.cpio.gz", "/v86/kernel.json", "/v86/guest.json", "/demos/index.json", "/demos/oci-layout"];
 
-async function demoBlobs() {
-  const index = await (await fetch("/demos/index.json")).json();
+/** Demo blobs above this size are cached on their first pull rather than at install. */
+const PRECACHE_MAX = 4 * 1024 * 1024;
+const blobPath = (digest) => `/demos/blobs/sha256/${digest.slice(7)}`;
+
+/** Every blob of the demo images: manifests and configs always, layers up to PRECACHE_MAX. */
+async function demoBlobs(getJson, all = false) {
+  const index = await getJson("/demos/index.json");
   const blobs = new Set();
   for (const m of index.manifests) {
     blobs.add(m.digest);
-    const manifest = await (await fetch(`/demos/blobs/sha256/${m.digest.slice(7)}`)).json();
+    const manifest = await getJson(blobPath(m.digest));
     blobs.add(manifest.config.digest);
-    for (const l of manifest.layers) blobs.add(l.digest);
+    for (const l of manifest.layers) if (all || l.size <= PRECACHE_MAX) blobs.add(l.digest);
   }
-  return [...blobs].map((d) => `/demos/blobs/sha256/${d.slice(7)}`);
+  return [...blobs].map(blobPath);
+}
+
+/** Drops cached demo blobs that the cached demo index no longer names (an older set of demos). */
+async function pruneDemoBlobs(cache) {
+  let keep;
+  try {
+    keep = new Set(
+      await demoBlobs(async (path) => {
+        const hit = await cache.match(path, { ignoreVary: true });
+        if (!hit) throw new Error(`${path} is not cached`);
+        return hit.json();
+      }, true),
+    );
+  } catch {
+    return; // the index or a manifest is missing: keep everything rather than guess
+  }
+  for (const req of await cache.keys()) {
+    const path = new URL(req.url).pathname;
+    if (path.startsWith("/demos/blobs/") && !keep.has(path)) await cache.delete(req);
+  }
 }
 
 self.addEventListener("install", (event) => {
@@ -27,7 +55,7 @@ self.addEventListener("install", (event) => {
     (async () => {
       const cache = await caches.open(CACHE);
       await cache.addAll(STATIC);
-      await cache.addAll(await demoBlobs());
+      await cache.addAll(await demoBlobs(async (path) => (await fetch(path)).json()));
       await self.skipWaiting();
     })(),
   );
@@ -37,6 +65,7 @@ self.addEventListener("activate", (event) => {
   event.waitUntil(
     (async () => {
       for (const key of await caches.keys()) if (key !== CACHE) await caches.delete(key);
+      await pruneDemoBlobs(await caches.open(CACHE));
       await self.clients.claim();
     })(),
   );
@@ -58,13 +87,18 @@ self.addEventListener("fetch", (event) => {
     (async () => {
       const cache = await caches.open(CACHE);
       // Demo blobs and emulator files never change under a name: cache first.
-      if (url.pathname.startsWith("/demos/blobs/") || url.pathname.startsWith("/v86/")) {
+      const immutable = url.pathname.startsWith("/demos/blobs/") || url.pathname.startsWith("/v86/");
+      if (immutable) {
         const hit = await cache.match(req, { ignoreSearch: true, ignoreVary: true });
         if (hit) return hit;
       }
       try {
         const res = await fetch(req);
-        if (res.ok && res.type === "basic") void cache.put(req, res.clone());
+        if (res.ok && res.type === "basic") {
+          // A large demo layer is kept here, on its first pull: keep the worker alive until it is stored.
+          const stored = cache.put(req, res.clone()).catch(() => {});
+          if (immutable) event.waitUntil(stored);
+        }
         return res;
       } catch (e) {
         // ignoreVary: the dev server answers with Vary: Origin, and the stored copy may lack the header.

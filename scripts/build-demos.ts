@@ -1,23 +1,27 @@
 /**
  * The demo images bundled with the lab (public/demos/: one OCI image layout, blobs shared), written by
- * the lab's own tar writer from Debian packages and the Alpine minirootfs, so lessons and offline demos
- * work with no registry at all. The page serves them as the read-only registry `layerlab.demo`
- * (src/registry/bundled.ts): `docker pull layerlab.demo/alpine:3.15`.
+ * the lab's own tar writer from Debian packages, so lessons and offline demos work with no registry at
+ * all. The page serves them as the read-only registry `layerlab.demo` (src/registry/bundled.ts):
+ * `docker pull layerlab.demo/debian:bookworm`.
  *   busybox:latest   linux/386, Debian busybox-static:i386 (applets as symlinks) + /etc files: 2 layers
- *   alpine:3.15      linux/386, the official minirootfs (test/fixtures, from ../shared/images): 1 layer
+ *   debian:bookworm  linux/386, `mmdebstrap --arch=i386 --variant=minbase bookworm` (merged-usr hook)
+ *                    from Debian's packages, trimmed as Docker's debian:bookworm-slim is (debuerreotype's
+ *                    slim lists), repacked reproducibly (sorted, mtimes clamped to EPOCH): 1 layer
  *   teaching:latest  busybox's 2 layers + 3 that add, modify, delete (whiteout) and replace a directory
  *                    (opaque), with a 1 MiB /app/big.bin for the storage-driver lesson: 5 layers
  *   wasi/hello, wasi/ls, wasi/fileops: wasi/wasm, from scripts/build-wasi-demos.ts: 2 layers each
- * Run: npx tsx scripts/build-demos.ts   (needs dpkg-deb/apt-get for busybox, clang for the wasi demos)
+ * Run: npx tsx scripts/build-demos.ts   (needs dpkg-deb/apt-get for busybox, mmdebstrap and arch-test
+ * for debian, clang for the wasi demos). The same Debian package versions give the same digests.
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { gunzipSync, gzipSync } from "node:zlib";
-import { TarWriter, type TarWriteEntry } from "../src/layer/tar-writer.ts";
+import { gzipSync } from "node:zlib";
+import { TarStreamParser } from "../src/layer/tar.ts";
+import { sortForLayer, TarWriter, type TarWriteEntry } from "../src/layer/tar-writer.ts";
 import { buildWasiDemos } from "./build-wasi-demos.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -49,6 +53,7 @@ function put(b: Uint8Array): { digest: string; size: number } {
 interface Layer {
   tar: Uint8Array;
   createdBy: string;
+  comment?: string;
 }
 
 const manifests: object[] = [];
@@ -60,7 +65,7 @@ function image(ref: string, layers: Layer[], platform: { os: string; architectur
     ...platform,
     config,
     rootfs: { type: "layers", diff_ids: layers.map((l) => sha(l.tar)) },
-    history: [...layers.map((l) => ({ created: CREATED, created_by: l.createdBy })), ...extraHistory.map((h) => ({ created: CREATED, created_by: h, empty_layer: true }))],
+    history: [...layers.map((l) => ({ created: CREATED, created_by: l.createdBy, ...(l.comment ? { comment: l.comment } : {}) })), ...extraHistory.map((h) => ({ created: CREATED, created_by: h, empty_layer: true }))],
   };
   const c = put(text(JSON.stringify(cfg)));
   const m = put(text(JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", config: { mediaType: "application/vnd.oci.image.config.v1+json", ...c }, layers: descs })));
@@ -73,6 +78,221 @@ function busyboxBinary(work: string): { binary: Uint8Array; version: string } {
   if (!deb) throw new Error("apt-get download busybox-static:i386 failed (add the i386 architecture: dpkg --add-architecture i386)");
   execFileSync("dpkg-deb", ["-x", join(work, deb), join(work, "bb")]);
   return { binary: new Uint8Array(readFileSync(join(work, "bb", "bin", "busybox"))), version: execFileSync("dpkg-deb", ["-f", join(work, deb), "Version"], { encoding: "utf8" }).trim() };
+}
+
+// ---- debian:bookworm ------------------------------------------------------------------------------
+
+const DEBIAN_SUITE = "bookworm";
+/**
+ * The merged-usr hook makes /bin, /sbin and /lib symlinks itself and installs usr-is-merged, as
+ * debootstrap does for Docker's images; without it, bookworm's init-system-helpers pulls in usrmerge and
+ * with it the whole of perl (~45 MB).
+ */
+const MMDEBSTRAP_ARGS = ["--arch=i386", "--variant=minbase", "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr", DEBIAN_SUITE];
+
+/**
+ * What Docker's debian:*-slim leaves out (debuerreotype's --slim lists): files below these globs go,
+ * except those matching SLIM_INCLUDES; the same lines in /etc/dpkg/dpkg.cfg.d/docker keep later
+ * `apt-get install`s slim.
+ */
+const SLIM_EXCLUDES = ["/usr/share/doc/*", "/usr/share/groff/*", "/usr/share/info/*", "/usr/share/linda/*", "/usr/share/lintian/overrides/*", "/usr/share/locale/*", "/usr/share/man/*"];
+const SLIM_INCLUDES = [
+  "/usr/share/doc/*/copyright",
+  "/usr/share/doc/kde/HTML/C/*",
+  "/usr/share/gnome/help/*/C/*",
+  "/usr/share/locale/all_languages",
+  "/usr/share/locale/currency/*",
+  "/usr/share/locale/l10n/*",
+  "/usr/share/locale/languages",
+  "/usr/share/locale/locale.alias",
+  "/usr/share/omf/*/*-C.emf",
+];
+
+/** What debuerreotype's tar step leaves out as well: device nodes, apt's lists and caches, logs, host files. */
+const DROP_TREES = ["dev", "proc", "sys", "var/cache/apt", "var/lib/apt/lists"];
+const DROP_FILES = new Set([
+  "etc/hostname", // the build host's, copied in by mmdebstrap
+  "etc/resolv.conf",
+  "etc/apt/apt.conf.d/01autoremove-kernels",
+  "run/motd.dynamic",
+  "run/mount/utab",
+  "var/cache/ldconfig/aux-cache",
+  "var/log/alternatives.log",
+  "var/log/apt/eipp.log.xz",
+  "var/log/apt/history.log",
+  "var/log/apt/term.log",
+  "var/log/bootstrap.log",
+  "var/log/dpkg.log",
+]);
+
+/** The config files Docker's debian image carries for containers (debuerreotype's minimizing config). */
+const DEBIAN_CONFIG: [string, string, number][] = [
+  [
+    "etc/dpkg/dpkg.cfg.d/docker",
+    [
+      "# Layerlab's debian:bookworm is trimmed as Docker's debian:bookworm-slim is: documentation, man",
+      "# pages and translations are left out, and these filters keep later package installs that way.",
+      "",
+      ...SLIM_EXCLUDES.map((g) => `path-exclude ${g}`),
+      "",
+      ...SLIM_INCLUDES.map((g) => `path-include ${g}`),
+      "",
+    ].join("\n"),
+    0o644,
+  ],
+  ["etc/dpkg/dpkg.cfg.d/docker-apt-speedup", "# A container's package installs need not survive a power cut: skip dpkg's sync() calls.\nforce-unsafe-io\n", 0o644],
+  ["etc/apt/apt.conf.d/docker-autoremove-suggests", "# Let autoremove take packages that only something else suggests (smaller images after a purge).\nApt::AutoRemove::SuggestsImportant \"false\";\n", 0o644],
+  [
+    "etc/apt/apt.conf.d/docker-clean",
+    '# Every install would otherwise leave its .deb files and apt\'s binary caches in the layer.\nDPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };\nAPT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };\n\nDir::Cache::pkgcache "";\nDir::Cache::srcpkgcache "";\n',
+    0o644,
+  ],
+  ["etc/apt/apt.conf.d/docker-gzip-indexes", '# Keep the package lists compressed on disk: an `apt-get update` layer stays small.\nAcquire::GzipIndexes "true";\n', 0o644],
+  ["etc/apt/apt.conf.d/docker-no-languages", '# No translated package descriptions: faster `apt-get update`, smaller layers.\nAcquire::Languages "none";\n', 0o644],
+  ["usr/sbin/policy-rc.d", "#!/bin/sh\n\n# Packages installed in a container must not start their services: there is no init to run them.\n\nexit 101\n", 0o755],
+];
+
+interface RootEntry {
+  e: TarWriteEntry;
+  data?: Uint8Array;
+}
+
+/** A dpkg/find glob (no FNM_PATHNAME: `*` crosses slashes) as a regular expression. */
+const globRe = (g: string) => new RegExp(`^${g.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+
+/** The existing entry a path names once every symlink on the way is followed, or undefined (dangling). */
+function follow(tree: Map<string, RootEntry>, path: string, hops = 0): string | undefined {
+  const parts = path.split("/").filter((p) => p && p !== ".");
+  const cur: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    if (parts[i] === "..") {
+      cur.pop();
+      continue;
+    }
+    cur.push(parts[i]!);
+    const node = tree.get(cur.join("/"));
+    if (!node) return undefined;
+    if (node.e.type === "symlink") {
+      if (hops > 40) return undefined;
+      const target = node.e.linkname!;
+      const base = target.startsWith("/") ? target : [...cur.slice(0, -1), target].join("/");
+      const rest = parts.slice(i + 1).join("/");
+      return follow(tree, rest ? `${base}/${rest}` : base, hops + 1);
+    }
+  }
+  return cur.join("/");
+}
+
+/** debuerreotype-slimify on a tree of entries: remove, then prune empty directories and dangling links. */
+function slimify(tree: Map<string, RootEntry>): void {
+  const includes = SLIM_INCLUDES.map(globRe);
+  for (const exclude of SLIM_EXCLUDES) {
+    const base = exclude.slice(1, exclude.lastIndexOf("/")) + "/";
+    const under = () => [...tree.keys()].filter((p) => p.startsWith(base));
+    for (const p of under()) {
+      const t = tree.get(p)!.e.type;
+      if (t !== "dir" && t !== "symlink" && !includes.some((re) => re.test(`/${p}`))) tree.delete(p);
+    }
+    for (let removed = true; removed; ) {
+      removed = false;
+      const paths = under();
+      const parents = new Set(paths.map((p) => p.slice(0, p.lastIndexOf("/"))));
+      for (const p of paths) {
+        const { e } = tree.get(p)!;
+        const empty = (e.type === "dir" && !parents.has(p)) || (e.type === "file" && !e.size);
+        if (empty || (e.type === "symlink" && follow(tree, p) === undefined)) {
+          tree.delete(p);
+          removed = true;
+        }
+      }
+    }
+  }
+}
+
+/** Builds the Debian rootfs with mmdebstrap and repacks it as a reproducible, slim layer. */
+async function debianLayer(work: string): Promise<{ tar: Uint8Array; untrimmed: number; entries: number; createdBy: string; comment: string }> {
+  let version: string;
+  try {
+    version = execFileSync("mmdebstrap", ["--version"], { encoding: "utf8" }).trim().replace(/^mmdebstrap /, "");
+  } catch {
+    throw new Error("mmdebstrap is missing: apt-get install mmdebstrap arch-test");
+  }
+  const raw = join(work, "debian.tar");
+  execFileSync("mmdebstrap", ["--quiet", ...MMDEBSTRAP_ARGS, raw], { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH) } });
+  const buf = new Uint8Array(readFileSync(raw));
+  rmSync(raw);
+
+  // Read every entry ("./etc/…" → "etc/…"); file bytes are views into the archive.
+  const tree = new Map<string, RootEntry>();
+  const norm = (p: string) => p.replace(/^\.(\/|$)/, "").replace(/^\/+/, "").replace(/\/+$/, "");
+  const parser = new TarStreamParser((t) => {
+    const path = norm(t.path);
+    if (!path) return;
+    const e: TarWriteEntry = { path, type: t.type, mode: t.mode, uid: t.uid, gid: t.gid, mtime: Math.min(Math.floor(t.mtime), EPOCH) };
+    if (t.type === "symlink") e.linkname = t.linkname;
+    if (t.type === "hardlink") e.linkname = norm(t.linkname ?? "");
+    if (t.type === "char" || t.type === "block") Object.assign(e, { devmajor: t.devmajor, devminor: t.devminor });
+    if (t.xattrs) e.xattrs = t.xattrs;
+    if (t.type === "file") e.size = t.size;
+    tree.set(path, { e, data: t.type === "file" ? buf.subarray(t.dataOffset, t.dataOffset + t.size) : undefined });
+  });
+  parser.push(buf);
+  parser.end();
+  const original = new Map(tree);
+
+  for (const p of [...tree.keys()]) if (DROP_FILES.has(p) || DROP_TREES.some((d) => p.startsWith(`${d}/`))) tree.delete(p);
+  slimify(tree);
+
+  // /etc/shadow's "last changed" day is the build's: clamp it to EPOCH as debuerreotype does.
+  const day = Math.floor(EPOCH / 86400);
+  for (const p of ["etc/shadow", "etc/shadow-"]) {
+    const node = tree.get(p);
+    if (!node?.data) continue;
+    const fixed = new TextDecoder().decode(node.data).replace(/^([^:\n]*:[^:\n]*:)(\d+)/gm, (m, head: string, d: string) => (Number(d) > day ? `${head}${day}` : m));
+    node.data = text(fixed);
+    node.e.size = node.data.length;
+  }
+  for (const [path, body, mode] of DEBIAN_CONFIG) {
+    if (!tree.has(path.slice(0, path.lastIndexOf("/")))) throw new Error(`debian: no directory for ${path}`);
+    const data = text(body);
+    tree.set(path, { e: { path, type: "file", mode, uid: 0, gid: 0, mtime: EPOCH, size: data.length }, data });
+  }
+
+  // Hard links: the first path of each link group in layer order carries the data, the others link to it.
+  const linkTargets = new Set([...original.values()].filter((o) => o.e.type === "hardlink").map((o) => o.e.linkname!));
+  const groupOf = (p: string): string | undefined => {
+    const { e } = original.get(p)!;
+    return e.type === "hardlink" ? e.linkname : linkTargets.has(p) ? p : undefined;
+  };
+  const first = new Map<string, string>();
+  const w = new TarWriter();
+  const bytes = new Response(w.readable).arrayBuffer();
+  let entries = 0;
+  for (const { e, data } of sortForLayer([...tree.values()].map((n) => ({ ...n, path: n.e.path })))) {
+    entries++;
+    const group = e.type === "file" || e.type === "hardlink" ? (original.has(e.path) ? groupOf(e.path) : undefined) : undefined;
+    if (group !== undefined) {
+      const head = first.get(group);
+      if (head) {
+        await w.add({ ...e, type: "hardlink", linkname: head, size: 0 });
+        continue;
+      }
+      first.set(group, e.path);
+      const src = original.get(group)!.data!;
+      await w.add({ ...e, type: "file", linkname: undefined, size: src.length }, src);
+      continue;
+    }
+    await w.add(e, data);
+  }
+  w.close();
+  const tar = new Uint8Array(await bytes);
+  return {
+    tar,
+    untrimmed: buf.length,
+    entries,
+    createdBy: `# mmdebstrap ${MMDEBSTRAP_ARGS.join(" ")} rootfs.tar '@${EPOCH}' (slim)`,
+    comment: `mmdebstrap ${version}, slimmed as debian:${DEBIAN_SUITE}-slim`,
+  };
 }
 
 async function main() {
@@ -90,10 +310,11 @@ async function main() {
     tar: await tar([...[...dirs].sort().map((d) => dir(d)), file("bin/busybox", binary, 0o755), ...applets.map((a) => symlink(a, "/bin/busybox"))]),
   };
   const etcLayer: Layer = {
-    createdBy: "/bin/sh -c mkdir -p /etc /root /tmp /home /proc /sys /dev && echo root:x:0:0:… > /etc/passwd …",
+    createdBy: "/bin/sh -c mkdir -p /etc /root /tmp /home /proc /sys /dev && echo root:x:0:0:… > /etc/passwd && echo 'Welcome to the Layerlab busybox image.' > /etc/motd …",
     tar: await tar([
       dir("dev"), dir("etc"),
       file("etc/group", text("root:x:0:\nnogroup:x:65534:\nlearner:x:1000:\n")),
+      file("etc/motd", text("Welcome to the Layerlab busybox image.\n")),
       file("etc/os-release", text(`NAME="Layerlab busybox"\nID=busybox\nVERSION_ID=${version}\nPRETTY_NAME="busybox (Debian busybox-static ${version}, i386)"\n`)),
       file("etc/passwd", text("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\nlearner:x:1000:1000:learner:/home/learner:/bin/sh\n")),
       dir("home"), dir("proc"), dir("root", 0o700), dir("sys"), dir("tmp", 0o1777),
@@ -102,9 +323,12 @@ async function main() {
   const bbConfig = { Env: [PATH], Cmd: ["sh"] };
   image("busybox:latest", [bbLayer, etcLayer], { os: "linux", architecture: "386" }, bbConfig, ['/bin/sh -c #(nop)  CMD ["sh"]']);
 
-  // alpine 3.15: the minirootfs as its one layer.
-  const alpineTar = new Uint8Array(gunzipSync(readFileSync(join(root, "test", "fixtures", "alpine-minirootfs-3.15.11-x86.tar.gz"))));
-  image("alpine:3.15", [{ tar: alpineTar, createdBy: "/bin/sh -c #(nop) ADD file:alpine-minirootfs-3.15.11-x86.tar.gz in / " }], { os: "linux", architecture: "386" }, { Env: [PATH], Cmd: ["/bin/sh"] }, ['/bin/sh -c #(nop)  CMD ["/bin/sh"]']);
+  // debian bookworm: Debian's own packages, slim as Docker's debian:bookworm-slim.
+  const t0 = performance.now();
+  const debian = await debianLayer(work);
+  const debianGz = gzipSync(debian.tar, { level: 9 });
+  image("debian:bookworm", [{ tar: debian.tar, createdBy: debian.createdBy, comment: debian.comment }], { os: "linux", architecture: "386" }, { Env: [PATH], Cmd: ["bash"] }, ['/bin/sh -c #(nop)  CMD ["bash"]']);
+  console.log(`debian:bookworm: ${debian.entries} entries, tar ${(debian.tar.length / 1e6).toFixed(1)} MB (untrimmed ${(debian.untrimmed / 1e6).toFixed(1)} MB), gzip ${(debianGz.length / 1e6).toFixed(1)} MB, diff ID ${sha(debian.tar)}, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   // teaching: what each layer does is the lesson.
   const big = new Uint8Array(1 << 20);
@@ -140,8 +364,6 @@ async function main() {
   rmSync(work, { recursive: true, force: true });
   const bytes = readdirSync(join(out, "blobs", "sha256")).reduce((n, f) => n + readFileSync(join(out, "blobs", "sha256", f)).length, 0);
   console.log(`${manifests.length} demo images, ${(bytes / 1e6).toFixed(1)} MB of blobs → ${out}`);
-  void cpSync;
-  void existsSync;
 }
 
 await main();

@@ -1,4 +1,28 @@
+/**
+ * The page's composition: the daemon (with the page's runtimes, its proxy on this origin and the
+ * bundled demo images), the docker-compatible command line over it, the lessons, and the page that
+ * shows them.
+ * Page-URL flags are read here, once, and passed down as options.
+ */
+import { DockerCli } from "./cli/index.ts";
+import { Daemon } from "./daemon/daemon.ts";
+import { LESSONS } from "./lessons/lessons.ts";
 import "./ui/lab-app.ts";
 import { setUpOffline } from "./ui/offline.ts";
+
+const params = new URLSearchParams(location.search);
+const base = new URL(import.meta.env.BASE_URL, location.href).href;
+
+void document.querySelector("lab-app")!.start(async () => {
+  const [{ browserRuntime }, { browserWasiRuntime }] = await Promise.all([import("./runtime/x86/browser.ts"), import("./runtime/wasi/browser.ts")]);
+  const daemon = await Daemon.open({
+    proxyOrigin: location.origin,
+    demosUrl: `${base}demos/`,
+    // Layers are hashed, inflated and gzip'd in Web Workers (measured: bench/pull.ts); ?worker=0 compares without.
+    useWorkers: params.get("worker") !== "0",
+    runtimes: { x86: (store) => browserRuntime(store, { assetBase: `${base}v86/` }), wasi: () => browserWasiRuntime() },
+  });
+  return { daemon, commandLine: new DockerCli(daemon), lessons: LESSONS };
+});
 
 void setUpOffline().catch((e: Error) => console.warn(`offline support unavailable: ${e.message}`));

@@ -2,30 +2,23 @@
  * The command interpreter behind the in-page terminal, the headless driver and the tests:
  * `docker …` commands as the Docker CLI spells them, `lab …` for lab-only features, and `help`.
  */
+import type { Daemon } from "../daemon/daemon.ts";
 import { InvalidReferenceError } from "../oci/reference.ts";
-import { ManifestError } from "../oci/validate.ts";
-import { RegistryError } from "../registry/errors.ts";
+import type { CliIO, CommandLine } from "../terminal/types.ts";
 import { parseArgs, splitWords, UsageError } from "./argv.ts";
-import { DaemonError, dockerCommands, registerCommands, type DockerCommand } from "./docker.ts";
-import { containerCommands } from "./containers.ts";
-import { publishCommands } from "./publish.ts";
-import { runCommands } from "./run.ts";
-import { Lab, type LabOptions } from "./lab.ts";
+import type { DockerCommand } from "./command.ts";
+import { CONTAINER_COMMANDS } from "./containers.ts";
+import { IMAGE_COMMANDS } from "./images.ts";
 import { runLabCommand } from "./lab-commands.ts";
-import type { CliIO, CommandLine } from "./types.ts";
+import { RUN_COMMANDS } from "./run.ts";
 
-export type { CliIO, CommandLine } from "./types.ts";
-export { Lab } from "./lab.ts";
-
-registerCommands(containerCommands);
-registerCommands(publishCommands);
-registerCommands(runCommands);
+const DOCKER_COMMANDS: readonly DockerCommand[] = [...IMAGE_COMMANDS, ...CONTAINER_COMMANDS, ...RUN_COMMANDS];
 
 function findCommand(words: string[]): { cmd: DockerCommand; rest: string[] } | undefined {
   // Two-word commands ("image inspect") win over one-word ones.
   for (const len of [2, 1]) {
     const key = words.slice(0, len).join(" ");
-    const cmd = dockerCommands.find((c) => c.name === key || c.aliases?.includes(key));
+    const cmd = DOCKER_COMMANDS.find((c) => c.name === key || c.aliases?.includes(key));
     if (cmd) return { cmd, rest: words.slice(len) };
   }
   return undefined;
@@ -103,7 +96,7 @@ Run 'docker COMMAND --help' for more information on a command.
 `;
 
 export class DockerCli implements CommandLine {
-  constructor(readonly lab: Lab) {}
+  constructor(private readonly daemon: Daemon) {}
 
   async exec(line: string, io: CliIO): Promise<number> {
     let words: string[];
@@ -121,7 +114,7 @@ export class DockerCli implements CommandLine {
     }
     if (head === "lab") {
       try {
-        return await runLabCommand(this.lab, rest, io);
+        return await runLabCommand(this.daemon, rest, io);
       } catch (e) {
         io.stderr(`${describeError(e)}\n`);
         return 1;
@@ -148,7 +141,7 @@ export class DockerCli implements CommandLine {
         io.stderr(countError);
         return 1;
       }
-      return await cmd.run(this.lab, parsed.args, parsed, io);
+      return await cmd.run(this.daemon, parsed.args, parsed, io);
     } catch (e) {
       io.stderr(`${describeError(e)}\n`);
       return 1;
@@ -159,7 +152,7 @@ export class DockerCli implements CommandLine {
     const words = line.split(/\s+/);
     if (words.length <= 1) return ["docker", "help", "lab", "clear"].filter((w) => w.startsWith(words[0] ?? ""));
     if (words[0] === "docker" && words.length === 2) {
-      const names = dockerCommands.flatMap((c) => [c.name, ...(c.aliases ?? [])]).filter((n) => !n.includes(" "));
+      const names = DOCKER_COMMANDS.flatMap((c) => [c.name, ...(c.aliases ?? [])]).filter((n) => !n.includes(" "));
       return [...new Set(names)].filter((n) => n.startsWith(words[1]!)).sort();
     }
     return [];
@@ -170,12 +163,8 @@ export class DockerCli implements CommandLine {
 export function describeError(e: unknown): string {
   if (e instanceof UsageError) return e.message;
   if (e instanceof InvalidReferenceError) return `invalid reference format: ${e.message.replace(/^invalid reference format:?\s*/, "")}`.replace(/: $/, "");
-  if (e instanceof DaemonError || e instanceof RegistryError || e instanceof ManifestError) return `Error response from daemon: ${e.message}`;
   if (e instanceof Error && e.name === "AbortError") return "canceled";
+  // Everything else (DaemonError, RegistryError, ManifestError, …) comes from the daemon's side.
   if (e instanceof Error) return `Error response from daemon: ${e.message}`;
   return `Error: ${String(e)}`;
-}
-
-export async function createCommandLine(opts: LabOptions = {}): Promise<DockerCli> {
-  return new DockerCli(await Lab.open(opts));
 }

@@ -1,31 +1,23 @@
 /** Lab-only commands (`lab …`): views Docker has no command for, such as the layers of the union. */
+import type { Daemon } from "../daemon/daemon.ts";
+import { DaemonError } from "../daemon/errors.ts";
+import { humanSizeWithPrecision } from "../daemon/units.ts";
 import { shortId } from "../oci/digest.ts";
-import { mergeLayers, readdir, normalizePath, type MergedView } from "../unionfs/merged.ts";
-import type { ImageRecord } from "../store/schema.ts";
-import { boolFlag, flag, parseArgs, UsageError, type FlagSpec } from "./argv.ts";
-import { DaemonError } from "./docker.ts";
-import { ellipsis, humanSizeWithPrecision, table } from "./format.ts";
-import { resolveImage } from "./images.ts";
-import type { Lab } from "./lab.ts";
-import type { CliIO } from "./types.ts";
+import type { ContainerRecord, ImageRecord } from "../store/schema.ts";
+import type { CliIO } from "../terminal/types.ts";
 import { containerChanges } from "../unionfs/changes.ts";
-import { efficiency } from "../unionfs/efficiency.ts";
-
-import { cleanPath, type UnionFS } from "../unionfs/union.ts";
 import { FsError } from "../unionfs/errors.ts";
-import type { ContainerRecord } from "../store/schema.ts";
-import { registryLayoutCommand } from "./publish.ts";
-import { dockerStorageLayout, drawLayout, layoutOfImage } from "../store/docker-layout.ts";
+import type { LowerView } from "../unionfs/lower.ts";
+import { baseName, cleanPath, joinPath } from "../unionfs/path.ts";
+import type { UnionFS } from "../unionfs/union.ts";
+import { drawLayout } from "../store/docker-layout.ts";
+import { boolFlag, flag, parseArgs, UsageError, type FlagSpec, type ParsedArgs } from "./argv.ts";
+import { ellipsis, table } from "./format.ts";
 
-/** A container by ID/name, else undefined (then the argument may name an image). */
-async function maybeContainer(lab: Lab, ref: string): Promise<ContainerRecord | undefined> {
-  return lab.containers.find(ref).catch(() => undefined);
-}
-
-async function containerFs(lab: Lab, ref: string | undefined): Promise<{ container: ContainerRecord; fs: UnionFS }> {
+async function containerFs(daemon: Daemon, ref: string | undefined): Promise<{ container: ContainerRecord; fs: UnionFS }> {
   if (!ref) throw new UsageError("a container is required");
-  const container = await lab.containers.require(ref);
-  return { container, fs: await lab.containers.fs(container) };
+  const container = await daemon.containers.require(ref);
+  return { container, fs: await daemon.containers.fs(container) };
 }
 
 function fsMessage(e: unknown, path: string): never {
@@ -38,15 +30,15 @@ interface LabCommand {
   usage: string;
   summary: string;
   flags: FlagSpec[];
-  run(lab: Lab, p: ReturnType<typeof parseArgs>, io: CliIO): Promise<number>;
+  run(daemon: Daemon, p: ParsedArgs, io: CliIO): Promise<number>;
 }
 
-async function imageAndView(lab: Lab, ref: string | undefined, upTo?: number): Promise<{ image: ImageRecord; view: MergedView }> {
+/** An image and its merged layers (the snapshotter's shared LowerView; as of layer `upTo` when given). */
+async function imageAndView(daemon: Daemon, ref: string | undefined, upTo?: number): Promise<{ image: ImageRecord; view: LowerView }> {
   if (!ref) throw new UsageError("an image is required");
-  const image = await resolveImage(lab.store, ref);
-  if (!image) throw new DaemonError(`No such image: ${ref}`);
-  const layers = await Promise.all(image.diffIds.map((d) => lab.store.layerEntries(d)));
-  return { image, view: mergeLayers(layers, upTo) };
+  const image = await daemon.images.require(ref);
+  const view = await daemon.containers.imageLayers(image);
+  return { image, view: upTo === undefined ? view : view.asOf(upTo) };
 }
 
 function modeString(type: string, mode: number): string {
@@ -61,8 +53,8 @@ const layers: LabCommand = {
   usage: "lab layers IMAGE",
   summary: "Show an image's layers: what each adds, modifies and removes in the union",
   flags: [],
-  async run(lab, p, io) {
-    const { image, view } = await imageAndView(lab, p.args[0]);
+  async run(daemon, p, io) {
+    const { image, view } = await imageAndView(daemon, p.args[0]);
     const history = (image.config.history ?? []).filter((h) => !h.empty_layer);
     const rows = view.changes.map((c, i) => [
       String(i),
@@ -83,13 +75,13 @@ const tree: LabCommand = {
   usage: "lab tree IMAGE [--layer N] [--changes] [PATH]",
   summary: "List the union filesystem of an image (as of layer N), each entry with the layer it comes from",
   flags: [{ name: "layer", short: "l", value: true }, { name: "changes" }],
-  async run(lab, p, io) {
+  async run(daemon, p, io) {
     const layerFlag = flag(p, "layer");
     const upTo = layerFlag === undefined ? undefined : Number(layerFlag);
     if (upTo !== undefined && (!Number.isInteger(upTo) || upTo < 0)) throw new UsageError(`--layer wants a layer number, got ${layerFlag}`);
-    const container = p.args[0] ? await maybeContainer(lab, p.args[0]) : undefined;
-    if (container && upTo === undefined) return containerTree(lab, container, p, io);
-    const { view } = await imageAndView(lab, container ? container.imageId : p.args[0], upTo);
+    const container = p.args[0] ? await daemon.containers.maybe(p.args[0]) : undefined;
+    if (container && upTo === undefined) return containerTree(daemon, container, p, io);
+    const { view } = await imageAndView(daemon, container ? container.imageId : p.args[0], upTo);
     if (upTo !== undefined && upTo >= view.changes.length) throw new UsageError(`the image has ${view.changes.length} layers (0–${view.changes.length - 1})`);
     if (boolFlag(p, "changes")) {
       const c = view.changes.at(-1)!;
@@ -97,18 +89,18 @@ const tree: LabCommand = {
       io.stdout(lines.map((l) => `${l}\n`).join(""));
       return 0;
     }
-    const start = normalizePath(p.args[1] ?? "/");
+    const start = cleanPath(p.args[1] ?? "/");
     const out: string[] = [];
     const walk = (dir: string, depth: number) => {
-      for (const e of readdir(view, dir)) {
-        const name = e.path.slice(e.path.lastIndexOf("/") + 1);
-        const link = e.entry.linkname ? ` -> ${e.entry.linkname}` : "";
-        const size = e.entry.type === "file" ? humanSizeWithPrecision(e.entry.size, 3) : "-";
-        out.push(`${modeString(e.entry.type, e.entry.mode)} ${`${e.entry.uid}:${e.entry.gid}`.padEnd(11)} ${size.padStart(8)}  L${e.layer}  ${"  ".repeat(depth)}${name}${e.entry.type === "dir" ? "/" : ""}${link}`);
-        if (e.entry.type === "dir") walk(e.path, depth + 1);
+      for (const n of view.readdir(dir)) {
+        const e = n.header; // as the layer's tar has it: a hardlink shows as one
+        const link = e.linkname ? ` -> ${e.linkname}` : "";
+        const size = e.type === "file" ? humanSizeWithPrecision(e.size, 3) : "-";
+        out.push(`${modeString(e.type, e.mode)} ${`${e.uid}:${e.gid}`.padEnd(11)} ${size.padStart(8)}  L${n.layer}  ${"  ".repeat(depth)}${baseName(n.path)}${e.type === "dir" ? "/" : ""}${link}`);
+        if (e.type === "dir") walk(n.path, depth + 1);
       }
     };
-    if (start && !view.entries.has(start)) throw new DaemonError(`/${start}: no such file or directory in the union`);
+    if (start && !view.get(start)) throw new DaemonError(`/${start}: no such file or directory in the union`);
     walk(start, 0);
     io.stdout(out.map((l) => `${l}\n`).join(""));
     return 0;
@@ -116,8 +108,8 @@ const tree: LabCommand = {
 };
 
 /** The tree of a container's union: L<n> for image layers, C for the container layer. */
-async function containerTree(lab: Lab, container: ContainerRecord, p: ReturnType<typeof parseArgs>, io: CliIO): Promise<number> {
-  const fs = await lab.containers.fs(container);
+async function containerTree(daemon: Daemon, container: ContainerRecord, p: ParsedArgs, io: CliIO): Promise<number> {
+  const fs = await daemon.containers.fs(container);
   if (boolFlag(p, "changes")) {
     io.stdout(containerChanges(fs).map((c) => `${c.kind} ${c.path}\n`).join(""));
     return 0;
@@ -127,7 +119,7 @@ async function containerTree(lab: Lab, container: ContainerRecord, p: ReturnType
   const out: string[] = [];
   const walk = (dir: string, depth: number) => {
     for (const e of fs.readdirSync(dir)) {
-      const path = dir ? `${dir}/${e.name}` : e.name;
+      const path = joinPath(dir, e.name);
       const st = fs.statSync(path)!;
       const link = st.type === "symlink" ? ` -> ${st.linkname}` : "";
       const size = st.type === "file" ? humanSizeWithPrecision(st.size, 3) : "-";
@@ -146,18 +138,16 @@ const cat: LabCommand = {
   usage: "lab cat CONTAINER|IMAGE PATH",
   summary: "Print a file as the container (or the image) sees it",
   flags: [],
-  async run(lab, p, io) {
+  async run(daemon, p, io) {
     const [ref, path] = p.args;
     if (!ref || !path) throw new UsageError("usage: lab cat CONTAINER|IMAGE PATH");
-    const container = await maybeContainer(lab, ref);
+    const container = await daemon.containers.maybe(ref);
     let fs: UnionFS;
-    if (container) fs = await lab.containers.fs(container);
+    if (container) fs = await daemon.containers.fs(container);
     else {
-      const image = await resolveImage(lab.store, ref);
+      const image = await daemon.images.resolve(ref);
       if (!image) throw new DaemonError(`No such container or image: ${ref}`);
-      const key = `view-${image.id}`;
-      const snaps = lab.containers.snapshots;
-      fs = (await snaps.stat(key)) ? await snaps.mount(key) : await snaps.view(key, image.chainIds.at(-1) ?? null);
+      fs = await daemon.containers.imageFs(image);
     }
     try {
       const bytes = await fs.read(fs.realpath(path));
@@ -174,10 +164,10 @@ const write: LabCommand = {
   usage: "lab write [--append] [--mode MODE] CONTAINER PATH TEXT...",
   summary: "Write a line of text into a file of the container (its layer, copy-on-write)",
   flags: [{ name: "append", short: "a" }, { name: "mode", value: true }, { name: "no-newline", short: "n" }],
-  async run(lab, p, io) {
+  async run(daemon, p, io) {
     const [ref, path, ...words] = p.args;
     if (!ref || !path) throw new UsageError("usage: lab write CONTAINER PATH TEXT...");
-    const { fs } = await containerFs(lab, ref);
+    const { fs } = await containerFs(daemon, ref);
     const text = words.join(" ") + (boolFlag(p, "no-newline") ? "" : "\n");
     const data = new TextEncoder().encode(text);
     const modeFlag = flag(p, "mode");
@@ -201,10 +191,10 @@ const rmCmd: LabCommand = {
   usage: "lab rm [-r] CONTAINER PATH...",
   summary: "Delete files in a container (a lower file leaves a whiteout in the container layer)",
   flags: [{ name: "recursive", short: "r" }, { name: "force", short: "f" }],
-  async run(lab, p, io) {
+  async run(daemon, p, io) {
     const [ref, ...paths] = p.args;
     if (!ref || paths.length === 0) throw new UsageError("usage: lab rm [-r] CONTAINER PATH...");
-    const { fs } = await containerFs(lab, ref);
+    const { fs } = await containerFs(daemon, ref);
     let status = 0;
     for (const path of paths) {
       try {
@@ -228,10 +218,10 @@ const mkdir: LabCommand = {
   usage: "lab mkdir [-p] CONTAINER PATH...",
   summary: "Create directories in a container",
   flags: [{ name: "parents", short: "p" }],
-  async run(lab, p) {
+  async run(daemon, p) {
     const [ref, ...paths] = p.args;
     if (!ref || paths.length === 0) throw new UsageError("usage: lab mkdir [-p] CONTAINER PATH...");
-    const { fs } = await containerFs(lab, ref);
+    const { fs } = await containerFs(daemon, ref);
     for (const path of paths) {
       try {
         if (boolFlag(p, "parents")) await fs.mkdirAll(path);
@@ -249,12 +239,10 @@ const efficiencyCmd: LabCommand = {
   usage: "lab efficiency IMAGE",
   summary: "dive's image efficiency: files duplicated or deleted across layers, and the bytes they waste",
   flags: [],
-  async run(lab, p, io) {
+  async run(daemon, p, io) {
     const ref = p.args[0];
     if (!ref) throw new UsageError("usage: lab efficiency IMAGE");
-    const image = await resolveImage(lab.store, ref);
-    if (!image) throw new DaemonError(`No such image: ${ref}`);
-    const r = efficiency(await Promise.all(image.diffIds.map((d) => lab.store.layerEntries(d))));
+    const r = await daemon.images.efficiency(await daemon.images.require(ref));
     io.stdout(`  efficiency: ${(r.score * 100).toFixed(4)} %\n`);
     io.stdout(`  wastedBytes: ${r.wastedBytes} bytes (${humanSizeWithPrecision(r.wastedBytes, 3)})\n`);
     io.stdout(`  userWastedPercent: ${(r.wastedUserPercent * 100).toFixed(4)} %\n`);
@@ -267,13 +255,13 @@ const efficiencyCmd: LabCommand = {
 };
 
 const registryLayout: LabCommand = {
-  name: registryLayoutCommand.name,
-  usage: registryLayoutCommand.usage,
-  summary: registryLayoutCommand.summary,
+  name: "registry-layout",
+  usage: "lab registry-layout NAME[:TAG]",
+  summary: "The files the registry keeps for a pushed image (Distribution's filesystem layout)",
   flags: [],
-  async run(lab, p, io) {
-    if (!p.args[0]) throw new UsageError(`usage: ${registryLayoutCommand.usage}`);
-    io.stdout(await registryLayoutCommand.run(lab.store, p.args[0]));
+  async run(daemon, p, io) {
+    if (!p.args[0]) throw new UsageError(`usage: ${this.usage}`);
+    io.stdout(await daemon.images.registryLayout(p.args[0]));
     return 0;
   },
 };
@@ -283,34 +271,26 @@ const storage: LabCommand = {
   usage: "lab storage [IMAGE|CONTAINER]",
   summary: "The store as Docker lays it out under /var/lib/docker: imagedb, layerdb (chain IDs, parents), distribution, overlay2",
   flags: [],
-  async run(lab, p, io) {
-    const all = await dockerStorageLayout(lab.store, await lab.containers.list());
-    const ref = p.args[0];
-    let shown = all;
-    if (ref) {
-      const c = await maybeContainer(lab, ref);
-      const image = c ? await lab.store.getImage(c.imageId) : await resolveImage(lab.store, ref);
-      if (!image) throw new DaemonError(`No such image or container: ${ref}`);
-      shown = layoutOfImage(all, image, c?.id);
-    }
+  async run(daemon, p, io) {
+    const { all, selected } = await daemon.storageLayout(p.args[0]);
+    const shown = p.args[0] ? selected : all;
     io.stdout(`/var/lib/docker/\n${drawLayout(shown).replace(/^/gm, "  ").replace(/ +$/, "")}`);
     return 0;
   },
 };
 
-export const labCommands: LabCommand[] = [layers, tree, cat, write, rmCmd, mkdir, efficiencyCmd, registryLayout, storage];
+const LAB_COMMANDS: readonly LabCommand[] = [layers, tree, cat, write, rmCmd, mkdir, efficiencyCmd, registryLayout, storage];
 
-
-export async function runLabCommand(lab: Lab, argv: string[], io: CliIO): Promise<number> {
+export async function runLabCommand(daemon: Daemon, argv: string[], io: CliIO): Promise<number> {
   const [name, ...rest] = argv;
-  const cmd = labCommands.find((c) => c.name === name);
+  const cmd = LAB_COMMANDS.find((c) => c.name === name);
   if (!cmd) {
-    io.stderr(`lab: '${name ?? ""}' is not a lab command. Lab commands: ${labCommands.map((c) => c.name).join(", ")}\n`);
+    io.stderr(`lab: '${name ?? ""}' is not a lab command. Lab commands: ${LAB_COMMANDS.map((c) => c.name).join(", ")}\n`);
     return 1;
   }
   if (rest.includes("--help") || rest.includes("-h")) {
     io.stdout(`\nUsage:  ${cmd.usage}\n\n${cmd.summary}\n`);
     return 0;
   }
-  return cmd.run(lab, parseArgs(rest, cmd.flags, `lab ${cmd.name}`), io);
+  return cmd.run(daemon, parseArgs(rest, cmd.flags, `lab ${cmd.name}`), io);
 }

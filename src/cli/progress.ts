@@ -2,8 +2,8 @@
  * Docker's per-layer progress display (moby's jsonmessage): on a TTY every layer keeps one line that
  * is redrawn in place with cursor movement; without a TTY each status prints once, progress bars never.
  */
-import type { CliIO } from "./types.ts";
-import { humanSize } from "./format.ts";
+import type { CliIO } from "../terminal/types.ts";
+import { humanSize } from "../daemon/units.ts";
 
 export interface ProgressUpdate {
   id: string;

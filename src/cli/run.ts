@@ -4,17 +4,20 @@
  * Ctrl-D; -i without -t: the terminal edits a line and sends it, Ctrl-D closes stdin; not attached to
  * the keyboard: Ctrl-C is forwarded as SIGINT, as the Docker CLI's sig-proxy does).
  */
-import { EngineError, type OutputListener } from "../runtime/engine.ts";
-import type { GuestProcess } from "../runtime/x86/guest.ts";
+import type { Daemon } from "../daemon/daemon.ts";
+import { DaemonError } from "../daemon/errors.ts";
+import { ContainerError } from "../store/containers.ts";
+import { EngineError } from "../runtime/engine.ts";
+import { SIGNALS } from "../runtime/signals.ts";
+import type { OutputListener, RuntimeProcess } from "../runtime/types.ts";
 import type { ContainerRecord } from "../store/schema.ts";
-import { boolFlag, flag } from "./argv.ts";
+import type { CliIO } from "../terminal/types.ts";
+import { boolFlag, flag, type ParsedArgs } from "./argv.ts";
+import { eachArg, type DockerCommand } from "./command.ts";
 import { createContainer, CREATE_FLAGS } from "./containers.ts";
-import { DaemonError, dockerCommands, type DockerCommand } from "./docker.ts";
-import { resolveImage } from "./images.ts";
-import type { Lab } from "./lab.ts";
-import type { CliIO } from "./types.ts";
+import { showPull } from "./images.ts";
 
-const SIGINT = 2;
+const SIGINT = SIGNALS.INT;
 
 /** Sends a process's output to the terminal. */
 function outputTo(io: CliIO, tty: boolean): OutputListener {
@@ -28,7 +31,7 @@ function outputTo(io: CliIO, tty: boolean): OutputListener {
 }
 
 /** Connects the keyboard (and terminal size, and Ctrl-C) to a process; returns the disconnect. */
-function connectInput(io: CliIO, proc: GuestProcess, tty: boolean, stdin: boolean): () => void {
+function connectInput(io: CliIO, proc: RuntimeProcess, tty: boolean, stdin: boolean): () => void {
   const undo: (() => void)[] = [];
   if (stdin && io.takeInput) {
     if (tty) {
@@ -85,57 +88,41 @@ const run: DockerCommand = {
   flags: [...CREATE_FLAGS, { name: "rm" }, { name: "detach", short: "d" }],
   minArgs: 1,
   stopAtFirstArg: true,
-  async run(lab, [imageRef, ...cmd], p, io) {
-    let image = await resolveImage(lab.store, imageRef!);
+  async run(daemon, [imageRef, ...cmd], p, io) {
+    let image = await daemon.images.resolve(imageRef!);
     if (!image) {
       io.stderr(`Unable to find image '${imageRef}' locally\n`);
-      const pull = dockerCommands.find((c) => c.name === "pull")!;
-      const platform = flag(p, "platform");
-      const { parseArgs } = await import("./argv.ts");
-      const args = [...(platform ? ["--platform", platform] : []), imageRef!];
-      // `docker run` pulls as `docker pull` does, minus the reference line pull prints last.
-      let afterStatus = false;
-      const pullIo: CliIO = {
-        ...io,
-        stdout: (t) => {
-          if (afterStatus && /^\S+\n$/.test(t)) return;
-          afterStatus = t.startsWith("Status: ");
-          io.stdout(t);
-        },
-      };
-      const code = await pull.run(lab, [imageRef!], parseArgs(args, pull.flags, "pull"), pullIo);
-      if (code !== 0) return code;
-      image = await resolveImage(lab.store, imageRef!);
+      image = (await showPull(daemon, imageRef!, io, { platform: flag(p, "platform") })).image;
     }
     // The machine boots (or is restored) while the container's layer and process are prepared.
-    if (image) lab.engine.prewarm(image);
-    const c = await createContainer(lab, imageRef!, cmd, p, io);
-    const warning = await lab.engine.platformWarning(c);
+    daemon.engine.prewarm(image);
+    const c = await createContainer(daemon, imageRef!, cmd, p);
+    const warning = await daemon.engine.platformWarning(c);
     if (warning) io.stderr(warning);
     const removeAfter = boolFlag(p, "rm");
     const tty = c.config.Tty === true;
     if (boolFlag(p, "detach")) {
       try {
-        const { exited } = await lab.engine.start(c);
-        if (removeAfter) void exited.then(async () => lab.containers.remove((await lab.containers.get(c.id)) ?? c, true));
+        const { exited } = await daemon.engine.start(c);
+        if (removeAfter) void exited.then(() => daemon.containers.remove(c.id, { force: true })).catch(() => {}); // already removed by hand
       } catch (e) {
-        if (removeAfter) await lab.containers.remove(c, true);
+        if (removeAfter) await daemon.containers.remove(c.id, { force: true });
         return daemonMessage(io, e, "run");
       }
       io.stdout(`${c.id}\n`);
       return 0;
     }
-    let started: { exited: Promise<number>; process: GuestProcess };
+    let started: { exited: Promise<number>; process: RuntimeProcess };
     try {
-      started = await lab.engine.start(c, { listener: outputTo(io, tty), rows: io.rows, cols: io.columns });
+      started = await daemon.engine.start(c, { listener: outputTo(io, tty), rows: io.rows, cols: io.columns });
     } catch (e) {
-      if (removeAfter) await lab.containers.remove(c, true);
+      if (removeAfter) await daemon.containers.remove(c.id, { force: true });
       return daemonMessage(io, e, "run");
     }
     const disconnect = connectInput(io, started.process, tty, c.config.OpenStdin === true);
     try {
       const code = await started.exited;
-      if (removeAfter) await lab.containers.remove((await lab.containers.get(c.id)) ?? c, true);
+      if (removeAfter) await daemon.containers.remove(c.id, { force: true });
       return code;
     } finally {
       disconnect();
@@ -143,9 +130,9 @@ const run: DockerCommand = {
   },
 };
 
-async function startAttached(lab: Lab, c: ContainerRecord, io: CliIO, interactive: boolean): Promise<number> {
+async function startAttached(daemon: Daemon, c: ContainerRecord, io: CliIO, interactive: boolean): Promise<number> {
   const tty = c.config.Tty === true;
-  const started = await lab.engine.start(c, { listener: outputTo(io, tty), rows: io.rows, cols: io.columns });
+  const started = await daemon.engine.start(c, { listener: outputTo(io, tty), rows: io.rows, cols: io.columns });
   const disconnect = connectInput(io, started.process, tty, interactive && c.config.OpenStdin === true);
   try {
     return await started.exited;
@@ -161,22 +148,22 @@ const start: DockerCommand = {
   summary: "Start one or more stopped containers",
   flags: [{ name: "attach", short: "a" }, { name: "interactive", short: "i" }],
   minArgs: 1,
-  async run(lab, refs, p, io) {
+  async run(daemon, refs, p, io) {
     const attach = boolFlag(p, "attach") || boolFlag(p, "interactive");
     if (attach && refs.length > 1) throw new DaemonError("you cannot start and attach multiple containers at once");
-    let failed: string[] = [];
+    const failed: string[] = [];
     for (const ref of refs) {
       try {
-        const c = await lab.containers.require(ref);
-        if (lab.engine.isRunning(c.id)) {
+        const c = await daemon.containers.require(ref);
+        if (daemon.engine.isRunning(c.id)) {
           if (!attach) io.stdout(`${ref}\n`);
           continue;
         }
-        if (attach) return await startAttached(lab, c, io, boolFlag(p, "interactive"));
-        await lab.engine.start(c);
+        if (attach) return await startAttached(daemon, c, io, boolFlag(p, "interactive"));
+        await daemon.engine.start(c);
         io.stdout(`${ref}\n`);
       } catch (e) {
-        if (!(e instanceof EngineError) && !(e instanceof Error && e.name === "NoSuchContainerError")) throw e;
+        if (!(e instanceof EngineError) && !(e instanceof ContainerError)) throw e;
         io.stderr(`Error response from daemon: ${e.message}\n`);
         failed.push(ref);
       }
@@ -189,22 +176,13 @@ const start: DockerCommand = {
   },
 };
 
-function eachContainer(verb: string, fn: (lab: Lab, c: ContainerRecord, p: Parameters<DockerCommand["run"]>[2]) => Promise<void>): DockerCommand["run"] {
-  return async (lab, refs, p, io) => {
-    let status = 0;
-    for (const ref of refs) {
-      try {
-        const c = await lab.containers.require(ref);
-        await fn(lab, c, p);
-        io.stdout(`${ref}\n`);
-      } catch (e) {
-        if (!(e instanceof Error)) throw e;
-        io.stderr(`Error response from daemon: ${verb ? `${verb}: ` : ""}${e.message}\n`);
-        status = 1;
-      }
-    }
-    return status;
-  };
+/** A command applied to each named container, printing its name, or Docker's error and going on. */
+function eachContainer(fn: (daemon: Daemon, c: ContainerRecord, p: ParsedArgs) => Promise<void>): DockerCommand["run"] {
+  return (daemon, refs, p, io) =>
+    eachArg(refs, io, async (ref) => {
+      await fn(daemon, await daemon.containers.require(ref), p);
+      io.stdout(`${ref}\n`);
+    });
 }
 
 const stop: DockerCommand = {
@@ -214,7 +192,7 @@ const stop: DockerCommand = {
   summary: "Stop one or more running containers",
   flags: [{ name: "time", short: "t", value: true }, { name: "signal", short: "s", value: true }],
   minArgs: 1,
-  run: eachContainer("", (lab, c, p) => lab.engine.stop(c, Number(flag(p, "time") ?? 10), flag(p, "signal"))),
+  run: eachContainer((daemon, c, p) => daemon.engine.stop(c, Number(flag(p, "time") ?? 10), flag(p, "signal"))),
 };
 
 const restart: DockerCommand = {
@@ -224,9 +202,9 @@ const restart: DockerCommand = {
   summary: "Restart one or more containers",
   flags: [{ name: "time", short: "t", value: true }, { name: "signal", short: "s", value: true }],
   minArgs: 1,
-  run: eachContainer("", async (lab, c, p) => {
-    await lab.engine.stop(c, Number(flag(p, "time") ?? 10), flag(p, "signal"));
-    await lab.engine.start((await lab.containers.get(c.id)) ?? c);
+  run: eachContainer(async (daemon, c, p) => {
+    await daemon.engine.stop(c, Number(flag(p, "time") ?? 10), flag(p, "signal"));
+    await daemon.engine.start(await daemon.containers.require(c.id));
   }),
 };
 
@@ -237,7 +215,7 @@ const kill: DockerCommand = {
   summary: "Kill one or more running containers",
   flags: [{ name: "signal", short: "s", value: true }],
   minArgs: 1,
-  run: eachContainer("", async (lab, c, p) => lab.engine.kill(c, flag(p, "signal") ?? "KILL")),
+  run: eachContainer(async (daemon, c, p) => daemon.engine.kill(c, flag(p, "signal") ?? "KILL")),
 };
 
 const wait: DockerCommand = {
@@ -247,10 +225,10 @@ const wait: DockerCommand = {
   summary: "Block until one or more containers stop, then print their exit codes",
   flags: [],
   minArgs: 1,
-  async run(lab, refs, _p, io) {
+  async run(daemon, refs, _p, io) {
     for (const ref of refs) {
-      const c = await lab.containers.require(ref);
-      io.stdout(`${await lab.engine.wait(c)}\n`);
+      const c = await daemon.containers.require(ref);
+      io.stdout(`${await daemon.engine.wait(c)}\n`);
     }
     return 0;
   },
@@ -264,16 +242,16 @@ const logs: DockerCommand = {
   flags: [{ name: "follow", short: "f" }, { name: "timestamps", short: "t" }, { name: "tail", short: "n", value: true }],
   minArgs: 1,
   maxArgs: 1,
-  async run(lab, [ref], p, io) {
-    const c = await lab.containers.require(ref!);
-    const tty = lab.engine.tty(c);
+  async run(daemon, [ref], p, io) {
+    const c = await daemon.containers.require(ref!);
+    const tty = daemon.engine.tty(c);
     const stamps = boolFlag(p, "timestamps");
     const out = outputTo(io, tty);
     const show = (e: { fd: 1 | 2; t: number; data: Uint8Array }) => {
       if (stamps) (e.fd === 2 ? io.stderr : io.stdout)(`${new Date(e.t).toISOString().replace("Z", "000000Z")} `);
       out(e.fd, e.data);
     };
-    let entries = await lab.engine.logsOf(c);
+    let entries = await daemon.engine.logsOf(c);
     const tail = flag(p, "tail");
     if (tail !== undefined && tail !== "all") {
       // --tail counts lines, not writes.
@@ -284,9 +262,9 @@ const logs: DockerCommand = {
       entries = n > 0 ? lines.slice(-n) : [];
     }
     entries.forEach(show);
-    if (!boolFlag(p, "follow") || !lab.engine.isRunning(c.id)) return 0;
+    if (!boolFlag(p, "follow") || !daemon.engine.isRunning(c.id)) return 0;
     await new Promise<void>((resolve) => {
-      const stopFollowing = lab.engine.follow(c, (e) => {
+      const stopFollowing = daemon.engine.follow(c, (e) => {
         if (e) show(e);
         else {
           stopFollowing();
@@ -317,17 +295,17 @@ const exec: DockerCommand = {
   ],
   minArgs: 2,
   stopAtFirstArg: true,
-  async run(lab, [ref, ...argv], p, io) {
-    const c = await lab.containers.require(ref!);
-    if (!lab.engine.isRunning(c.id)) {
+  async run(daemon, [ref, ...argv], p, io) {
+    const c = await daemon.containers.require(ref!);
+    if (!daemon.engine.isRunning(c.id)) {
       io.stderr(`Error response from daemon: container ${c.id} is not running\n`);
       return 1;
     }
     const tty = boolFlag(p, "tty");
     const stdin = boolFlag(p, "interactive");
-    let started: { exited: Promise<number>; process: GuestProcess };
+    let started: { exited: Promise<number>; process: RuntimeProcess };
     try {
-      started = await lab.engine.exec(c, argv, {
+      started = await daemon.engine.exec(c, argv, {
         tty,
         stdin,
         env: p.flags.get("env") ?? [],
@@ -354,4 +332,4 @@ const exec: DockerCommand = {
   },
 };
 
-export const runCommands: DockerCommand[] = [run, start, stop, restart, kill, wait, logs, exec];
+export const RUN_COMMANDS: readonly DockerCommand[] = [run, start, stop, restart, kill, wait, logs, exec];

@@ -1,9 +1,8 @@
 /** Questions lessons ask of the lab's state. */
-import { resolveImage } from "../cli/images.ts";
 import type { LessonContext } from "./types.ts";
 
 export async function image(ctx: LessonContext, ref: string) {
-  return resolveImage(ctx.lab.store, ref);
+  return ctx.daemon.images.resolve(ref);
 }
 
 export async function imageLayers(ctx: LessonContext, ref: string): Promise<number | undefined> {
@@ -11,7 +10,7 @@ export async function imageLayers(ctx: LessonContext, ref: string): Promise<numb
 }
 
 export async function container(ctx: LessonContext, name: string) {
-  return ctx.lab.containers.find(name);
+  return ctx.daemon.containers.maybe(name);
 }
 
 export function ran(ctx: LessonContext, pattern: RegExp): boolean {
@@ -28,14 +27,12 @@ export function ranAfter(ctx: LessonContext, first: RegExp, later: RegExp): bool
 export async function changedInContainerOnly(ctx: LessonContext, name: string, path: string): Promise<boolean> {
   const c = await container(ctx, name);
   if (!c) return false;
-  const fs = await ctx.lab.containers.fs(c);
+  const fs = await ctx.daemon.containers.fs(c);
   const inUpper = fs.upperEntries().some((e) => e.entry.path === path && !e.entry.whiteout);
-  const img = await ctx.lab.store.getImage(c.imageId);
-  if (!img || !inUpper) return false;
-  const lower = await ctx.lab.containers.snapshots.lowerView(img.chainIds.at(-1) ?? null);
-  const node = lower.get(path);
+  if (!inUpper) return false;
+  const node = fs.lower.get(path);
   if (!node) return true;
-  const [a, b] = await Promise.all([fs.read(path), lower.read(node, 0, node.entry.size)]);
+  const [a, b] = await Promise.all([fs.read(path), fs.lower.read(node, 0, node.entry.size)]);
   return a.length !== b.length || a.some((x, i) => x !== b[i]);
 }
 
@@ -47,5 +44,5 @@ export async function exited(ctx: LessonContext, name: string, code = 0): Promis
 export async function logsOf(ctx: LessonContext, name: string): Promise<string> {
   const c = await container(ctx, name);
   if (!c) return "";
-  return (await ctx.lab.engine.logsOf(c)).map((e) => new TextDecoder().decode(e.data)).join("");
+  return (await ctx.daemon.engine.logsOf(c)).map((e) => new TextDecoder().decode(e.data)).join("");
 }

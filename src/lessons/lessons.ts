@@ -5,7 +5,7 @@
 import { changedInContainerOnly, container, exited, image, imageLayers, logsOf, ran, ranAfter } from "./checks.ts";
 import type { Lesson } from "./types.ts";
 
-const ALPINE = "layerlab.demo/alpine:3.15";
+const DEBIAN = "layerlab.demo/debian:bookworm";
 const BUSYBOX = "layerlab.demo/busybox";
 const TEACHING = "layerlab.demo/teaching";
 
@@ -79,19 +79,22 @@ export const LESSONS: Lesson[] = [
     steps: [
       {
         text: {
-          en: "A container brings its root filesystem (rootfs) from the image, but not a kernel (bootfs): it runs on the host's. Ask Alpine which kernel it runs.",
-          zh: "容器从镜像带来自己的根文件系统（rootfs），但不带内核（bootfs）：它运行在宿主机的内核上。问问 Alpine 运行的是哪个内核。",
+          en: "A container brings its root filesystem (rootfs) from the image, but not a kernel (bootfs): it runs on the host's. Ask Debian which kernel it runs; its /etc/os-release, from the image, says which system the files are.",
+          zh: "容器从镜像带来自己的根文件系统（rootfs），但不带内核（bootfs）：它运行在宿主机的内核上。问问 Debian 运行的是哪个内核；它的 /etc/os-release 来自镜像，说明这些文件属于哪个系统。",
         },
-        command: `docker run --name k-alpine ${ALPINE} uname -sr`,
-        check: async (ctx) => (await exited(ctx, "k-alpine")) && (await logsOf(ctx, "k-alpine")).startsWith("Linux 6.1"),
+        command: `docker run --name k-debian ${DEBIAN} sh -c "uname -sr; cat /etc/os-release"`,
+        check: async (ctx) => (await exited(ctx, "k-debian")) && (await logsOf(ctx, "k-debian")).startsWith("Linux 6.1"),
       },
       {
         text: {
-          en: "Now busybox: a different rootfs (cat /etc/os-release differs), the same kernel.",
+          en: "Now busybox: a different rootfs (its /etc/os-release differs), the same kernel.",
           zh: "再看 busybox：根文件系统不同（/etc/os-release 不同），内核却相同。",
         },
         command: `docker run --name k-busybox ${BUSYBOX} sh -c "uname -sr; cat /etc/os-release"`,
-        check: async (ctx) => (await exited(ctx, "k-busybox")) && (await logsOf(ctx, "k-busybox")).startsWith((await logsOf(ctx, "k-alpine")).trim()),
+        check: async (ctx) => {
+          const kernel = async (name: string) => (await logsOf(ctx, name)).split("\n")[0]!.trim();
+          return (await exited(ctx, "k-busybox")) && !!(await kernel("k-debian")) && (await kernel("k-busybox")) === (await kernel("k-debian"));
+        },
       },
     ],
   },
@@ -126,7 +129,7 @@ export const LESSONS: Lesson[] = [
           en: "A container adds one writable layer on top of the image. Change /etc/motd in a container: the file is first copied up from the image layer, then changed.",
           zh: "容器在镜像之上加一个可写层。在容器里修改 /etc/motd：文件先从镜像层复制上来（copy-up），然后才被修改。",
         },
-        command: `docker run --name cow ${ALPINE} sh -c "echo changed by the container >> /etc/motd"`,
+        command: `docker run --name cow ${BUSYBOX} sh -c "echo changed by the container >> /etc/motd"`,
         show: { container: "cow" },
         check: async (ctx) => changedInContainerOnly(ctx, "cow", "etc/motd"),
       },
@@ -140,8 +143,8 @@ export const LESSONS: Lesson[] = [
       },
       {
         text: {
-          en: "Open the container in the Containers panel: /etc/motd is marked C (the container layer); everything else still comes from L0.",
-          zh: "在“容器”面板中打开该容器：/etc/motd 标记为 C（容器层），其余文件仍来自 L0。",
+          en: "Open the container in the Containers panel: /etc/motd is marked C (the container layer); everything else still comes from the image's layers, L0 and L1.",
+          zh: "在“容器”面板中打开该容器：/etc/motd 标记为 C（容器层），其余文件仍来自镜像的层 L0 和 L1。",
         },
         click: { en: "Click cow in the Containers panel", zh: "在“容器”面板中点击 cow" },
         check: async (ctx) => ctx.ui.seen(`select:container:${(await container(ctx, "cow"))?.id}`),
@@ -157,13 +160,13 @@ export const LESSONS: Lesson[] = [
           en: "Two containers of the same image share its layers but each has its own container layer.",
           zh: "同一镜像的两个容器共享镜像层，但各有自己的容器层。",
         },
-        command: `docker run --name iso-a ${ALPINE} sh -c "echo a > /a.txt"`,
+        command: `docker run --name iso-a ${BUSYBOX} sh -c "echo a > /a.txt"`,
         show: { container: "iso-a" },
         check: async (ctx) => exited(ctx, "iso-a"),
       },
       {
         text: { en: "The second one cannot see /a.txt.", zh: "第二个容器看不到 /a.txt。" },
-        command: `docker run --name iso-b ${ALPINE} sh -c "ls /a.txt; echo b > /b.txt"`,
+        command: `docker run --name iso-b ${BUSYBOX} sh -c "ls /a.txt; echo b > /b.txt"`,
         show: { container: "iso-b" },
         check: async (ctx) => (await exited(ctx, "iso-b", 1)) || (await exited(ctx, "iso-b", 0)),
       },
@@ -175,12 +178,12 @@ export const LESSONS: Lesson[] = [
     steps: [
       {
         text: {
-          en: "Commit the cow container from lesson 5: its container layer is packed as a new read-only layer on top of Alpine's.",
-          zh: "提交第 5 课的 cow 容器：它的容器层被打包成一个新的只读层，叠加在 Alpine 的层之上。",
+          en: "Commit the cow container from lesson 5: its container layer is packed as a new read-only layer on top of busybox's two.",
+          zh: "提交第 5 课的 cow 容器：它的容器层被打包成一个新的只读层，叠加在 busybox 的两层之上。",
         },
         command: "docker commit -m 'motd changed' cow lab/motd:1",
         show: { image: "lab/motd:1" },
-        check: async (ctx) => (await imageLayers(ctx, "lab/motd:1")) === ((await imageLayers(ctx, ALPINE)) ?? 0) + 1,
+        check: async (ctx) => (await imageLayers(ctx, "lab/motd:1")) === ((await imageLayers(ctx, BUSYBOX)) ?? 0) + 1,
       },
       {
         text: { en: "history and inspect show the new layer and its comment.", zh: "history 和 inspect 会显示新层及其注释。" },

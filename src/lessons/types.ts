@@ -1,11 +1,11 @@
 /** A lesson: steps, each with text, an action (a command to run or something to click) and a check. */
-import type { Lab } from "../cli/lab.ts";
+import type { Daemon } from "../daemon/daemon.ts";
 
 export type Language = "en" | "zh";
 export type Text = Record<Language, string>;
 
 export interface LessonContext {
-  lab: Lab;
+  daemon: Daemon;
   /**
    * Command lines the learner ran in the terminal, oldest first, with the interface's events among
    * them as `ui EVENT` lines (so a check can ask what came after what).

@@ -4,12 +4,12 @@ import { sha256Digest, type Digest } from "./digest.ts";
 export async function chainIds(diffIds: readonly Digest[]): Promise<Digest[]> {
   const out: Digest[] = [];
   for (const d of diffIds) {
-    const parent = out.at(-1);
-    out.push(parent ? await sha256Digest(`${parent} ${d}`) : d);
+    out.push(await chainIdOf(out.at(-1) ?? null, d));
   }
   return out;
 }
 
-export async function chainId(diffIds: readonly Digest[]): Promise<Digest | undefined> {
-  return (await chainIds(diffIds)).at(-1);
+/** The chain ID of a layer with diff ID `diffId` on top of the chain `parent` (null: the bottom layer). */
+export async function chainIdOf(parent: Digest | null, diffId: Digest): Promise<Digest> {
+  return parent ? sha256Digest(`${parent} ${diffId}`) : diffId;
 }

@@ -1,8 +1,9 @@
 /**
  * The demo images shipped with the lab (public/demos/, an OCI image layout) served as a read-only
- * registry named `layerlab.demo`, so `docker pull layerlab.demo/alpine:3.15` goes through the very
+ * registry named `layerlab.demo`, so `docker pull layerlab.demo/debian:bookworm` goes through the very
  * same pull code (verified ingests, layer workers) as a real registry, with no network: the files
- * are the page's own, cached by the service worker for offline use.
+ * are the page's own, cached by the service worker for offline use (the small images at its install,
+ * a large layer such as debian's when it is first pulled).
  */
 import { sha256Digest, type Digest } from "../oci/digest.ts";
 import type { Descriptor } from "../oci/types.ts";
@@ -75,14 +76,29 @@ export class BundledRegistry implements RegistryApi {
     return { digest, mediaType, size: bytes.length, bytes };
   }
 
+  /** A blob's GET; a failed fetch (offline, and the blob never kept) says so in the lab's words. */
+  private async fetchBlob(repo: RepositoryRef, digest: Digest, init?: RequestInit): Promise<Response> {
+    try {
+      return await this.fetchFn(this.blobUrl(digest), init);
+    } catch (e) {
+      throw new BlobUnknownError(
+        `blob ${digest} of ${DEMO_REGISTRY}/${repo.repository} could not be fetched (${(e as Error).message}): offline, the lab has only the demo blobs it kept, and it keeps a large layer such as debian's once it has been pulled online`,
+        0,
+        "BLOB_UNKNOWN",
+        repo.registry,
+        repo.repository,
+      );
+    }
+  }
+
   async getBlobBytes(repo: RepositoryRef, digest: Digest): Promise<Uint8Array> {
-    const r = await this.fetchFn(this.blobUrl(digest));
+    const r = await this.fetchBlob(repo, digest);
     if (!r.ok) throw new BlobUnknownError(`blob ${digest} is not among the bundled demo images`, 404, "BLOB_UNKNOWN", repo.registry, repo.repository);
     return new Uint8Array(await r.arrayBuffer());
   }
 
   async getBlobStream(repo: RepositoryRef, digest: Digest, offset = 0): Promise<BlobResponse> {
-    const r = await this.fetchFn(this.blobUrl(digest), offset > 0 ? { headers: { Range: `bytes=${offset}-` } } : {});
+    const r = await this.fetchBlob(repo, digest, offset > 0 ? { headers: { Range: `bytes=${offset}-` } } : {});
     if (!r.ok || !r.body) throw new BlobUnknownError(`blob ${digest} is not among the bundled demo images`, 404, "BLOB_UNKNOWN", repo.registry, repo.repository);
     const partial = r.status === 206;
     const length = Number(r.headers.get("content-length") ?? NaN);

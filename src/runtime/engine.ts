@@ -6,32 +6,16 @@
  */
 import type { ContainerStore } from "../store/containers.ts";
 import type { ContainerRecord, ImageRecord } from "../store/schema.ts";
+import { signalNumber } from "./signals.ts";
 import { resolveProcess, SpecError, type ResolvedProcess } from "./spec.ts";
-import { ProcessStartError, type ProcessHandlers } from "./x86/runtime.ts";
-import type { GuestProcess } from "./x86/guest.ts";
-import type { UnionFS } from "../unionfs/union.ts";
+import { EngineError, ProcessStartError, type ContainerRuntime, type OutputListener, type RunningContainer, type RuntimeProcess } from "./types.ts";
 
-/** A container whose main process runs (in a v86 machine, or a WASI worker). */
-export interface RunningContainer {
-  main: GuestProcess;
-  exited: Promise<number>;
-  stop(timeoutS?: number, signal?: number): Promise<number>;
-  kill(signal: number): void;
-  exec(proc: ResolvedProcess, handlers: ProcessHandlers): Promise<{ process: GuestProcess; exited: Promise<number> }>;
-}
-
-export interface ContainerRuntime {
-  start(id: string, fs: UnionFS, proc: ResolvedProcess, handlers: ProcessHandlers): Promise<RunningContainer>;
-  /** A start is coming: get ready now (a machine booting while the container is being created). */
-  prewarm?(): void;
-}
+export { EngineError, type OutputListener } from "./types.ts";
 
 /** Which runtime an image needs: wasi/wasm images need no emulator. */
 export function runtimeKind(image: Pick<ImageRecord, "config"> | undefined): "wasi" | "x86" {
   return image?.config.os === "wasi" || image?.config.architecture === "wasm" ? "wasi" : "x86";
 }
-
-export type OutputListener = (fd: 1 | 2, data: Uint8Array) => void;
 
 /** Kept per container: Docker's json-file log driver keeps everything; the lab keeps the last 1 MiB. */
 const LOG_LIMIT = 1 << 20;
@@ -43,28 +27,11 @@ export interface LogEntry {
   data: Uint8Array;
 }
 
-export class EngineError extends Error {
-  override name = "EngineError";
-  constructor(message: string, readonly status = 125) {
-    super(message);
-  }
-}
-
 interface Running {
   container: RunningContainer;
   listeners: Set<OutputListener>;
   exited: Promise<number>;
   tty: boolean;
-}
-
-export const SIGNALS: Record<string, number> = { HUP: 1, INT: 2, QUIT: 3, KILL: 9, USR1: 10, USR2: 12, TERM: 15, STOP: 19, CONT: 18, WINCH: 28 };
-
-export function signalNumber(s: string | undefined, fallback = 15): number {
-  if (!s) return fallback;
-  if (/^\d+$/.test(s)) return Number(s);
-  const n = SIGNALS[s.toUpperCase().replace(/^SIG/, "")];
-  if (n === undefined) throw new EngineError(`Invalid signal: ${s}`);
-  return n;
 }
 
 export class ContainerEngine {
@@ -108,7 +75,7 @@ export class ContainerEngine {
    * resolves once the process runs. Daemon-side failures throw EngineError with Docker's message and
    * leave the container "created" with the exit code Docker records.
    */
-  async start(c: ContainerRecord, opts: { listener?: OutputListener; rows?: number; cols?: number } = {}): Promise<{ exited: Promise<number>; process: GuestProcess }> {
+  async start(c: ContainerRecord, opts: { listener?: OutputListener; rows?: number; cols?: number } = {}): Promise<{ exited: Promise<number>; process: RuntimeProcess }> {
     if (this.running.has(c.id)) throw new EngineError(`container ${c.id.slice(0, 12)} is already running`);
     const fs = await this.containers.fs(c);
     const tty = c.config.Tty === true;
@@ -168,14 +135,6 @@ export class ContainerEngine {
     return new EngineError(message, status);
   }
 
-  /** Adds an output listener to a running container (docker attach / start -a). */
-  attach(c: ContainerRecord, listener: OutputListener): { detach(): void; exited: Promise<number>; process: GuestProcess } {
-    const r = this.running.get(c.id);
-    if (!r) throw new EngineError(`You cannot attach to a stopped container, start it first`, 1);
-    r.listeners.add(listener);
-    return { detach: () => r.listeners.delete(listener), exited: r.exited, process: r.container.main };
-  }
-
   async stop(c: ContainerRecord, timeoutS = 10, signal?: string): Promise<void> {
     const r = this.running.get(c.id);
     if (!r) return; // Docker: stopping a stopped container succeeds
@@ -195,7 +154,7 @@ export class ContainerEngine {
   }
 
   /** docker exec: a new process beside the main one, with the container's env, user and workdir. */
-  async exec(c: ContainerRecord, argv: string[], opts: { tty: boolean; stdin: boolean; env?: string[]; cwd?: string; user?: string; rows?: number; cols?: number; listener: OutputListener }): Promise<{ exited: Promise<number>; process: GuestProcess }> {
+  async exec(c: ContainerRecord, argv: string[], opts: { tty: boolean; stdin: boolean; env?: string[]; cwd?: string; user?: string; rows?: number; cols?: number; listener: OutputListener }): Promise<{ exited: Promise<number>; process: RuntimeProcess }> {
     const r = this.running.get(c.id);
     if (!r) throw new EngineError(`container ${c.id} is not running`, 1);
     const fs = await this.containers.fs(c);

@@ -1,15 +1,13 @@
 /**
  * `docker commit`: the container layer becomes a layer (deterministic tar, gzip, digests), the new
- * config is the container's config with `-c` changes, the parent's diff IDs plus the new one, and the
+ * config is the container's config (with `-c` changes, applied by the caller), the parent's diff IDs plus the new one, and the
  * parent's history plus an entry (created_by = the container's Cmd, as moby writes it). The manifest
  * keeps the parent's media-type family and references the parent's layer blobs (never copies them).
  * An unchanged container gives an empty_layer history entry and no new layer, as Docker does.
  */
 import { sha256Digest, type Digest } from "../oci/digest.ts";
-import { chainIds } from "../oci/chainid.ts";
 import { MediaType } from "../oci/mediatypes.ts";
 import type { ContainerConfig, Descriptor, HistoryEntry, ImageConfig } from "../oci/types.ts";
-import { applyConfigInstruction } from "../build/instructions.ts";
 import type { ContainerStore } from "./containers.ts";
 import type { ContainerRecord, ImageRecord } from "./schema.ts";
 
@@ -19,8 +17,8 @@ export const EMPTY_TAR_DIFF_ID: Digest = "sha256:5f70bf18a086007016e948b04aed3b8
 export interface CommitOptions {
   comment?: string;
   author?: string;
-  /** Dockerfile instructions (`-c`), applied in order. */
-  changes?: string[];
+  /** The new image's runtime config (the container's, with `docker commit -c` changes); the container's when absent. */
+  config?: ContainerConfig;
   /** Fully qualified tag name to point at the new image. */
   tag?: string;
   /** The clock (tests pin it). */
@@ -33,8 +31,7 @@ export async function commitContainer(containers: ContainerStore, container: Con
   const { store, snapshots } = containers;
   const parent = await store.getImage(container.imageId);
   if (!parent) throw new Error(`the container's image ${container.imageId} is no longer in the store`);
-  let config: ContainerConfig = structuredClone(container.config);
-  for (const change of opts.changes ?? []) config = applyConfigInstruction(config, change);
+  const config: ContainerConfig = structuredClone(opts.config ?? container.config);
   const created = (opts.now ?? new Date()).toISOString();
   const docker = parent.manifestMediaType === MediaType.dockerManifest;
 
@@ -73,24 +70,6 @@ export async function commitContainer(containers: ContainerStore, container: Con
     if (!empty) await store.putDistribution({ digest: layer.blob.digest, diffId: layer.diffId, mediaType: layerType, size: layer.blob.size, sources: [] });
     if (!(await store.content.has(configDigest))) await store.content.put(configBytes, configDigest, configType);
     if (!(await store.content.has(manifestDigest))) await store.content.put(manifestBytes, manifestDigest, manifest.mediaType);
-    const chains = await chainIds(diffIds);
-    const sizes = await Promise.all(chains.map(async (c) => (await store.getLayer(c))?.size ?? 0));
-    const image: ImageRecord = {
-      id: configDigest,
-      config: imageConfig,
-      manifestDigest,
-      manifestMediaType: manifest.mediaType,
-      layers,
-      diffIds,
-      chainIds: chains,
-      size: sizes.reduce((a, b) => a + b, 0),
-      repoDigests: [],
-      indexDigests: [],
-      parent: parent.id,
-      createdAt: Date.now(),
-    };
-    await store.putImage(image);
-    if (opts.tag) await store.setTag(opts.tag, image.id);
-    return image;
+    return store.recordImage({ id: configDigest, config: imageConfig, manifestDigest, manifestMediaType: manifest.mediaType, layers, parent: parent.id }, opts.tag ? [opts.tag] : []);
   });
 }

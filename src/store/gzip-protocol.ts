@@ -1,10 +1,13 @@
-/** Messages between the page and gzip-worker.ts. */
+/** What gzip-worker.ts serves the page. */
 import type { Digest } from "../oci/digest.ts";
 
-export type GzipRequest =
-  | { op: "open"; dbName: string; chunkSize: number; ref: string }
-  | { op: "push"; chunk: Uint8Array }
-  | { op: "finish" }
-  | { op: "abort" };
-
-export type GzipReply = { kind: "ok" } | { kind: "done"; digest: Digest; size: number } | { kind: "error"; name: string; message: string };
+export interface GzipWorkerApi {
+  /** Starts a gzip'd blob, written into the content-store ingest `ref` of database `dbName`. */
+  open(dbName: string, chunkSize: number, ref: string): void;
+  push(chunk: Uint8Array): void;
+  /** Commits the ingest under the compressed bytes' digest. */
+  finish(): { digest: Digest; size: number };
+  abort(): void;
+  /** gzip of a whole buffer, stored nowhere (the x86 runtime's warm state). */
+  gzip(data: ArrayBuffer): Blob;
+}

@@ -1,65 +1,53 @@
 /**
  * A Web Worker that gzips a layer tar being committed, digests the result and writes it into a
  * content-store ingest, while the page's thread reads the upper layer, hashes and stores the tar
- * (measured: bench/commit.ts — gzip alone is a third of a commit).
+ * (measured: bench/commit.ts — gzip alone is a third of a commit). It also gzips whole buffers off
+ * the page's thread (the x86 runtime's saved machine state).
  */
 import { localGzip, type Compressor } from "../layer/pack.ts";
 import { MediaType } from "../oci/mediatypes.ts";
 import type { Ingest } from "./content.ts";
+import type { GzipWorkerApi } from "./gzip-protocol.ts";
 import { ImageStore } from "./images.ts";
-import type { GzipReply, GzipRequest } from "./gzip-protocol.ts";
+import { serveInWorker } from "./rpc.ts";
 
 let store: Promise<ImageStore> | undefined;
 let ingest: Ingest | undefined;
 let compressor: Compressor | undefined;
 let failure: unknown;
-let queue: Promise<void> = Promise.resolve();
 
-function reply(r: GzipReply): void {
-  (self as unknown as Worker).postMessage(r);
-}
-
-function fail(e: unknown): GzipReply {
-  return { kind: "error", name: (e as Error)?.name ?? "Error", message: (e as Error)?.message ?? String(e) };
-}
-
-async function handle(req: GzipRequest): Promise<void> {
-  switch (req.op) {
-    case "open": {
-      store ??= ImageStore.open(req.dbName, req.chunkSize);
+serveInWorker<GzipWorkerApi>(
+  {
+    async open(dbName, chunkSize, ref) {
+      store ??= ImageStore.open(dbName, chunkSize);
       const s = await store;
       failure = undefined;
-      ingest = await s.content.openIngest(req.ref);
+      ingest = await s.content.openIngest(ref);
       const target = ingest;
       compressor = await localGzip((c) => target.write(c));
-      reply({ kind: "ok" });
-      return;
-    }
-    case "push":
+    },
+    async push(chunk) {
       if (failure === undefined) {
         try {
-          await compressor!.write(req.chunk);
+          await compressor!.write(chunk);
         } catch (e) {
           failure = e;
         }
       }
-      reply(failure === undefined ? { kind: "ok" } : fail(failure));
-      return;
-    case "finish": {
+      if (failure !== undefined) throw failure;
+    },
+    async finish() {
       if (failure !== undefined) throw failure;
       const { digest, size } = await compressor!.finish();
       await ingest!.commit(digest, MediaType.ociLayerGzip);
-      reply({ kind: "done", digest, size });
-      return;
-    }
-    case "abort":
+      return { digest, size };
+    },
+    async abort() {
       await compressor?.abort(new Error("aborted"));
       await ingest?.discard();
-      reply({ kind: "ok" });
-      return;
-  }
-}
-
-self.onmessage = (m: MessageEvent<GzipRequest>) => {
-  queue = queue.then(() => handle(m.data)).catch((e) => reply(fail(e)));
-};
+    },
+    // CompressionStream runs on the thread that calls it: here, not the page's.
+    gzip: (data) => new Response(new Blob([data]).stream().pipeThrough(new CompressionStream("gzip"))).blob(),
+  },
+  { sequential: true },
+);

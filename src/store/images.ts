@@ -5,7 +5,11 @@
 import type { Digest } from "../oci/digest.ts";
 import { digestHex } from "../oci/digest.ts";
 import type { TarEntry } from "../layer/tar.ts";
+import { cleanPath } from "../unionfs/path.ts";
+import { chainIdOf } from "../oci/chainid.ts";
+import type { Descriptor, ImageConfig } from "../oci/types.ts";
 import { ContentStore, DEFAULT_CHUNK_SIZE } from "./content.ts";
+import { Settings } from "./settings.ts";
 import { openLabDB, withLock, type LabDatabase } from "./db.ts";
 import type { DistributionRecord, ImageRecord, LayerIndexRecord, LayerRecord, TagRecord } from "./schema.ts";
 
@@ -37,13 +41,28 @@ export interface GcResult {
 /** Change notifications across tabs (and within one), so every view of the store stays current. */
 export type StoreEvent = { type: "images" | "containers" | "blobs" };
 
+/** What makes an image record, whoever made the image (pull, load, commit, build). */
+export interface NewImage {
+  /** The config's digest. */
+  id: Digest;
+  config: ImageConfig;
+  manifestDigest: Digest;
+  manifestMediaType: string;
+  layers: Descriptor[];
+  repoDigests?: string[];
+  indexDigests?: Digest[];
+  parent?: Digest;
+}
+
 export class ImageStore {
   readonly content: ContentStore;
+  readonly settings: Settings;
   private readonly channel: BroadcastChannel | undefined;
   private readonly listeners = new Set<(e: StoreEvent) => void>();
 
   private constructor(readonly db: LabDatabase, chunkSize: number) {
     this.content = new ContentStore(db, chunkSize);
+    this.settings = new Settings(db);
     if (typeof BroadcastChannel !== "undefined") {
       this.channel = new BroadcastChannel(`layerlab-store:${db.name}`);
       this.channel.onmessage = (m: MessageEvent<StoreEvent>) => this.emitLocal(m.data);
@@ -96,8 +115,50 @@ export class ImageStore {
     await this.db.put("layerIndex", index);
   }
 
-  async putLayer(layer: LayerRecord): Promise<void> {
-    await this.db.put("layers", layer);
+  /**
+   * Records the layer `diffId` on top of the chain `parent` (null: a bottom layer), once its
+   * uncompressed tar and entry index are stored; returns its chain ID. Pull, load, commit and the
+   * snapshotter all record layers through here.
+   */
+  async recordLayer(diffId: Digest, parent: Digest | null): Promise<Digest> {
+    const chainId = await chainIdOf(parent, diffId);
+    if (await this.hasLayer(chainId)) return chainId;
+    const info = await this.content.info(diffId);
+    const index = await this.db.get("layerIndex", diffId);
+    if (!info || !index) throw new FileNotFoundError(`layer ${diffId} is not stored`);
+    await this.db.put("layers", { chainId, diffId, parent, size: info.size, entryCount: index.entries.length, createdAt: Date.now() });
+    return chainId;
+  }
+
+  /**
+   * Records an image whose config, manifest and layer diffs are stored: its layer chain, the image
+   * (size = its layers' uncompressed sizes, as Docker counts) and its tags. Returns the stored record.
+   */
+  async recordImage(img: NewImage, tags: readonly string[] = []): Promise<ImageRecord> {
+    const diffIds = img.config.rootfs.diff_ids;
+    const chainIds: Digest[] = [];
+    let size = 0;
+    for (const diffId of diffIds) {
+      const chainId = await this.recordLayer(diffId, chainIds.at(-1) ?? null);
+      chainIds.push(chainId);
+      size += (await this.getLayer(chainId))!.size;
+    }
+    await this.putImage({
+      id: img.id,
+      config: img.config,
+      manifestDigest: img.manifestDigest,
+      manifestMediaType: img.manifestMediaType,
+      layers: img.layers,
+      diffIds,
+      chainIds,
+      size,
+      repoDigests: img.repoDigests ?? [],
+      indexDigests: img.indexDigests ?? [],
+      ...(img.parent ? { parent: img.parent } : {}),
+      createdAt: Date.now(),
+    });
+    for (const t of tags) await this.setTag(t, img.id);
+    return (await this.getImage(img.id))!;
   }
 
   async layerEntries(diffId: Digest): Promise<TarEntry[]> {
@@ -108,8 +169,8 @@ export class ImageStore {
 
   /** Reads one regular file of a layer by path, straight from the stored tar. */
   async readLayerFile(diffId: Digest, path: string): Promise<Uint8Array> {
-    const clean = path.replace(/^\/+/, "").replace(/\/+$/, "");
-    const entry = (await this.layerEntries(diffId)).find((e) => e.path.replace(/^\.?\/+/, "") === clean);
+    const clean = cleanPath(path);
+    const entry = (await this.layerEntries(diffId)).find((e) => cleanPath(e.path) === clean);
     if (!entry) throw new FileNotFoundError(`${path}: not in layer ${diffId}`);
     if (entry.type !== "file") throw new FileNotFoundError(`${path}: not a regular file (${entry.type})`);
     return this.content.read(diffId, entry.dataOffset, entry.dataOffset + entry.size);

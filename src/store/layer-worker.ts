@@ -4,59 +4,37 @@
  * worker serves one layer at a time; it opens the same IndexedDB database as the page.
  */
 import { ImageStore } from "./images.ts";
-import { LocalLayerSink, type LayerSinkParams } from "./layer-sink.ts";
-import type { SinkReply, SinkRequest } from "./worker-protocol.ts";
+import { LocalLayerSink } from "./layer-sink.ts";
+import { serveInWorker } from "./rpc.ts";
+import type { LayerWorkerApi } from "./worker-protocol.ts";
 
 let store: Promise<ImageStore> | undefined;
 let sink: LocalLayerSink | undefined;
 /** The first failure of a push: reported with the next acknowledgement, as the local sink would throw. */
 let pushError: unknown;
-let queue: Promise<void> = Promise.resolve();
 
-function serialise(e: unknown): SinkReply & { kind: "error" } {
-  const err = e as { name?: string; message?: string; expected?: string; actual?: string };
-  return { kind: "error", name: err?.name ?? "Error", message: err?.message ?? String(e), expected: err?.expected, actual: err?.actual };
-}
-
-function reply(r: SinkReply): void {
-  (self as unknown as Worker).postMessage(r);
-}
-
-async function handle(req: SinkRequest): Promise<void> {
-  switch (req.op) {
-    case "open": {
-      store ??= ImageStore.open(req.dbName, req.chunkSize);
-      sink = new LocalLayerSink(await store, req.params as LayerSinkParams);
+// Requests are handled strictly in order: a push must not overtake the begin before it.
+serveInWorker<LayerWorkerApi>(
+  {
+    async open(dbName, chunkSize, params) {
+      store ??= ImageStore.open(dbName, chunkSize);
+      sink = new LocalLayerSink(await store, params);
       pushError = undefined;
-      reply({ kind: "opened", resumeAt: await sink.open() });
-      return;
-    }
-    case "begin":
-      await sink!.begin(req.offset);
-      reply({ kind: "ok" });
-      return;
-    case "push":
+      return sink.open();
+    },
+    begin: (offset) => sink!.begin(offset),
+    async push(chunk) {
       if (pushError === undefined) {
         try {
-          await sink!.push(req.chunk);
+          await sink!.push(chunk);
         } catch (e) {
           pushError = e;
         }
       }
-      reply(pushError === undefined ? { kind: "ack" } : serialise(pushError));
-      return;
-    case "finish":
-      await sink!.finish();
-      reply({ kind: "ok" });
-      return;
-    case "suspend":
-      await sink?.suspend();
-      reply({ kind: "ok" });
-      return;
-  }
-}
-
-self.onmessage = (m: MessageEvent<SinkRequest>) => {
-  // Requests are handled strictly in order: a push must not overtake the begin before it.
-  queue = queue.then(() => handle(m.data)).catch((e) => reply(serialise(e)));
-};
+      if (pushError !== undefined) throw pushError;
+    },
+    finish: () => sink!.finish(),
+    suspend: async () => sink?.suspend(),
+  },
+  { sequential: true },
+);

@@ -5,7 +5,6 @@
  * naming it); only the small JSON documents are held in memory. Layers are then extracted from the
  * store to index them and to check each one against the config's diff ID.
  */
-import { chainIds as computeChainIds } from "../oci/chainid.ts";
 import { digestHex, isDigest, sha256Digest, type Digest } from "../oci/digest.ts";
 import { isIndexMediaType, layerCompression, MediaType } from "../oci/mediatypes.ts";
 import type { Descriptor, ImageManifest } from "../oci/types.ts";
@@ -193,8 +192,6 @@ async function recordImage(store: ImageStore, manifest: ImageManifest, manifestD
   const config = parseImageConfig(await store.content.read(manifest.config.digest), `config ${manifest.config.digest}`);
   const diffIds = config.rootfs.diff_ids;
   if (diffIds.length !== manifest.layers.length) throw new LoadError(`manifest has ${manifest.layers.length} layers but the config lists ${diffIds.length} diff IDs`);
-  const chainIds = await computeChainIds(diffIds);
-  let size = 0;
   for (let i = 0; i < manifest.layers.length; i++) {
     const layer = manifest.layers[i]!;
     const diffId = diffIds[i]!;
@@ -204,26 +201,8 @@ async function recordImage(store: ImageStore, manifest: ImageManifest, manifestD
       if (compression === "none" && layer.digest !== diffId) throw new LoadError(`uncompressed layer ${layer.digest} does not match the config's diff ID ${diffId}`);
       await extractLayer(store, store.content.stream(layer.digest), compression, diffId, undefined, layer);
     }
-    const entries = await store.layerEntries(diffId);
-    const diffSize = (await store.content.info(diffId))!.size;
-    size += diffSize;
-    await store.putLayer({ chainId: chainIds[i]!, diffId, parent: i === 0 ? null : chainIds[i - 1]!, size: diffSize, entryCount: entries.length, createdAt: Date.now() });
     await store.putDistribution({ digest: layer.digest, diffId, mediaType: layer.mediaType, size: layer.size, sources: [] });
   }
-  const image: ImageRecord = {
-    id: manifest.config.digest,
-    config,
-    manifestDigest,
-    manifestMediaType,
-    layers: manifest.layers,
-    diffIds,
-    chainIds,
-    size,
-    repoDigests: [],
-    indexDigests: [],
-    createdAt: Date.now(),
-  };
-  await store.putImage(image);
-  for (const t of tags) await store.setTag(t, image.id);
-  return { image: (await store.getImage(image.id))!, tags };
+  const image = await store.recordImage({ id: manifest.config.digest, config, manifestDigest, manifestMediaType, layers: manifest.layers }, tags);
+  return { image, tags };
 }

@@ -155,34 +155,17 @@ async function pullLocked(store: ImageStore, registry: RegistryApi, target: Pull
     await withLock(`layer:${layer.digest}`, "exclusive", () =>
       pullLayer(store, registry, repo, layer, diffIds[i]!, progress, opts),
     );
-    const parent = i === 0 ? null : chainIds[i - 1]!;
-    const index = await store.layerEntries(diffIds[i]!);
-    const size = (await store.content.info(diffIds[i]!))!.size;
-    await store.putLayer({ chainId: chainIds[i]!, diffId: diffIds[i]!, parent, size, entryCount: index.length, createdAt: Date.now() });
+    await store.recordLayer(diffIds[i]!, i === 0 ? null : chainIds[i - 1]!);
     progress("Pull complete");
   });
 
   // Only now does the image become visible: config and manifest blobs, then the image record and tag.
   await store.content.put(configBytes, manifest.config.digest, manifest.config.mediaType);
   await store.content.put(manifestBytes, manifestDigest, manifestMediaType);
-  let size = 0;
-  for (const d of diffIds) size += (await store.content.info(d))!.size;
-  const image: ImageRecord = {
-    id: manifest.config.digest,
-    config,
-    manifestDigest,
-    manifestMediaType,
-    layers: manifest.layers,
-    diffIds,
-    chainIds,
-    size,
-    repoDigests: [repoDigestOf(topDigest)],
-    indexDigests,
-    createdAt: Date.now(),
-  };
-  await store.putImage(image);
-  if (target.tagName) await store.setTag(target.tagName, image.id);
-  const stored = (await store.getImage(image.id))!;
+  const stored = await store.recordImage(
+    { id: manifest.config.digest, config, manifestDigest, manifestMediaType, layers: manifest.layers, repoDigests: [repoDigestOf(topDigest)], indexDigests },
+    target.tagName ? [target.tagName] : [],
+  );
   emit({ kind: "done", image: stored, digest: topDigest, upToDate: false });
   return stored;
 }

@@ -3,7 +3,6 @@
  * bytes in chunks) and committed layers in the image store, so a container's layer survives a reload.
  */
 import type { Digest } from "../oci/digest.ts";
-import { chainIds } from "../oci/chainid.ts";
 import { MediaType } from "../oci/mediatypes.ts";
 import { packLayer } from "../layer/pack.ts";
 import type { LowerLayer } from "../unionfs/lower.ts";
@@ -131,7 +130,7 @@ export class IdbUpperStorage implements UpperStorage {
 
 /** Committed layers live in the image store: diff + index + gzip blob, a layer record by chain ID. */
 export class StoreLayerProvider implements LayerProvider {
-  constructor(private readonly store: ImageStore) {}
+  constructor(private readonly store: ImageStore, private readonly useWorkers: boolean) {}
 
   async chain(chainId: Digest | null): Promise<LowerLayer[]> {
     const out: LowerLayer[] = [];
@@ -157,7 +156,7 @@ export class StoreLayerProvider implements LayerProvider {
       const diff = await this.store.content.openIngest(`commit-diff:${ref}`);
       // gzip runs in a Web Worker where there are any (it writes the blob ingest itself), beside this
       // thread's reading, hashing and storing of the tar: measured in bench/commit.ts.
-      const remote = typeof Worker !== "undefined" && !globalThis.location?.search.includes("worker=0");
+      const remote = this.useWorkers;
       const blob = remote ? undefined : await this.store.content.openIngest(`commit-blob:${ref}`);
       let packed;
       try {
@@ -171,12 +170,9 @@ export class StoreLayerProvider implements LayerProvider {
         if (remote) await this.store.content.abortIngest(`commit-blob:${ref}`).catch(() => {});
         throw e;
       }
-      const chainId = parent ? (await chainIds([parent, packed.diffId]))[1]! : packed.diffId;
       await this.store.putLayerIndex({ diffId: packed.diffId, entries: packed.entries });
       await this.store.putDistribution({ digest: packed.digest, diffId: packed.diffId, mediaType: MediaType.ociLayerGzip, size: packed.compressedSize, sources: [] });
-      if (!(await this.store.hasLayer(chainId))) {
-        await this.store.putLayer({ chainId, diffId: packed.diffId, parent, size: packed.size, entryCount: packed.entries.length, createdAt: Date.now() });
-      }
+      const chainId = await this.store.recordLayer(packed.diffId, parent);
       return { diffId: packed.diffId, chainId, size: packed.size, blob: { mediaType: MediaType.ociLayerGzip, digest: packed.digest, size: packed.compressedSize } };
     }
   }
@@ -184,8 +180,8 @@ export class StoreLayerProvider implements LayerProvider {
 
 export class IdbSnapshotBackend implements SnapshotBackend {
   readonly layers: StoreLayerProvider;
-  constructor(private readonly store: ImageStore) {
-    this.layers = new StoreLayerProvider(store);
+  constructor(private readonly store: ImageStore, useWorkers: boolean) {
+    this.layers = new StoreLayerProvider(store, useWorkers);
   }
   getInfo(key: string): Promise<SnapshotInfo | undefined> {
     return this.store.db.get("snapshots", key);
@@ -204,6 +200,8 @@ export class IdbSnapshotBackend implements SnapshotBackend {
   }
 }
 
-export function storeSnapshotter(store: ImageStore, opts: UnionOptions = {}): Snapshotter {
-  return new Snapshotter(new IdbSnapshotBackend(store), opts);
+/** `useWorkers`: gzip committed layers in a Web Worker (the default where there are any). */
+export function storeSnapshotter(store: ImageStore, opts: UnionOptions & { useWorkers?: boolean } = {}): Snapshotter {
+  const { useWorkers = typeof Worker !== "undefined", ...union } = opts;
+  return new Snapshotter(new IdbSnapshotBackend(store, useWorkers), union);
 }

@@ -1,15 +1,11 @@
-/** Messages between the page and layer-worker.ts. */
+/** What layer-worker.ts serves the page (a LayerSink's methods, run in the worker). */
 import type { LayerSinkParams } from "./layer-sink.ts";
 
-export type SinkRequest =
-  | { op: "open"; dbName: string; chunkSize: number; params: LayerSinkParams }
-  | { op: "begin"; offset: number }
-  | { op: "push"; chunk: Uint8Array }
-  | { op: "finish" }
-  | { op: "suspend" };
-
-export type SinkReply =
-  | { kind: "opened"; resumeAt: number }
-  | { kind: "ok" }
-  | { kind: "ack" }
-  | { kind: "error"; name: string; message: string; expected?: string; actual?: string };
+export interface LayerWorkerApi {
+  /** Opens the layer's ingests in database `dbName`; returns the offset a download continues at. */
+  open(dbName: string, chunkSize: number, params: LayerSinkParams): number;
+  begin(offset: number): void;
+  push(chunk: Uint8Array): void;
+  finish(): void;
+  suspend(): void;
+}

@@ -5,98 +5,84 @@
  */
 import { DigestMismatchError, type Digest } from "../oci/digest.ts";
 import { PullError, type LayerSink, type LayerSinkParams } from "./layer-sink.ts";
-import type { SinkReply, SinkRequest } from "./worker-protocol.ts";
+import { connectWorker, reviveError, type Rpc, type WireError } from "./rpc.ts";
+import type { LayerWorkerApi } from "./worker-protocol.ts";
 
 const MAX_IN_FLIGHT = 8;
 
-function revive(r: SinkReply & { kind: "error" }): Error {
-  if (r.name === "DigestMismatchError" && r.expected && r.actual) {
-    const e = new DigestMismatchError(r.expected as Digest, r.actual as Digest);
-    e.message = r.message;
+function revive(w: WireError): Error {
+  const f = w.fields ?? {};
+  if (w.name === "DigestMismatchError" && typeof f.expected === "string" && typeof f.actual === "string") {
+    const e = new DigestMismatchError(f.expected as Digest, f.actual as Digest);
+    e.message = w.message;
     return e;
   }
-  const e = r.name === "PullError" ? new PullError(r.message) : new Error(r.message);
-  e.name = r.name;
-  return e;
+  if (w.name === "PullError") return new PullError(w.message);
+  return reviveError(w);
+}
+
+interface LayerWorker {
+  worker: Worker;
+  rpc: Rpc<LayerWorkerApi>;
+  broken: boolean;
 }
 
 /** A small pool: workers are kept for the next layer instead of being started for each one. */
-const idle: Worker[] = [];
+const idle: LayerWorker[] = [];
 
-function takeWorker(): Worker {
-  return idle.pop() ?? new Worker(new URL("./layer-worker.ts", import.meta.url), { type: "module" });
+function takeWorker(): LayerWorker {
+  const pooled = idle.pop();
+  if (pooled) return pooled;
+  const worker = new Worker(new URL("./layer-worker.ts", import.meta.url), { type: "module" });
+  const w: LayerWorker = { worker, rpc: connectWorker<LayerWorkerApi>(worker, "layer worker", {}, { revive }), broken: false };
+  worker.addEventListener("error", () => (w.broken = true));
+  return w;
 }
 
 export class WorkerLayerSink implements LayerSink {
-  private readonly worker = takeWorker();
-  private readonly waiting: { resolve: (r: SinkReply) => void }[] = [];
-  private pendingAcks: Promise<SinkReply>[] = [];
-  private broken = false;
+  private readonly w = takeWorker();
+  private pendingAcks: Promise<void>[] = [];
 
-  constructor(private readonly dbName: string, private readonly chunkSize: number, private readonly params: LayerSinkParams) {
-    this.worker.onmessage = (m: MessageEvent<SinkReply>) => this.waiting.shift()?.resolve(m.data);
-    this.worker.onerror = (e) => {
-      this.broken = true;
-      const r: SinkReply = { kind: "error", name: "Error", message: `layer worker failed: ${e.message}` };
-      for (const w of this.waiting.splice(0)) w.resolve(r);
-    };
-  }
-
-  private send(req: SinkRequest, transfer: Transferable[] = []): Promise<SinkReply> {
-    const p = new Promise<SinkReply>((resolve) => this.waiting.push({ resolve }));
-    this.worker.postMessage(req, transfer);
-    return p;
-  }
-
-  private async call(req: SinkRequest): Promise<SinkReply> {
-    await this.drain();
-    const r = await this.send(req);
-    if (r.kind === "error") throw revive(r);
-    return r;
-  }
+  constructor(private readonly dbName: string, private readonly chunkSize: number, private readonly params: LayerSinkParams) {}
 
   private async drain(): Promise<void> {
     const acks = this.pendingAcks;
     this.pendingAcks = [];
-    for (const a of acks) {
-      const r = await a;
-      if (r.kind === "error") throw revive(r);
-    }
+    for (const a of acks) await a;
   }
 
   async open(): Promise<number> {
-    const r = await this.call({ op: "open", dbName: this.dbName, chunkSize: this.chunkSize, params: this.params });
-    return r.kind === "opened" ? r.resumeAt : 0;
+    await this.drain();
+    return this.w.rpc.call("open", [this.dbName, this.chunkSize, this.params]);
   }
 
   async begin(offset: number): Promise<void> {
-    await this.call({ op: "begin", offset });
+    await this.drain();
+    await this.w.rpc.call("begin", [offset]);
   }
 
   async push(chunk: Uint8Array): Promise<void> {
     // Transfer needs the chunk to own its buffer; fetch's chunks do.
     const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice();
-    this.pendingAcks.push(this.send({ op: "push", chunk: own }, [own.buffer]));
-    if (this.pendingAcks.length >= MAX_IN_FLIGHT) {
-      const r = await this.pendingAcks.shift()!;
-      if (r.kind === "error") throw revive(r);
-    }
+    const ack = this.w.rpc.call("push", [own], [own.buffer]);
+    ack.catch(() => {}); // surfaced by the push, drain or finish that awaits it
+    this.pendingAcks.push(ack);
+    if (this.pendingAcks.length >= MAX_IN_FLIGHT) await this.pendingAcks.shift()!;
   }
 
   async finish(): Promise<void> {
-    await this.call({ op: "finish" });
+    await this.drain();
+    await this.w.rpc.call("finish", []);
   }
 
   async suspend(): Promise<void> {
     // Whatever failed, the flushed chunks must be kept: wait for the queue, ignore its errors.
     await this.drain().catch(() => {});
-    await this.send({ op: "suspend" });
+    await this.w.rpc.call("suspend", []).catch(() => {});
   }
 
   close(): void {
-    this.worker.onmessage = null;
-    this.worker.onerror = null;
-    if (!this.broken && idle.length < 3) idle.push(this.worker);
-    else this.worker.terminate();
+    if (!this.w.broken && idle.length < 3) idle.push(this.w);
+    else this.w.worker.terminate();
   }
 }

@@ -5,10 +5,9 @@
  */
 import { LitElement, css, html } from "lit";
 import { customElement, property, state } from "lit/decorators.js";
-import type { Lab } from "../cli/lab.ts";
-import { imageHistory, inspectImage } from "../cli/docker.ts";
-import { inspectContainer } from "../cli/containers.ts";
-import { humanSizeWithPrecision, timeAgo } from "../cli/format.ts";
+import type { Daemon } from "../daemon/daemon.ts";
+import type { HistoryRow } from "../daemon/images.ts";
+import { humanSizeWithPrecision, timeAgo } from "../daemon/units.ts";
 import { colourOf, type ExplorerSource } from "./explorer-source.ts";
 
 export type DetailsMode = "history" | "inspect";
@@ -29,10 +28,10 @@ export class DetailsPane extends LitElement {
     pre { margin: 0; font: 11px/1.4 ui-monospace, "DejaVu Sans Mono", monospace; white-space: pre-wrap; overflow-wrap: anywhere; color: #b3b1ad; }
   `;
 
-  @property({ attribute: false }) lab?: Lab;
+  @property({ attribute: false }) daemon?: Daemon;
   @property({ attribute: false }) source?: ExplorerSource;
   @property() mode: DetailsMode = "history";
-  @state() private rows: Awaited<ReturnType<typeof imageHistory>> = [];
+  @state() private rows: HistoryRow[] = [];
   @state() private json = "";
 
   override updated(changed: Map<string, unknown>): void {
@@ -40,10 +39,10 @@ export class DetailsPane extends LitElement {
   }
 
   private async load(): Promise<void> {
-    const { lab, source } = this;
-    if (!lab || !source) return;
-    if (this.mode === "history") this.rows = await imageHistory(lab, source.image);
-    else this.json = JSON.stringify(source.container ? await inspectContainer(lab, source.container) : await inspectImage(lab, source.image), null, 2);
+    const { daemon, source } = this;
+    if (!daemon || !source) return;
+    if (this.mode === "history") this.rows = await daemon.images.history(source.image);
+    else this.json = JSON.stringify(source.container ? await daemon.containers.inspect(source.container) : await daemon.images.inspect(source.image), null, 2);
   }
 
   override render() {

@@ -3,8 +3,8 @@
  * container (the same plus its writable layer). Entries carry their origin — a layer index, or "C"
  * for the container layer — so every view colours them the same way.
  */
-import type { Lab } from "../cli/lab.ts";
-import { familiarTag } from "../cli/images.ts";
+import type { Daemon } from "../daemon/daemon.ts";
+import type { ImageSummary } from "../daemon/images.ts";
 import type { ContainerRecord, ImageRecord } from "../store/schema.ts";
 import { containerChanges } from "../unionfs/changes.ts";
 import type { LowerView } from "../unionfs/lower.ts";
@@ -50,11 +50,15 @@ export function colourOf(origin: number | "C"): string {
   return origin === "C" ? UPPER_COLOUR : LAYER_COLOURS[origin % LAYER_COLOURS.length]!;
 }
 
-async function imageLayers(lab: Lab, image: ImageRecord, lower: LowerView): Promise<LayerInfo[]> {
+/** An image's first name, or its short ID. */
+function nameOf(s: ImageSummary): string {
+  const t = s.repoTags[0];
+  return t ? `${t.repository}:${t.tag}` : s.image.id.slice(7, 19);
+}
+
+async function imageLayers(daemon: Daemon, image: ImageRecord, lower: LowerView): Promise<LayerInfo[]> {
   const history = (image.config.history ?? []).filter((h) => !h.empty_layer);
-  const others = (await lab.store.listImages()).filter((i) => i.id !== image.id);
-  const names = new Map<string, string>();
-  for (const o of others) names.set(o.id, familiarTag((await lab.store.tagsOf(o.id))[0]?.name ?? "") || o.id.slice(7, 19));
+  const others = (await daemon.images.list()).filter((s) => s.image.id !== image.id);
   return lower.changes.map((c, i) => ({
     index: i,
     diffId: image.diffIds[i],
@@ -64,7 +68,7 @@ async function imageLayers(lab: Lab, image: ImageRecord, lower: LowerView): Prom
     added: c.added,
     modified: c.modified,
     removed: c.removed,
-    sharedWith: others.filter((o) => o.chainIds.includes(image.chainIds[i]!)).map((o) => names.get(o.id)!),
+    sharedWith: others.filter((o) => o.image.chainIds.includes(image.chainIds[i]!)).map(nameOf),
   }));
 }
 
@@ -76,16 +80,16 @@ function lowerEntries(lower: LowerView, dir: string): ExplorerEntry[] {
   });
 }
 
-export async function explorerSource(lab: Lab, sel: Selection): Promise<ExplorerSource | undefined> {
+export async function explorerSource(daemon: Daemon, sel: Selection): Promise<ExplorerSource | undefined> {
   if (sel.kind === "image") {
-    const image = await lab.store.getImage(sel.id as never);
+    const image = await daemon.store.getImage(sel.id as never);
     if (!image) return undefined;
-    const lower = await lab.containers.snapshots.lowerView(image.chainIds.at(-1) ?? null);
-    const tag = (await lab.store.tagsOf(image.id))[0]?.name;
+    const lower = (await daemon.containers.imageFs(image)).lower;
+    const tags = await daemon.images.repoTags(image);
     return {
-      title: tag ? familiarTag(tag) : image.id.slice(7, 19),
+      title: tags[0] ?? image.id.slice(7, 19),
       image,
-      layers: await imageLayers(lab, image, lower),
+      layers: await imageLayers(daemon, image, lower),
       list: (dir) => lowerEntries(lower, dir),
       read: async (path) => {
         const n = lower.get(path);
@@ -94,13 +98,13 @@ export async function explorerSource(lab: Lab, sel: Selection): Promise<Explorer
       },
     };
   }
-  const container = await lab.containers.get(sel.id);
+  const container = await daemon.containers.maybe(sel.id);
   if (!container) return undefined;
-  const image = await lab.store.getImage(container.imageId);
+  const image = await daemon.store.getImage(container.imageId);
   if (!image) return undefined;
-  const fs: UnionFS = await lab.containers.fs(container);
+  const fs: UnionFS = await daemon.containers.fs(container);
   const lower = fs.lower;
-  const layers = await imageLayers(lab, image, lower);
+  const layers = await imageLayers(daemon, image, lower);
   const changes = containerChanges(fs);
   let bytes = 0;
   for (const { inode } of fs.upperEntries()) if (inode?.type === "file") bytes += inode.size;

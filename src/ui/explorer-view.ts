@@ -4,7 +4,8 @@
  */
 import { LitElement, css, html } from "lit";
 import { customElement, property, state } from "lit/decorators.js";
-import type { Lab } from "../cli/lab.ts";
+import type { Daemon } from "../daemon/daemon.ts";
+import { StoreWatch } from "./store-watch.ts";
 import { explorerSource, type ExplorerSource, type Selection } from "./explorer-source.ts";
 import "./layer-stack.ts";
 import "./union-tree.ts";
@@ -38,21 +39,20 @@ export class ExplorerView extends LitElement {
     @media (max-width: 900px) { :host { grid-template-columns: 1fr; } section { max-height: 45vh; } }
   `;
 
-  @property({ attribute: false }) lab?: Lab;
+  @property({ attribute: false }) daemon?: Daemon;
   @property({ attribute: false }) selection?: Selection;
   @state() source?: ExplorerSource;
   @state() layer?: number | "C";
   @state() path?: string;
   /** What the third column shows: the chosen file, the history, or the inspect JSON. */
   @state() pane: Pane = "file";
-  private off?: () => void;
   private loading = 0;
+  constructor() {
+    super();
+    new StoreWatch(this, () => void this.reload());
+  }
 
   override updated(changed: Map<string, unknown>): void {
-    if (changed.has("lab") && this.lab) {
-      this.off?.();
-      this.off = this.lab.store.onChange(() => void this.reload());
-    }
     if (changed.has("selection")) {
       // Never show the previous selection's tree under the new title (or let a click land on it).
       this.source = undefined;
@@ -61,15 +61,10 @@ export class ExplorerView extends LitElement {
       void this.reload();
     }
   }
-  override disconnectedCallback(): void {
-    this.off?.();
-    super.disconnectedCallback();
-  }
-
   async reload(): Promise<void> {
-    if (!this.lab || !this.selection) return;
+    if (!this.daemon || !this.selection) return;
     const n = ++this.loading;
-    const s = await explorerSource(this.lab, this.selection);
+    const s = await explorerSource(this.daemon, this.selection);
     if (n === this.loading) this.source = s;
   }
 
@@ -107,7 +102,7 @@ export class ExplorerView extends LitElement {
         </div>
         ${this.pane === "file"
           ? html`<file-viewer role="tabpanel" aria-labelledby="pane-file" .source=${s} .path=${this.path} @saved=${() => void this.reload()}></file-viewer>`
-          : html`<details-pane role="tabpanel" aria-labelledby="pane-${this.pane}" .lab=${this.lab} .source=${s} .mode=${this.pane}></details-pane>`}
+          : html`<details-pane role="tabpanel" aria-labelledby="pane-${this.pane}" .daemon=${this.daemon} .source=${s} .mode=${this.pane}></details-pane>`}
       </section>`;
   }
 }

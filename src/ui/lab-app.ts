@@ -4,9 +4,8 @@
  */
 import { LitElement, css, html } from "lit";
 import { customElement, state } from "lit/decorators.js";
-import { createCommandLine } from "../cli/index.ts";
-import type { DockerCli } from "../cli/index.ts";
-import type { Lab } from "../cli/lab.ts";
+import type { Daemon } from "../daemon/daemon.ts";
+import type { Activity, CommandLine } from "../terminal/types.ts";
 import "./lab-terminal.ts";
 import "./registry-layout-pane.ts";
 import "./storage-pane.ts";
@@ -17,17 +16,15 @@ import "./lesson-panel.ts";
 import type { Selection } from "./explorer-source.ts";
 import type { ExplorerView } from "./explorer-view.ts";
 import type { LessonPanel } from "./lesson-panel.ts";
-import type { Language, LessonContext, Step } from "../lessons/types.ts";
-import { resolveImage } from "../cli/images.ts";
+import type { Language, Lesson, LessonContext, Step } from "../lessons/types.ts";
 import type { ExecResult, LabTerminal } from "./lab-terminal.ts";
-import type { Activity } from "../cli/types.ts";
-import { humanSize } from "../cli/format.ts";
+import { humanSize } from "../daemon/units.ts";
 import { moveTabWithArrows } from "./tabs.ts";
 
 declare global {
   interface Window {
-    /** The automation hook (tests, benchmarks, lessons): the page's one Lab and its terminal. */
-    layerlab?: { ready: Promise<void>; exec(line: string): Promise<ExecResult>; lab?: Lab };
+    /** The automation hook (tests, benchmarks, lessons): the page's one daemon and its terminal. */
+    layerlab?: { ready: Promise<void>; exec(line: string): Promise<ExecResult>; daemon?: Daemon };
   }
 }
 
@@ -81,11 +78,13 @@ export class LabApp extends LitElement {
   /** The lessons' language also names the side panel's tabs (the lessons refer to them). */
   @state() private language: Language = (localStorage.getItem("layerlab.lang") as Language | null) ?? (navigator.language.startsWith("zh") ? "zh" : "en");
   @state() private selection?: Selection;
-  private commandLine?: DockerCli;
+  private daemon?: Daemon;
+  private commandLine?: CommandLine;
+  private lessons: readonly Lesson[] = [];
 
   private lessonContext = (): LessonContext | undefined => {
-    const lab = this.commandLine?.lab;
-    if (!lab) return undefined;
+    const daemon = this.daemon;
+    if (!daemon) return undefined;
     const history: string[] = [];
     // Terminal lines and interface events, merged in the order they happened.
     const lines = this.terminal?.commandHistory ?? [];
@@ -95,7 +94,7 @@ export class LabApp extends LitElement {
       history.push(line);
     });
     while (e < this.uiEvents.length) history.push(`ui ${this.uiEvents[e++]!.event}`);
-    return { lab, history, ui: { seen: (ev) => history.includes(`ui ${ev}`) } };
+    return { daemon, history, ui: { seen: (ev) => history.includes(`ui ${ev}`) } };
   };
 
   /** What the learner did in the interface, each with how many command lines had run before it. */
@@ -111,7 +110,7 @@ export class LabApp extends LitElement {
   }
 
   override render() {
-    const lab = this.commandLine?.lab;
+    const daemon = this.daemon;
     return html`
       <header>
         <h1>Layerlab</h1>
@@ -134,18 +133,18 @@ export class LabApp extends LitElement {
           </div>
           <div role="tabpanel" id="panel" aria-labelledby="tab-${this.tab}" @select=${(e: CustomEvent<Selection>) => this.select(e.detail)}>
             ${this.tab === "lessons"
-              ? html`<lesson-panel @language=${(e: CustomEvent<Language>) => (this.language = e.detail)} .lab=${lab} .context=${this.lessonContext} @run-command=${(e: CustomEvent<{ command: string; show?: Step["show"] }>) => void this.runFromLesson(e.detail.command, e.detail.show)}></lesson-panel>`
+              ? html`<lesson-panel .lessons=${this.lessons} @language=${(e: CustomEvent<Language>) => (this.language = e.detail)} .daemon=${daemon} .context=${this.lessonContext} @run-command=${(e: CustomEvent<{ command: string; show?: Step["show"] }>) => void this.runFromLesson(e.detail.command, e.detail.show)}></lesson-panel>`
               : this.tab === "images"
-                ? html`<images-panel .lab=${lab} .selection=${this.selection}></images-panel>`
+                ? html`<images-panel .daemon=${daemon} .selection=${this.selection}></images-panel>`
                 : this.tab === "containers"
-                  ? html`<containers-panel .lab=${lab} .selection=${this.selection}></containers-panel>`
+                  ? html`<containers-panel .daemon=${daemon} .selection=${this.selection}></containers-panel>`
                   : this.tab === "storage"
-                    ? html`<storage-pane .lab=${lab} .selection=${this.selection}></storage-pane>`
-                    : html`<registry-layout-pane .lab=${lab}></registry-layout-pane>`}
+                    ? html`<storage-pane .daemon=${daemon} .selection=${this.selection}></storage-pane>`
+                    : html`<registry-layout-pane .daemon=${daemon}></registry-layout-pane>`}
           </div>
         </aside>
         <div class="work">
-          <explorer-view .lab=${lab} .selection=${this.selection} @layer=${(e: CustomEvent) => e.detail !== undefined && this.noteEvent(`layer:${e.detail}:${this.selected}`)} @pane=${(e: CustomEvent) => this.noteEvent(`pane:${e.detail}:${this.selected}`)} @click=${() => this.recheckSoon()}></explorer-view>
+          <explorer-view .daemon=${daemon} .selection=${this.selection} @layer=${(e: CustomEvent) => e.detail !== undefined && this.noteEvent(`layer:${e.detail}:${this.selected}`)} @pane=${(e: CustomEvent) => this.noteEvent(`pane:${e.detail}:${this.selected}`)} @click=${() => this.recheckSoon()}></explorer-view>
           <lab-terminal .commandLine=${this.commandLine} @command=${() => this.recheckSoon()} @activity=${(e: CustomEvent<Activity | undefined>) => (this.activity = e.detail)}></lab-terminal>
         </div>
       </main>
@@ -175,12 +174,12 @@ export class LabApp extends LitElement {
   private async runFromLesson(line: string, show?: Step["show"]): Promise<void> {
     await this.terminal.exec(line);
     // Not a learner's click: the lesson's own click steps still wait for one.
-    const lab = this.commandLine?.lab;
-    if (lab && show?.image) {
-      const image = await resolveImage(lab.store, show.image);
+    const daemon = this.daemon;
+    if (daemon && show?.image) {
+      const image = await daemon.images.resolve(show.image);
       if (image) this.selection = { kind: "image", id: image.id };
-    } else if (lab && show?.container) {
-      const c = await lab.containers.find(show.container).catch(() => undefined);
+    } else if (daemon && show?.container) {
+      const c = await daemon.containers.maybe(show.container);
       if (c) this.selection = { kind: "container", id: c.id };
     }
     this.recheckSoon();
@@ -218,7 +217,11 @@ export class LabApp extends LitElement {
     super.disconnectedCallback();
   }
 
-  override async firstUpdated(): Promise<void> {
+  /**
+   * Runs the page on what `open` makes (src/main.ts composes the daemon and its command line): one
+   * daemon per page, so every view of a container's union goes through its snapshotter's mounts.
+   */
+  async start(open: () => Promise<{ daemon: Daemon; commandLine: CommandLine; lessons: readonly Lesson[] }>): Promise<void> {
     let ready!: () => void;
     const readyPromise = new Promise<void>((r) => (ready = r));
     window.layerlab = {
@@ -229,9 +232,11 @@ export class LabApp extends LitElement {
       },
     };
     try {
-      this.commandLine = await createCommandLine();
-      // One Lab per page: every view of a container's union goes through its snapshotter's mounts.
-      window.layerlab.lab = this.commandLine.lab;
+      const { daemon, commandLine, lessons } = await open();
+      this.daemon = daemon;
+      this.commandLine = commandLine;
+      this.lessons = lessons;
+      window.layerlab.daemon = daemon;
       this.status = "ready";
       await this.updateComplete;
       ready();
@@ -248,5 +253,11 @@ export class LabApp extends LitElement {
   /** For tests and lessons: what the explorer shows. */
   get explorerSelection(): { selection?: Selection; layer?: number | "C" } {
     return { selection: this.selection, layer: this.explorer?.layer };
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "lab-app": LabApp;
   }
 }

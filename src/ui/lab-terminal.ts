@@ -7,7 +7,7 @@ import { customElement, property } from "lit/decorators.js";
 import { Terminal } from "@xterm/xterm";
 import { FitAddon } from "@xterm/addon-fit";
 import xtermCss from "@xterm/xterm/css/xterm.css?inline";
-import type { CliIO, CommandLine } from "../cli/types.ts";
+import type { CliIO, CommandLine } from "../terminal/types.ts";
 
 const PROMPT = "\x1b[1;32m$\x1b[0m ";
 const HISTORY_KEY = "layerlab.history";

@@ -6,7 +6,7 @@
  */
 import { LitElement, css, html } from "lit";
 import { customElement, property } from "lit/decorators.js";
-import { humanSizeWithPrecision } from "../cli/format.ts";
+import { humanSizeWithPrecision } from "../daemon/units.ts";
 import { colourOf, type LayerInfo } from "./explorer-source.ts";
 
 @customElement("layer-stack")

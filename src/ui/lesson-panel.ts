@@ -5,9 +5,9 @@
  */
 import { LitElement, css, html } from "lit";
 import { customElement, property, state } from "lit/decorators.js";
-import type { Lab } from "../cli/lab.ts";
-import { LESSONS } from "../lessons/lessons.ts";
-import type { Language, LessonContext } from "../lessons/types.ts";
+import type { Daemon } from "../daemon/daemon.ts";
+import type { Language, Lesson, LessonContext } from "../lessons/types.ts";
+import { StoreWatch } from "./store-watch.ts";
 import { panelStyles } from "./panel-styles.ts";
 
 const UI_TEXT = {
@@ -34,32 +34,29 @@ export class LessonPanel extends LitElement {
     `,
   ];
 
-  @property({ attribute: false }) lab?: Lab;
+  @property({ attribute: false }) daemon?: Daemon;
   @property({ attribute: false }) context?: () => LessonContext | undefined;
   @state() language: Language = (localStorage.getItem("layerlab.lang") as Language | null) ?? (navigator.language.startsWith("zh") ? "zh" : "en");
-  @state() lessonId: string = localStorage.getItem("layerlab.lesson") ?? LESSONS[0]!.id;
+  /** The course (src/main.ts gives the built-in lessons). */
+  @property({ attribute: false }) lessons: readonly Lesson[] = [];
+  @state() lessonId: string = localStorage.getItem("layerlab.lesson") ?? "";
   @state() private done: boolean[] = [];
-  private off?: () => void;
+  constructor() {
+    super();
+    new StoreWatch(this, () => void this.recheck());
+  }
   private checking = 0;
 
   override updated(changed: Map<string, unknown>): void {
-    if (changed.has("lab") && this.lab) {
-      this.off?.();
-      this.off = this.lab.store.onChange(() => void this.recheck());
-      void this.recheck();
-    }
+    if (changed.has("daemon") && this.daemon) void this.recheck();
   }
-  override disconnectedCallback(): void {
-    this.off?.();
-    super.disconnectedCallback();
-  }
-
   /** Re-evaluates every step of the current lesson (after a command, a click, a store change). */
   async recheck(): Promise<void> {
     const ctx = this.context?.();
     if (!ctx) return;
     const n = ++this.checking;
-    const lesson = LESSONS.find((l) => l.id === this.lessonId) ?? LESSONS[0]!;
+    const lesson = this.lessons.find((l) => l.id === this.lessonId) ?? this.lessons[0];
+    if (!lesson) return;
     const results: boolean[] = [];
     for (const s of lesson.steps) {
       let ok = false;
@@ -89,10 +86,11 @@ export class LessonPanel extends LitElement {
 
   override render() {
     const t = UI_TEXT[this.language];
-    const lesson = LESSONS.find((l) => l.id === this.lessonId) ?? LESSONS[0]!;
+    const lesson = this.lessons.find((l) => l.id === this.lessonId) ?? this.lessons[0];
+    if (!lesson) return html``;
     const current = this.done.findIndex((d) => !d);
     const allDone = this.done.length === lesson.steps.length && current === -1;
-    const nextLesson = LESSONS[LESSONS.indexOf(lesson) + 1];
+    const nextLesson = this.lessons[this.lessons.indexOf(lesson) + 1];
     return html`<div class="bar">
         <h2 style="margin:0">${t.lessons}</h2>
         <label class="muted" for="lang">${t.language}</label>
@@ -104,7 +102,7 @@ export class LessonPanel extends LitElement {
       <div class="bar">
         <label class="muted" for="lesson">${t.pick}</label>
         <select id="lesson" @change=${(e: Event) => this.setLesson((e.target as HTMLSelectElement).value)}>
-          ${LESSONS.map((l) => html`<option value=${l.id} ?selected=${l.id === lesson.id}>${l.title[this.language]}</option>`)}
+          ${this.lessons.map((l) => html`<option value=${l.id} ?selected=${l.id === lesson.id}>${l.title[this.language]}</option>`)}
         </select>
       </div>
       <ol aria-label=${lesson.title[this.language]}>

@@ -5,9 +5,8 @@
  */
 import { LitElement, css, html } from "lit";
 import { customElement, property, state } from "lit/decorators.js";
-import type { Lab } from "../cli/lab.ts";
-import { registryLayoutCommand } from "../cli/publish.ts";
-import { familiarTag } from "../cli/images.ts";
+import type { Daemon } from "../daemon/daemon.ts";
+import { StoreWatch } from "./store-watch.ts";
 
 @customElement("registry-layout-pane")
 export class RegistryLayoutPane extends LitElement {
@@ -23,38 +22,28 @@ export class RegistryLayoutPane extends LitElement {
     .hint { color: #8a9199; }
   `;
 
-  @property({ attribute: false }) lab?: Lab;
+  @property({ attribute: false }) daemon?: Daemon;
   @state() private name = "";
   @state() private tree = "";
-  private unsubscribe?: () => void;
-
-  override updated(changed: Map<string, unknown>): void {
-    if (changed.has("lab") && this.lab) {
-      this.unsubscribe?.();
-      this.unsubscribe = this.lab.store.onChange((e) => {
-        if (e.type === "images") void this.refresh(true);
-      });
-      void this.refresh(true);
-    }
+  constructor() {
+    super();
+    new StoreWatch(this, (e) => e.type === "images" && void this.refresh(true));
   }
 
-  override disconnectedCallback(): void {
-    this.unsubscribe?.();
-    super.disconnectedCallback();
+  override updated(changed: Map<string, unknown>): void {
+    if (changed.has("daemon") && this.daemon) void this.refresh(true);
   }
 
   /** Follows the most recently pushed image unless the learner typed a name. */
   private async refresh(follow: boolean): Promise<void> {
-    if (!this.lab) return;
+    if (!this.daemon) return;
     if (follow && !this.typed) {
-      const images = await this.lab.store.listImages();
-      const pushed = images.filter((i) => i.repoDigests.length && i.manifestDigest).sort((a, b) => b.createdAt - a.createdAt);
-      for (const img of pushed) {
-        const tags = await this.lab.store.tagsOf(img.id);
-        const repo = img.repoDigests.at(-1)!.split("@")[0]!;
-        const tag = tags.find((t) => t.name.startsWith(`${repo}:`));
+      const pushed = (await this.daemon.images.list()).filter((s) => s.repoDigests.length).sort((a, b) => b.image.createdAt - a.image.createdAt);
+      for (const { repoDigests, repoTags } of pushed) {
+        const repo = repoDigests.at(-1)!.split("@")[0]!;
+        const tag = repoTags.find((t) => t.repository === repo);
         if (tag) {
-          this.name = familiarTag(tag.name);
+          this.name = `${tag.repository}:${tag.tag}`;
           break;
         }
       }
@@ -64,7 +53,7 @@ export class RegistryLayoutPane extends LitElement {
       return;
     }
     try {
-      this.tree = await registryLayoutCommand.run(this.lab.store, this.name);
+      this.tree = await this.daemon.images.registryLayout(this.name);
     } catch (e) {
       this.tree = (e as Error).message;
     }

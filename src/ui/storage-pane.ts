@@ -7,10 +7,10 @@
  */
 import { LitElement, css, html } from "lit";
 import { customElement, property, state } from "lit/decorators.js";
-import type { Lab } from "../cli/lab.ts";
-import { dockerStorageLayout, layoutLines, layoutOfImage, type LayoutEntry } from "../store/docker-layout.ts";
-import type { ImageRecord } from "../store/schema.ts";
+import type { Daemon } from "../daemon/daemon.ts";
+import { layoutLines, type LayoutEntry } from "../store/docker-layout.ts";
 import type { Selection } from "./explorer-source.ts";
+import { StoreWatch } from "./store-watch.ts";
 import { panelStyles } from "./panel-styles.ts";
 
 /** 64-hex IDs shortened to Docker's 12 (the full value is in the title; `lab storage` prints it). */
@@ -33,40 +33,29 @@ export class StoragePane extends LitElement {
     `,
   ];
 
-  @property({ attribute: false }) lab?: Lab;
+  @property({ attribute: false }) daemon?: Daemon;
   @property({ attribute: false }) selection?: Selection;
   @state() private all: LayoutEntry[] = [];
   /** The selection's entries (empty when nothing is selected). */
   @state() private mine: LayoutEntry[] = [];
   @state() private only = false;
-  private off?: () => void;
+  constructor() {
+    super();
+    new StoreWatch(this, () => void this.load());
+  }
   private loading = 0;
 
   override updated(changed: Map<string, unknown>): void {
-    if (changed.has("lab") && this.lab) {
-      this.off?.();
-      this.off = this.lab.store.onChange(() => void this.load());
-    }
-    if (changed.has("lab") || changed.has("selection")) void this.load();
+    if (changed.has("daemon") || changed.has("selection")) void this.load();
   }
-  override disconnectedCallback(): void {
-    this.off?.();
-    super.disconnectedCallback();
-  }
-
   private async load(): Promise<void> {
-    const lab = this.lab;
-    if (!lab) return;
+    if (!this.daemon) return;
     const n = ++this.loading;
-    const containers = await lab.containers.list();
-    const all = await dockerStorageLayout(lab.store, containers);
-    let image: ImageRecord | undefined;
-    const c = this.selection?.kind === "container" ? containers.find((x) => x.id === this.selection!.id) : undefined;
-    if (this.selection?.kind === "image") image = await lab.store.getImage(this.selection.id as ImageRecord["id"]);
-    else if (c) image = await lab.store.getImage(c.imageId);
+    // A selection removed meanwhile shows the whole store.
+    const layout = await this.daemon.storageLayout(this.selection?.id).catch(() => this.daemon!.storageLayout());
     if (n !== this.loading) return;
-    this.all = all;
-    this.mine = image ? layoutOfImage(all, image, c?.id) : [];
+    this.all = layout.all;
+    this.mine = layout.selected;
   }
 
   override render() {

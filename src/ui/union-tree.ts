@@ -5,7 +5,7 @@
  */
 import { LitElement, css, html } from "lit";
 import { customElement, property, state } from "lit/decorators.js";
-import { humanSizeWithPrecision } from "../cli/format.ts";
+import { humanSizeWithPrecision } from "../daemon/units.ts";
 import { colourOf, type ExplorerEntry, type ExplorerSource } from "./explorer-source.ts";
 
 @customElement("union-tree")

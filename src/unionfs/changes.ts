@@ -6,7 +6,7 @@
  * reports its not-yet-reported ancestor directories as C, top down.
  */
 import { sortForLayer } from "../layer/tar-writer.ts";
-import { parentOf } from "./lower.ts";
+import { parentOf } from "./path.ts";
 import type { UnionFS } from "./union.ts";
 
 export type ChangeKind = "A" | "C" | "D";

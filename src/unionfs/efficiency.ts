@@ -6,7 +6,7 @@
  */
 import type { TarEntry } from "../layer/tar.ts";
 import { classifyEntry } from "../layer/whiteout.ts";
-import { normalizePath } from "./merged.ts";
+import { cleanPath, joinPath, segments } from "./path.ts";
 
 export interface Inefficiency {
   path: string;
@@ -43,10 +43,10 @@ function layerTree(entries: TarEntry[]): TreeNode {
   for (const e of entries) {
     const m = classifyEntry(e.path);
     if (m.kind === "opaque") continue; // dive does not model opaque markers
-    const path = normalizePath(m.kind === "whiteout" ? m.hides : m.path);
+    const path = cleanPath(m.kind === "whiteout" ? m.hides : m.path);
     if (!path) continue;
     let node = root;
-    for (const part of path.split("/")) {
+    for (const part of segments(path)) {
       let child = node.children.get(part);
       if (!child) node.children.set(part, (child = newNode()));
       node = child;
@@ -60,7 +60,7 @@ function layerTree(entries: TarEntry[]): TreeNode {
 
 function* leaves(node: TreeNode, prefix = ""): Generator<[string, TreeNode]> {
   for (const [name, child] of node.children) {
-    const path = prefix ? `${prefix}/${name}` : name;
+    const path = joinPath(prefix, name);
     if (child.children.size === 0) yield [path, child];
     else yield* leaves(child, path);
   }
@@ -105,7 +105,7 @@ export function efficiency(layers: TarEntry[][]): EfficiencyReport {
         if (i > 0) {
           below ??= stacked(trees, i - 1);
           let prev: TreeNode | undefined = below;
-          for (const part of path.split("/")) prev = prev?.children.get(part);
+          for (const part of segments(path)) prev = prev?.children.get(part);
           if (prev?.isDir) size = subtreeSize(prev);
         }
       }

@@ -10,25 +10,13 @@
  * Lookups cost one map access per path component, whatever the number of layers.
  */
 import { FsError } from "./errors.ts";
-import { baseName, LowerView, parentOf, type LowerNode } from "./lower.ts";
+import type { LowerView, LowerNode } from "./lower.ts";
+import { baseName, cleanPath, isUnder, joinPath, parentOf, segments } from "./path.ts";
 import { cloneInode, type Inode, type InodeType, type UpperBatch, type UpperEntry, type UpperStorage } from "./upper.ts";
 
-export interface Stat {
+/** lstat's answer: the inode's metadata (a lower entry's, or the upper inode's), its path and origin. */
+export interface Stat extends Inode {
   path: string;
-  type: InodeType;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtime: number;
-  atime: number;
-  ctime: number;
-  ino: number;
-  nlink: number;
-  linkname?: string;
-  devmajor?: number;
-  devminor?: number;
-  xattrs?: Record<string, string>;
   /** Which layer provides the entry: a lower layer's index (0 = bottom), or "upper" (the container layer). */
   origin: number | "upper";
 }
@@ -55,16 +43,6 @@ export interface UnionOptions {
 const UPPER_INO_BASE = 1 << 30;
 const COPY_CHUNK = 1 << 20;
 const MAX_SYMLINKS = 40;
-
-export function cleanPath(path: string): string {
-  const parts: string[] = [];
-  for (const part of path.split("/")) {
-    if (!part || part === ".") continue;
-    if (part === "..") parts.pop();
-    else parts.push(part);
-  }
-  return parts.join("/");
-}
 
 type Resolved = { kind: "upper"; entry: UpperEntry & { ino: number }; inode: Inode } | { kind: "lower"; node: LowerNode } | { kind: "root" };
 
@@ -144,10 +122,9 @@ export class UnionFS {
       const root = this.entries.get("");
       return !(root && !root.whiteout && root.opaque);
     }
-    const parts = dir.split("/");
     let at = "";
-    for (const part of parts) {
-      at = at ? `${at}/${part}` : part;
+    for (const part of segments(dir)) {
+      at = joinPath(at, part);
       const ue = this.entries.get(at);
       if (ue) {
         if (ue.whiteout) throw new FsError("ENOENT", forPath);
@@ -237,32 +214,25 @@ export class UnionFS {
     const r = this.must(dir);
     const type = r.kind === "root" ? "dir" : r.kind === "upper" ? r.inode.type : r.node.entry.type;
     if (type !== "dir") throw new FsError("ENOTDIR", dir);
-    let lowerNames: readonly string[] = [];
     const ue = this.entries.get(dir);
     const merged = r.kind !== "upper" || !(ue && !ue.whiteout && ue.opaque);
-    if (merged && (r.kind === "root" || this.lowerVisibleBelow(dir, dir))) lowerNames = this.lower.list(dir);
-    const prefix = dir ? `${dir}/` : "";
+    const lowerVisible = merged && (r.kind === "root" || this.lowerVisibleBelow(dir, dir));
+    const lowerNames = lowerVisible ? this.lower.list(dir) : [];
+    const lowerNodes = lowerVisible ? this.lower.readdir(dir) : [];
+    const lowerEntry = (name: string, n: LowerNode): DirEntry => ({ name, type: n.entry.type === "hardlink" ? "file" : n.entry.type, ino: n.ino });
     const ups = this.upperChildren.get(dir);
-    const out: DirEntry[] = [];
-    if (!ups || ups.size === 0) {
-      for (const name of lowerNames) {
-        const n = this.lower.get(prefix + name)!;
-        out.push({ name, type: n.entry.type === "hardlink" ? "file" : n.entry.type, ino: n.ino });
-      }
-      return out;
-    }
+    if (!ups || ups.size === 0) return lowerNodes.map((n, i) => lowerEntry(lowerNames[i]!, n));
     const names = new Set<string>(lowerNames);
     for (const u of ups) names.add(u);
+    const out: DirEntry[] = [];
     for (const name of [...names].sort()) {
-      const e = this.entries.get(prefix + name);
+      const path = joinPath(dir, name);
+      const e = this.entries.get(path);
       if (e) {
         if (e.whiteout) continue;
         const i = this.inodes.get(e.ino)!;
         out.push({ name, type: i.type, ino: i.ino });
-      } else {
-        const n = this.lower.get(prefix + name)!;
-        out.push({ name, type: n.entry.type === "hardlink" ? "file" : n.entry.type, ino: n.ino });
-      }
+      } else out.push(lowerEntry(name, this.lower.get(path)!));
     }
     return out;
   }
@@ -304,7 +274,7 @@ export class UnionFS {
    * relative to the root, ".." stops at it). `followLast` false keeps a final symlink itself.
    */
   realpath(path: string, followLast = true): string {
-    let todo = cleanPath(path).split("/").filter(Boolean);
+    let todo = segments(cleanPath(path));
     let done: string[] = [];
     let hops = 0;
     while (todo.length) {
@@ -505,7 +475,7 @@ export class UnionFS {
         batch.putInodes!.push(inode);
       }
       // A directory's remaining upper children can only be whiteouts (it is empty): they go too.
-      if (inode.type === "dir") for (const name of this.upperChildren.get(p) ?? []) batch.deleteEntries!.push(`${p}/${name}`);
+      if (inode.type === "dir") for (const name of this.upperChildren.get(p) ?? []) batch.deleteEntries!.push(joinPath(p, name));
     }
     if (hasLower) batch.putEntries = [{ path: p, whiteout: true }];
     else batch.deleteEntries!.push(p);
@@ -520,7 +490,7 @@ export class UnionFS {
       if (!src || !dst) throw new FsError("EBUSY", "");
       const r = this.must(src);
       if (src === dst) return;
-      if (dst.startsWith(`${src}/`)) throw new FsError("EINVAL", dst, "cannot move a directory into itself");
+      if (isUnder(dst, src)) throw new FsError("EINVAL", dst, "cannot move a directory into itself");
       const st = this.statOf(src, r);
       this.lowerVisibleBelow(parentOf(dst), dst); // destination parent must exist
       const target = this.resolve(dst);
@@ -543,13 +513,13 @@ export class UnionFS {
         old.nlink--;
         if (old.nlink <= 0 || old.type === "dir") batch.deleteInodes!.push(old.ino);
         else batch.putInodes!.push(old);
-        if (old.type === "dir") for (const name of this.upperChildren.get(dst) ?? []) batch.deleteEntries!.push(`${dst}/${name}`);
+        if (old.type === "dir") for (const name of this.upperChildren.get(dst) ?? []) batch.deleteEntries!.push(joinPath(dst, name));
       }
       // Move the entry and, for a directory, everything the upper layer has below it.
       const moved: UpperEntry[] = [{ path: dst, ino: inode.ino, ...(st.type === "dir" && this.lowerHasDirAt(dst) ? { opaque: true } : {}) }];
       if (st.type === "dir") {
         for (const [p, e] of this.entries) {
-          if (p.startsWith(`${src}/`)) {
+          if (isUnder(p, src)) {
             batch.deleteEntries!.push(p);
             moved.push({ ...e, path: dst + p.slice(src.length) });
           }
@@ -654,8 +624,8 @@ export class UnionFS {
   /** mkdir -p */
   async mkdirAll(path: string, opts: CreateOptions = {}): Promise<void> {
     let at = "";
-    for (const part of cleanPath(path).split("/").filter(Boolean)) {
-      at = at ? `${at}/${part}` : part;
+    for (const part of segments(cleanPath(path))) {
+      at = joinPath(at, part);
       const st = await this.tryStat(at);
       if (!st) await this.mkdir(at, opts);
       else if (st.type !== "dir") throw new FsError("ENOTDIR", at);
@@ -667,7 +637,7 @@ export class UnionFS {
     const p = cleanPath(path);
     const st = await this.stat(p);
     if (st.type === "dir") {
-      for (const e of this.readdirSync(p)) await this.removeAll(p ? `${p}/${e.name}` : e.name);
+      for (const e of this.readdirSync(p)) await this.removeAll(joinPath(p, e.name));
       if (p) await this.rmdir(p);
     } else await this.unlink(p);
   }
@@ -676,7 +646,7 @@ export class UnionFS {
   *walk(dir = ""): Generator<Stat> {
     const d = cleanPath(dir);
     for (const e of this.readdirSync(d)) {
-      const p = d ? `${d}/${e.name}` : e.name;
+      const p = joinPath(d, e.name);
       const st = this.statSync(p)!;
       yield st;
       if (st.type === "dir") yield* this.walk(p);

@@ -21,14 +21,14 @@ async function ok(line: string): Promise<string> {
 }
 
 describe("bundled demo images (layerlab.demo)", () => {
-  it("pulls alpine, busybox and the teaching image, sharing busybox's layers", async () => {
-    expect(await ok("docker pull layerlab.demo/alpine:3.15")).toContain("Status: Downloaded newer image for layerlab.demo/alpine:3.15");
+  it("pulls debian, busybox and the teaching image, sharing busybox's layers", async () => {
+    expect(await ok("docker pull layerlab.demo/debian:bookworm")).toContain("Status: Downloaded newer image for layerlab.demo/debian:bookworm");
     await ok("docker pull -q layerlab.demo/busybox");
     const teaching = await ok("docker pull layerlab.demo/teaching");
     expect(teaching.match(/Already exists/g)).toHaveLength(2);
     expect(await ok("docker run --rm layerlab.demo/teaching")).toBe("hello from layer 2, settings: color=green layer=2 \n");
     expect(await ok("docker run --rm layerlab.demo/teaching ls /app /app/data")).toBe("/app:\nbig.bin\nconfig\ndata\nhello.sh\nnotes.txt\n\n/app/data:\nfresh.txt\n");
-    expect(await ok("docker run --rm layerlab.demo/alpine:3.15 cat /etc/alpine-release")).toBe("3.15.11\n");
+    expect(await ok("docker run --rm layerlab.demo/debian:bookworm cat /etc/debian_version")).toMatch(/^12\.\d+\n$/);
     const wasi = await ok("docker run --rm layerlab.demo/wasi/hello");
     expect(wasi).toMatch(/^Unable to find image .layerlab.demo\/wasi\/hello. locally\n/);
     expect(wasi.endsWith("Status: Downloaded newer image for layerlab.demo\/wasi\/hello:latest\nHello from WebAssembly!\n")).toBe(true);
@@ -37,7 +37,7 @@ describe("bundled demo images (layerlab.demo)", () => {
   it("lab storage lays the store out as Docker does: layerdb by chain ID with parents, distribution mappings", async () => {
     const inspect = JSON.parse(await ok("docker image inspect layerlab.demo/teaching"))[0];
     const facts = (await lab.page.evaluate(`(async () => {
-      const s = window.layerlab.lab.store;
+      const s = window.layerlab.daemon.store;
       const img = (await s.listImages()).find((i) => i.id === ${JSON.stringify(inspect.Id)});
       return { chainIds: img.chainIds, diffIds: img.diffIds, digests: img.layers.map((l) => l.digest) };
     })()`)) as { chainIds: string[]; diffIds: string[]; digests: string[] };
@@ -65,7 +65,7 @@ describe("bundled demo images (layerlab.demo)", () => {
   it("refuses pushes and unknown names with what is there", async () => {
     const unknown = await lab.exec("docker pull layerlab.demo/nginx");
     expect(unknown.code).not.toBe(0);
-    expect(unknown.output).toContain("the bundled demo images are busybox:latest, alpine:3.15, teaching:latest, wasi/hello:latest, wasi/ls:latest, wasi/fileops:latest");
+    expect(unknown.output).toContain("the bundled demo images are busybox:latest, debian:bookworm, teaching:latest, wasi/hello:latest, wasi/ls:latest, wasi/fileops:latest");
     const push = await lab.exec("docker push layerlab.demo/busybox");
     expect(push.code).not.toBe(0);
     expect(push.output).toContain("read-only");

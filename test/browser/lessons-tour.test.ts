@@ -86,7 +86,7 @@ describe("lessons without containers, by clicking", () => {
     await chooseImage(/layerlab\.demo\/teaching/);
     await expect.poll(() => lab.page.locator("layer-stack .shared").count()).toBe(2);
     await complete();
-    const out = await lab.page.evaluate(() => window.layerlab!.lab!.store.listLayers().then((l) => l.length));
+    const out = await lab.page.evaluate(() => window.layerlab!.daemon!.store.listLayers().then((l) => l.length));
     expect(out).toBe(5);
   });
 

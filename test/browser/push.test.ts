@@ -129,9 +129,9 @@ describe("docker push with token auth", () => {
     await ok(lab, `docker tag ${big} ${reg.host}/lab/resume:v1`);
     // Forget where the blobs came from, so they are uploaded (not mounted).
     await lab.page.evaluate(`(async () => {
-      const { lab } = window.layerlab;
-      for (const d of await lab.store.listDistribution()) await lab.store.db.put("distribution", { ...d, sources: [] });
-      lab.pushChunkSize = 4 << 20;
+      const { daemon } = window.layerlab;
+      for (const d of await daemon.store.listDistribution()) await daemon.store.db.put("distribution", { ...d, sources: [] });
+      daemon.images.pushChunkSize = 4 << 20;
     })()`);
     let cut = false;
     const seen: string[] = [];

@@ -127,7 +127,7 @@ describe("docker run (x86 in a Web Worker)", () => {
   it("after a reload the next start is warm (the saved state came from IndexedDB)", async () => {
     await lab.reload();
     expect(await ok(`docker run --rm ${busybox} echo warm`)).toBe("warm\n");
-    const lastStart = await lab.page.evaluate(() => (window.layerlab!.lab as unknown as { x86Runtime?: { lastStart?: { warm: boolean } } }).x86Runtime?.lastStart);
+    const lastStart = await lab.page.evaluate(() => (window.layerlab!.daemon!.runtime("x86") as { lastStart?: { warm: boolean } } | undefined)?.lastStart);
     expect(lastStart?.warm).toBe(true);
     expect(errors).toEqual([]);
   });

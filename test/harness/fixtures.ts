@@ -1,7 +1,8 @@
 /**
  * Real images for tests and benchmarks, built with umoci into OCI layouts and pushed with skopeo:
  * busybox (linux/386 and linux/amd64) from Debian's busybox-static packages in three layers (the third
- * deletes a file of the second: a whiteout), alpine 3.15 (linux/386) from the official minirootfs,
+ * deletes a file of the second: a whiteout), alpine 3.15 (linux/386) from the official minirootfs
+ * (read in place from ../shared/images, see shared.ts),
  * and a ~50 MB multi-layer "big" image for the pull benchmark. Cached by a key of their inputs.
  */
 import { execFile, execFileSync } from "node:child_process";
@@ -13,10 +14,10 @@ import { fileURLToPath } from "node:url";
 import { MANIFEST_ACCEPT, MediaType } from "../../src/oci/mediatypes.ts";
 import { RegistryClient } from "../../src/registry/client.ts";
 import type { TestRegistry } from "./registry.ts";
+import { ALPINE_MINIROOTFS, requireSharedImage } from "./shared.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const FIXTURES_DIR = join(here, "..", "fixtures");
-export const ALPINE_ROOTFS = join(FIXTURES_DIR, "alpine-minirootfs-3.15.11-x86.tar.gz");
 const CACHE = join(FIXTURES_DIR, ".cache");
 const RECIPE_VERSION = "4";
 
@@ -126,7 +127,8 @@ let building: Promise<Fixtures> | undefined;
 export function buildFixtures(): Promise<Fixtures> {
   building ??= (async () => {
     const recipe = readFileSync(fileURLToPath(import.meta.url));
-    const key = createHash("sha256").update(RECIPE_VERSION).update(recipe).update(readFileSync(ALPINE_ROOTFS)).digest("hex").slice(0, 16);
+    const alpineRootfs = requireSharedImage(ALPINE_MINIROOTFS);
+    const key = createHash("sha256").update(RECIPE_VERSION).update(recipe).update(readFileSync(alpineRootfs)).digest("hex").slice(0, 16);
     const root = join(CACHE, `images-${key}`);
     const layout = join(root, "layout");
     const tags = { busybox386: "busybox-386", busyboxAmd64: "busybox-amd64", alpine386: "alpine-386", big: "big" };
@@ -144,7 +146,7 @@ export function buildFixtures(): Promise<Fixtures> {
     umociImage(layout, tags.busyboxAmd64, work, busyboxSteps(bbAmd64, applets, "amd64"), bbConfig("amd64"));
     const alpineStep = {
       createdBy: "/bin/sh -c #(nop) ADD file:alpine-minirootfs-3.15.11-x86.tar.gz in / ",
-      apply: (rootfs: string) => void run("tar", ["-xzf", ALPINE_ROOTFS, "-C", rootfs]),
+      apply: (rootfs: string) => void run("tar", ["-xzf", alpineRootfs, "-C", rootfs]),
     };
     umociImage(layout, tags.alpine386, work, [alpineStep], ["--architecture", "386", "--os", "linux", "--config.cmd", "/bin/sh", "--config.env", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "--created", created, "--history.created_by", '/bin/sh -c #(nop)  CMD ["/bin/sh"]']);
     const bigSteps = [alpineStep, ...[1, 2, 3, 4].map((n) => ({

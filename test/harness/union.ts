@@ -15,16 +15,12 @@ export interface Listed {
   link?: string;
 }
 
-/** The union of an image as the lab shows it (a read-only view), with file digests. */
+/** The union of an image as the lab shows it (the daemon's read-only view of it), with file digests. */
 export async function labUnion(lab: LabDriver, image: string): Promise<Listed[]> {
   return (await lab.page.evaluate(`(async () => {
-    const { ImageStore } = await import("/src/store/images.ts");
-    const { storeSnapshotter } = await import("/src/store/snapshots.ts");
-    const { resolveImage } = await import("/src/cli/images.ts");
+    const { daemon } = window.layerlab;
     const { sha256Digest } = await import("/src/oci/digest.ts");
-    const store = await ImageStore.open();
-    const img = await resolveImage(store, ${JSON.stringify(image)});
-    const fs = await storeSnapshotter(store).view("t-view-" + Math.random(), img.chainIds.at(-1));
+    const fs = await daemon.containers.imageFs(await daemon.images.require(${JSON.stringify(image)}));
     const out = [];
     for (const st of fs.walk()) {
       const e = { path: st.path, type: st.type, mode: st.mode, uid: st.uid, gid: st.gid };
@@ -32,7 +28,6 @@ export async function labUnion(lab: LabDriver, image: string): Promise<Listed[]>
       if (st.type === "symlink") e.link = st.linkname;
       out.push(e);
     }
-    store.close();
     return out;
   })()`)) as Listed[];
 }

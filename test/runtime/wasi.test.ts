@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { ContainerConfig } from "../../src/oci/types.ts";
 import { resolveProcess } from "../../src/runtime/spec.ts";
 import { nodeWasiRuntime } from "../../src/runtime/wasi/node.ts";
-import { ProcessStartError } from "../../src/runtime/x86/runtime.ts";
+import { ProcessStartError } from "../../src/runtime/types.ts";
 import { containerChanges } from "../../src/unionfs/changes.ts";
 import type { UnionFS } from "../../src/unionfs/union.ts";
 import { loadLayoutImage, memorySnapshotter, type MemoryImage } from "../harness/memory-images.ts";

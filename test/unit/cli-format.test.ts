@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ellipsis, humanDuration, humanSize, humanSizeWithPrecision, table } from "../../src/cli/format.ts";
+import { ellipsis, table } from "../../src/cli/format.ts";
+import { humanDuration, humanSize, humanSizeWithPrecision } from "../../src/daemon/units.ts";
 import { splitWords, parseArgs } from "../../src/cli/argv.ts";
 
 describe("Docker output formats", () => {

@@ -1,10 +1,11 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, linkSync, readFileSync, existsSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, linkSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { TarFormatError, TarStreamParser, type TarEntry } from "../../src/layer/tar.ts";
+import { alpineRootfs } from "../harness/shared.ts";
 
 function parse(buf: Uint8Array, chunk = 777): { entries: TarEntry[]; data: Map<string, Uint8Array[]> } {
   const entries: TarEntry[] = [];
@@ -74,11 +75,9 @@ describe("TarStreamParser", () => {
     });
   }
 
-  it("reads the Alpine 3.15 x86 minirootfs with every entry's offset right", () => {
-    const fixture = join(__dirname, "..", "fixtures", "alpine-minirootfs-3.15.11-x86.tar.gz");
-    const shared = join(__dirname, "..", "..", "..", "shared", "images", "alpine-minirootfs-3.15.11-x86.tar.gz");
-    const path = existsSync(fixture) ? fixture : shared;
-    if (!existsSync(path)) return void console.warn("skipped: alpine minirootfs fixture missing");
+  it("reads the Alpine 3.15 x86 minirootfs with every entry's offset right", (ctx) => {
+    const path = alpineRootfs();
+    if (!path) return ctx.skip();
     const buf = new Uint8Array(gunzipSync(readFileSync(path)));
     const { entries } = parse(buf, 65536);
     const listing = execFileSync("tar", ["-tzf", path], { maxBuffer: 1 << 24 }).toString().trim().split("\n");

@@ -6,8 +6,8 @@
  */
 import type { UnionFS } from "../../unionfs/union.ts";
 import type { ResolvedProcess } from "../spec.ts";
-import type { GuestProcess } from "../x86/guest.ts";
-import { ProcessStartError, type ProcessHandlers } from "../x86/runtime.ts";
+import { SIGNALS } from "../signals.ts";
+import { notFoundMessage, ProcessStartError, shimError, type ContainerRuntime, type ProcessHandlers, type RunningContainer, type RuntimeProcess } from "../types.ts";
 import { answer, BRIDGE_BYTES } from "./bridge.ts";
 import type { WorkerLike } from "./protocol.ts";
 
@@ -23,12 +23,8 @@ const PREVIEW1 = new Set([
   "proc_raise", "sched_yield", "random_get", "sock_accept", "sock_recv", "sock_send", "sock_shutdown",
 ]);
 
-const SIGKILL = 9;
-const runcPrefix = "failed to create task for container: failed to create shim task: ";
-
 async function findModule(fs: UnionFS, argv0: string, env: string[]): Promise<string> {
-  const notFound = () =>
-    new ProcessStartError({ status: 127, daemonError: argv0.includes("/") ? `${runcPrefix}exec: "${argv0}": stat ${argv0}: no such file or directory: unknown` : `${runcPrefix}exec: "${argv0}": executable file not found in $PATH: unknown` });
+  const notFound = () => new ProcessStartError({ status: 127, daemonError: shimError(notFoundMessage(argv0)) });
   const candidates = argv0.includes("/") ? [argv0] : (env.find((e) => e.startsWith("PATH="))?.slice(5) ?? "/usr/local/bin:/usr/bin:/bin").split(":").map((d) => `${d}/${argv0}`);
   for (const c of candidates) {
     try {
@@ -48,17 +44,17 @@ export async function loadModule(bytes: Uint8Array, path: string): Promise<WebAs
   try {
     module = await WebAssembly.compile(bytes as BufferSource);
   } catch (e) {
-    throw new ProcessStartError({ status: 126, daemonError: `${runcPrefix}/${path} is not a valid WebAssembly module: ${(e as Error).message}: unknown` });
+    throw new ProcessStartError({ status: 126, daemonError: shimError(`/${path} is not a valid WebAssembly module: ${(e as Error).message}`) });
   }
   const unknown = WebAssembly.Module.imports(module).filter((i) => !(i.module === "wasi_snapshot_preview1" && i.kind === "function" && PREVIEW1.has(i.name)));
   if (unknown.length) {
     const names = unknown.slice(0, 5).map((i) => `${i.module}::${i.name}`).join(", ");
-    throw new ProcessStartError({ status: 126, daemonError: `${runcPrefix}/${path} imports what the lab's WASI runtime does not provide (${names}${unknown.length > 5 ? `, and ${unknown.length - 5} more` : ""}); only wasi_snapshot_preview1 is available: unknown` });
+    throw new ProcessStartError({ status: 126, daemonError: shimError(`/${path} imports what the lab's WASI runtime does not provide (${names}${unknown.length > 5 ? `, and ${unknown.length - 5} more` : ""}); only wasi_snapshot_preview1 is available`) });
   }
   return module;
 }
 
-export class WasiRuntime {
+export class WasiRuntime implements ContainerRuntime {
   lastStartMs?: number;
   /** A worker started ahead of need: loading one costs more than running a small module. */
   private spare?: WorkerLike;
@@ -89,8 +85,8 @@ export class WasiRuntime {
   }
 }
 
-export class RunningWasiContainer {
-  readonly main: GuestProcess;
+export class RunningWasiContainer implements RunningContainer {
+  readonly main: RuntimeProcess;
   readonly exited: Promise<number>;
   private finish!: (code: number) => void;
   private stdin: Uint8Array[] = [];
@@ -138,10 +134,6 @@ export class RunningWasiContainer {
       w?.();
     };
     this.main = {
-      id: 1,
-      onOutput: () => {},
-      exited: this.exited,
-      started: Promise.resolve(),
       write: (data) => {
         this.stdin.push(typeof data === "string" ? new TextEncoder().encode(data) : data);
         wakeStdin();
@@ -157,13 +149,13 @@ export class RunningWasiContainer {
     worker.postMessage({ t: "run", module, args: proc.argv, env: [...proc.env, `PWD=${proc.cwd}`], sab });
   }
 
-  async stop(_timeoutS = 10, signal = 15): Promise<number> {
+  async stop(_timeoutS = 10, signal: number = SIGNALS.TERM): Promise<number> {
     this.main.kill(signal);
     return this.exited;
   }
 
   kill(signal: number): void {
-    this.main.kill(signal === 0 ? SIGKILL : signal);
+    this.main.kill(signal === 0 ? SIGNALS.KILL : signal);
   }
 
   async exec(): Promise<never> {

@@ -7,6 +7,7 @@
  */
 import { Fd, Inode, wasi } from "@bjorn3/browser_wasi_shim";
 import type { DirEntry, Stat } from "../../unionfs/union.ts";
+import { resolvePath } from "../../unionfs/path.ts";
 import { BridgeError, MAX_IO, type SyncBridge } from "./bridge.ts";
 
 const FILETYPE: Record<string, number> = {
@@ -30,16 +31,6 @@ function filestat(st: Stat): wasi.Filestat {
   f.mtim = ns(st.mtime);
   f.ctim = ns(st.ctime);
   return f;
-}
-
-function join(dir: string, path: string): string {
-  const out: string[] = path.startsWith("/") ? [] : dir.split("/").filter(Boolean);
-  for (const part of path.split("/")) {
-    if (!part || part === ".") continue;
-    if (part === "..") out.pop();
-    else out.push(part);
-  }
-  return out.join("/");
 }
 
 /** Runs a bridge call and turns its failure into a WASI errno. */
@@ -72,7 +63,7 @@ export class UnionDirFd extends Fd {
   }
 
   private resolve(path: string, follow: boolean): string {
-    const joined = join(this.path, path);
+    const joined = resolvePath(this.path, path);
     return this.bridge.call<string>("realpath", [joined, follow]).result;
   }
 

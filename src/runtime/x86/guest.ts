@@ -5,6 +5,7 @@
  * serial port and to be fed the bytes the guest writes, so it runs unchanged in Node, in a worker, or
  * against a recorded transcript.
  */
+import type { OutputListener, RuntimeProcess } from "../types.ts";
 
 export interface ProcessSpec {
   /** Where the container's root is mounted in the guest (from mount()). */
@@ -31,18 +32,15 @@ export class StartError extends Error {
 
 const STAGES = ["setup", "chroot", "chdir", "user", "lookup", "exec"] as const;
 
-export interface GuestProcess {
+/** A process in the guest: what clients drive (RuntimeProcess), and what the runtime waits for. */
+export interface GuestProcess extends RuntimeProcess {
   readonly id: number;
   /** Bytes the process wrote to stdout (fd 1) or stderr (fd 2); with a tty everything is fd 1. */
-  onOutput: (fd: 1 | 2, data: Uint8Array) => void;
+  onOutput: OutputListener;
   /** Resolves with the exit code (128+signal when killed) once all output has arrived. */
   readonly exited: Promise<number>;
   /** Resolves when the process is running; rejects with StartError when it could not start. */
   readonly started: Promise<void>;
-  write(data: Uint8Array | string): void;
-  closeStdin(): void;
-  kill(signal: number): void;
-  resize(rows: number, cols: number): void;
 }
 
 const enc = new TextEncoder();
@@ -65,7 +63,7 @@ interface Pending {
 }
 
 class GuestProcessImpl implements GuestProcess {
-  onOutput: (fd: 1 | 2, data: Uint8Array) => void = () => {};
+  onOutput: OutputListener = () => {};
   readonly exited: Promise<number>;
   readonly started: Promise<void>;
   resolveExit!: (code: number) => void;

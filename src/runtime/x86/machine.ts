@@ -6,36 +6,7 @@
  */
 import { Guest } from "./guest.ts";
 import type { P9Server } from "./p9.ts";
-
-export interface MachineAssets {
-  bios: ArrayBuffer;
-  bzImage: ArrayBuffer;
-  initrd: ArrayBuffer;
-  /** Where v86.wasm is (a URL in the browser, a file path in Node). */
-  wasmPath: string;
-  /** v86.wasm compiled once (the page), so each machine only instantiates it. */
-  wasmModule?: WebAssembly.Module;
-}
-
-/** The kernel command line: quiet serial console, no crypto self-tests or mitigations to pay for. */
-export const CMDLINE = "console=ttyS0 quiet loglevel=3 tsc=reliable mitigations=off random.trust_cpu=on init_on_free=1 rdinit=/init";
-export const MEMORY_BYTES = 128 * 1024 * 1024;
-
-// The v86 npm package has incomplete typings; this is the part the lab uses.
-interface V86Instance {
-  add_listener(event: string, fn: (arg: never) => void): void;
-  serial0_send(text: string): void;
-  save_state(): Promise<ArrayBuffer>;
-  stop(): Promise<void>;
-  destroy(): Promise<void>;
-}
-type V86Constructor = new (options: Record<string, unknown>) => V86Instance;
-
-let v86Module: Promise<V86Constructor> | undefined;
-function loadV86(): Promise<V86Constructor> {
-  v86Module ??= import("v86").then((m) => (m as unknown as { V86: V86Constructor }).V86);
-  return v86Module;
-}
+import { loadV86, v86Options, type MachineAssets, type V86 } from "./v86.ts";
 
 export interface MachineOptions {
   /** A saved state taken at /init's READY (raw or zstd; v86 accepts both). */
@@ -48,37 +19,20 @@ export interface MachineOptions {
 
 export class Machine {
   readonly guest: Guest;
-  private constructor(private readonly emulator: V86Instance, guest: Guest) {
+  private constructor(private readonly emulator: V86, guest: Guest) {
     this.guest = guest;
   }
 
   static async start(assets: MachineAssets, server: P9Server, opts: MachineOptions = {}): Promise<Machine> {
-    const V86 = await loadV86();
-    let emulator: V86Instance | undefined;
+    const Emulator = await loadV86();
+    let emulator: V86 | undefined;
     const guest = new Guest((text) => emulator!.serial0_send(text));
-    const options: Record<string, unknown> = {
-      wasm_path: assets.wasmPath,
-      memory_size: MEMORY_BYTES,
-      vga_memory_size: 2 * 1024 * 1024,
-      bios: { buffer: assets.bios },
-      bzimage: { buffer: assets.bzImage },
-      initrd: { buffer: assets.initrd },
-      cmdline: CMDLINE,
-      filesystem: opts.v86Filesystem ? {} : { handle9p: server.handle },
-      autostart: true,
-      disable_keyboard: true,
-      disable_mouse: true,
-      disable_speaker: true,
-      acpi: false,
-      log_level: 0,
-    };
-    if (opts.state) options.initial_state = { buffer: opts.state };
-    emulator = new V86(options);
-    emulator.add_listener("serial0-output-byte", ((b: number) => guest.byte(b)) as (arg: never) => void);
+    emulator = new Emulator(v86Options(assets, { handle9p: opts.v86Filesystem ? undefined : server.handle, state: opts.state }));
+    emulator.add_listener("serial0-output-byte", (b) => guest.byte(b));
     const m = new Machine(emulator, guest);
     if (opts.state) {
       // The restored machine sits in /init's poll(): it is READY, and says nothing until spoken to.
-      await new Promise<void>((resolve) => emulator!.add_listener("emulator-started", (() => resolve()) as (arg: never) => void));
+      await new Promise<void>((resolve) => emulator!.add_listener("emulator-started", resolve));
       guest.resetTo(true);
     } else {
       await guest.whenReady();
@@ -88,7 +42,7 @@ export class Machine {
 
   /** v86's own filesystem object when started with `v86Filesystem` (benchmark use only). */
   get v86Filesystem(): unknown {
-    return (this.emulator as unknown as { fs9p?: unknown }).fs9p;
+    return this.emulator.fs9p;
   }
 
   /** The machine's state (for a warm start later): take it while nothing is mounted or running. */

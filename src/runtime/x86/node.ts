@@ -4,7 +4,8 @@
  */
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { Machine, type MachineAssets } from "./machine.ts";
+import { Machine } from "./machine.ts";
+import type { MachineAssets } from "./v86.ts";
 import { MemoryStateCache, X86Runtime, type StateCache, type VmFactory } from "./runtime.ts";
 
 const assetDir = new URL("../../../public/v86/", import.meta.url);

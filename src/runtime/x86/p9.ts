@@ -9,17 +9,16 @@
  * 9P2000.L): the server applies what the kernel already allowed. Message layouts follow the 9P2000.L
  * protocol as Linux's net/9p implements it.
  */
-import { FsError } from "../../unionfs/errors.ts";
+import { ERRNO, FsError } from "../../unionfs/errors.ts";
 import type { Stat, UnionFS } from "../../unionfs/union.ts";
 import type { InodeType } from "../../unionfs/upper.ts";
+import { isUnder, joinPath, parentOf } from "../../unionfs/path.ts";
 
 const T = {
   lerror: 6, statfs: 8, lopen: 12, lcreate: 14, symlink: 16, mknod: 18, rename: 20, readlink: 22, getattr: 24, setattr: 26,
   xattrwalk: 30, xattrcreate: 32, readdir: 40, fsync: 50, lock: 52, getlock: 54, link: 70, mkdir: 72, renameat: 74, unlinkat: 76,
   version: 100, auth: 102, attach: 104, flush: 108, walk: 110, read: 116, write: 118, clunk: 120, remove: 122,
 } as const;
-
-const ERRNO = { EPERM: 1, ENOENT: 2, EIO: 5, EBADF: 9, EEXIST: 17, ENOTDIR: 20, EISDIR: 21, EINVAL: 22, ENOSPC: 28, ENODATA: 61, EOPNOTSUPP: 95, EPROTO: 71 };
 
 const S_IFMT: Record<InodeType, number> = { dir: 0o040000, file: 0o100000, symlink: 0o120000, char: 0o020000, block: 0o060000, fifo: 0o010000 };
 const DT: Record<InodeType, number> = { dir: 4, file: 8, symlink: 10, char: 2, block: 6, fifo: 1 };
@@ -95,9 +94,9 @@ class P9Error extends Error {
 
 function join(dir: string, name: string): string {
   if (name === "" || name === "." ) return dir;
-  if (name === "..") return dir.includes("/") ? dir.slice(0, dir.lastIndexOf("/")) : "";
+  if (name === "..") return parentOf(dir);
   if (name.includes("/")) throw new P9Error(ERRNO.EINVAL, `name with a slash: ${name}`);
-  return dir ? `${dir}/${name}` : name;
+  return joinPath(dir, name);
 }
 
 function sec(t: number): [number, number] {
@@ -462,7 +461,7 @@ export class P9Server {
     for (const f of this.fids.values()) {
       if (f.root !== fs) continue;
       if (f.path === from) f.path = to;
-      else if (f.path.startsWith(`${from}/`)) f.path = to + f.path.slice(from.length);
+      else if (isUnder(f.path, from)) f.path = to + f.path.slice(from.length);
     }
   }
 }

@@ -8,8 +8,11 @@
  * Worker (the page). The 9P server always runs beside the union it serves, so the union stays the one
  * source of truth for `docker diff` and `commit`.
  */
-import type { ResolvedProcess } from "../spec.ts";
+import { ERRNO, errnoText } from "../../unionfs/errors.ts";
 import type { UnionFS } from "../../unionfs/union.ts";
+import { SIGNALS } from "../signals.ts";
+import type { ResolvedProcess } from "../spec.ts";
+import { execFailure, notFoundMessage, ProcessStartError, runcError, type ContainerRuntime, type ProcessHandlers, type RunningContainer, type StartFailure } from "../types.ts";
 import { StartError, type Guest, type GuestProcess } from "./guest.ts";
 import { P9Server } from "./p9.ts";
 
@@ -38,61 +41,24 @@ export class MemoryStateCache implements StateCache {
   }
 }
 
-const SIGKILL = 9;
-const SIGTERM = 15;
-
-/** Go's strerror texts (what runc prints) for the errnos a start can hit. */
-const ERRNO_TEXT: Record<number, string> = {
-  1: "operation not permitted",
-  2: "no such file or directory",
-  8: "exec format error",
-  13: "permission denied",
-  20: "not a directory",
-  21: "is a directory",
-  22: "invalid argument",
-  40: "too many levels of symbolic links",
-};
-const errnoText = (n: number) => ERRNO_TEXT[n] ?? `errno ${n}`;
-
-/**
- * A process that could not start, as Docker reports it: either the daemon refuses (`daemonError`, the
- * container stays "Created") or the container starts and its process prints `output` and exits.
- */
-export interface StartFailure {
-  status: number;
-  daemonError?: string;
-  output?: string;
-}
+/** Go's strerror text (what runc prints): glibc's, lower-cased. */
+const goErrnoText = (n: number) => errnoText(n).replace(/^./, (c) => c.toLowerCase());
 
 export function startFailure(e: StartError, argv0: string, cwd: string): StartFailure {
-  const runc = (msg: string) => `failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: ${msg}: unknown`;
   switch (e.stage) {
     case "lookup":
-      return argv0.includes("/")
-        ? { status: 127, daemonError: runc(`exec: "${argv0}": stat ${argv0}: ${errnoText(e.errno)}`) }
-        : { status: 127, daemonError: runc(`exec: "${argv0}": executable file not found in $PATH`) };
+      return { status: 127, daemonError: runcError(notFoundMessage(argv0, goErrnoText(e.errno))) };
     case "exec":
-      if (e.errno === 13) return { status: 126, daemonError: runc(`exec: "${argv0}": permission denied`) };
+      if (e.errno === ERRNO.EACCES) return { status: 126, daemonError: runcError(`exec: "${argv0}": permission denied`) };
       // runc has already started the container when execve fails: the message is the process's output.
-      return { status: 1, output: `exec ${e.path}: ${errnoText(e.errno)}\n` };
+      return { status: 1, output: `exec ${e.path}: ${goErrnoText(e.errno)}\n` };
     case "chdir":
-      return { status: 128, daemonError: runc(`error during container init: chdir to cwd ("${cwd}") set in config.json failed: ${errnoText(e.errno)}`) };
+      return { status: 128, daemonError: runcError(`error during container init: chdir to cwd ("${cwd}") set in config.json failed: ${goErrnoText(e.errno)}`) };
     case "user":
-      return { status: 126, daemonError: runc(`error during container init: setting user: ${errnoText(e.errno)}`) };
+      return { status: 126, daemonError: runcError(`error during container init: setting user: ${goErrnoText(e.errno)}`) };
     default:
-      return { status: 126, daemonError: runc(`error during container init: ${errnoText(e.errno)}`) };
+      return { status: 126, daemonError: runcError(`error during container init: ${goErrnoText(e.errno)}`) };
   }
-}
-
-export class ProcessStartError extends Error {
-  override name = "ProcessStartError";
-  constructor(readonly failure: StartFailure) {
-    super(failure.daemonError ?? failure.output ?? "could not start");
-  }
-}
-
-export interface ProcessHandlers {
-  output(fd: 1 | 2, data: Uint8Array): void;
 }
 
 export interface X86RuntimeOptions {
@@ -107,7 +73,7 @@ export interface X86RuntimeOptions {
 
 const SPARE_DELAY_MS = 1500;
 
-export class X86Runtime {
+export class X86Runtime implements ContainerRuntime {
   /** How the last start went (benchmarks and the UI read it). */
   lastStart?: { warm: boolean; spare?: boolean; bootMs: number; mountMs?: number; spawnMs?: number };
   private booting?: Promise<void>;
@@ -212,7 +178,7 @@ export class X86Runtime {
   }
 }
 
-export class RunningX86Container {
+export class RunningX86Container implements RunningContainer {
   main!: GuestProcess;
   /** Resolves with the main process's exit code once the machine is gone. */
   exited!: Promise<number>;
@@ -255,7 +221,7 @@ export class RunningX86Container {
     } catch (e) {
       if (!(e instanceof StartError)) throw e;
       const f = startFailure(e, proc.argv[0] ?? "", proc.cwd);
-      if (f.daemonError) throw new ProcessStartError({ ...f, daemonError: f.daemonError.replace("failed to create task for container: failed to create shim task: ", "") });
+      if (f.daemonError) throw new ProcessStartError(execFailure(f));
       handlers.output(2, new TextEncoder().encode(f.output ?? ""));
       return { process: p, exited: Promise.resolve(f.status) };
     }
@@ -280,15 +246,15 @@ export class RunningX86Container {
    * `docker stop`: the stop signal, then after `timeoutS` SIGKILL — which here is the end of the
    * machine, taking every process of the container with it (exit code 137).
    */
-  async stop(timeoutS = 10, signal = SIGTERM): Promise<number> {
+  async stop(timeoutS = 10, signal: number = SIGNALS.TERM): Promise<number> {
     this.main.kill(signal);
     const timeout = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), timeoutS * 1000));
     const first = await Promise.race([this.exited, timeout]);
     if (first !== "timeout") return first;
-    this.main.kill(SIGKILL);
+    this.main.kill(SIGNALS.KILL);
     const second = await Promise.race([this.exited, new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 1000))]);
     if (second !== "timeout") return second;
-    this.forceExit(128 + SIGKILL);
+    this.forceExit(128 + SIGNALS.KILL);
     return this.exited;
   }
 

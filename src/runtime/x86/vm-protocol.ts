@@ -1,18 +1,30 @@
-/** Messages between the page (worker-vm.ts) and the machine's worker (vm-worker.ts). */
-export type ToVmWorker =
-  | { t: "start"; bios: ArrayBuffer; bzImage: ArrayBuffer; initrd: ArrayBuffer; wasmPath: string; wasmModule?: WebAssembly.Module; state?: ArrayBuffer }
-  | { t: "serial"; text: string }
-  | { t: "9p-reply"; id: number; data: Uint8Array }
-  | { t: "save" }
-  | { t: "destroy" }
-  /** Asks the worker to answer once the emulator's code is loaded (offline warm-up). */
-  | { t: "loaded?" };
+/** What the machine's worker (vm-worker.ts) and the page (worker-vm.ts) serve each other. */
+import type { MachineAssets } from "./v86.ts";
 
-export type FromVmWorker =
-  | { t: "started" }
-  | { t: "serial"; data: Uint8Array }
-  | { t: "9p"; id: number; data: Uint8Array }
-  | { t: "saved"; state: ArrayBuffer }
-  | { t: "destroyed" }
-  | { t: "error"; message: string }
-  | { t: "loaded" };
+/** The worker's side: one emulator. */
+export interface VmWorkerApi {
+  /** Boots (or, with `state`, restores) the machine; resolves once the emulator runs. */
+  start(assets: MachineAssets, state?: ArrayBuffer): void;
+  /** Text for the guest's first serial port. */
+  serial(text: string): void;
+  save(): ArrayBuffer;
+  destroy(): void;
+  /** Resolves once the emulator's code is loaded (offline warm-up). */
+  loaded(): void;
+}
+
+/** The page's side: the guest protocol and the 9P server beside the union. */
+export interface VmPageApi {
+  /** Bytes the guest wrote to its serial port (batched per task). */
+  serial(data: Uint8Array): void;
+  /** One 9P request; resolves with the reply. */
+  p9(request: Uint8Array): Uint8Array;
+}
+
+/**
+ * The warm-up message src/ui/offline.ts still posts by hand (answered with `{ t: "loaded" }`).
+ * @deprecated call `loaded` through the RPC (see preloadVmWorker in worker-vm.ts); goes once offline.ts does.
+ */
+export type ToVmWorker = { t: "loaded?" };
+/** @deprecated see ToVmWorker. */
+export type FromVmWorker = { t: "loaded" };

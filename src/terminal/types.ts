@@ -1,4 +1,8 @@
-/** The contract between the docker-compatible CLI and whatever shows it (xterm.js page, headless driver, tests). */
+/**
+ * The contract between a command line (the docker-compatible CLI, later the host shell) and whatever
+ * shows it (the xterm.js terminal in the page, the headless driver, tests). Neither side imports the
+ * other: the page wires them together in src/main.ts.
+ */
 
 export interface CliIO {
   /** Text to the terminal; "\n" line ends (the terminal element converts to CRLF). */
@@ -35,7 +39,7 @@ export interface CliIO {
 }
 
 export interface Activity {
-  /** What is happening, e.g. "Pulling layerlab.demo/alpine:3.15". */
+  /** What is happening, e.g. "Pulling layerlab.demo/debian:bookworm". */
   label: string;
   /** Bytes done and in all, over the layers whose size is known. */
   current: number;

@@ -1,0 +1,294 @@
+/**
+ * The daemon's container service, as moby's daemon/ splits it beside images: create (the image's config
+ * with the create flags), list with Docker's status and sizes, inspect, remove (killing first with -f),
+ * diff, commit, copying in and out as tar, the read-only union of an image, and start-up recovery.
+ * Running processes are the engine's (src/runtime/engine.ts).
+ */
+import { applyConfigInstruction, InstructionError } from "../build/instructions.ts";
+import type { Digest } from "../oci/digest.ts";
+import type { ImageStore } from "../store/images.ts";
+import { commitContainer } from "../store/commit.ts";
+import { ContainerError, type ContainerStore, type CreateOptions } from "../store/containers.ts";
+import type { ContainerRecord, ImageRecord } from "../store/schema.ts";
+import type { ContainerEngine } from "../runtime/engine.ts";
+import { TarStreamParser, type TarEntry } from "../layer/tar.ts";
+import { TarWriter } from "../layer/tar-writer.ts";
+import { containerChanges, type Change } from "../unionfs/changes.ts";
+import { FsError } from "../unionfs/errors.ts";
+import type { LowerView } from "../unionfs/lower.ts";
+import { cleanPath } from "../unionfs/path.ts";
+import { UnionFS } from "../unionfs/union.ts";
+import { MemoryUpperStorage } from "../unionfs/upper.ts";
+import { DaemonError } from "./errors.ts";
+import type { ImageService } from "./images.ts";
+import { namedTag } from "./references.ts";
+import { humanDuration } from "./units.ts";
+
+/** `docker create`'s flags, as the store takes them (`-e KEY` alone is resolved by the client from its environment). */
+export type CreateFlags = Omit<CreateOptions, "image" | "imageRef">;
+
+/** What `docker cp CONTAINER:PATH` hands out: a file's bytes, or a tar of a directory (or of anything, for `-`). */
+export interface CopiedOut {
+  /** The base name of what was copied ("root" for /). */
+  name: string;
+  type: "file" | "dir" | "other";
+  /** Bytes of a regular file (0 otherwise). */
+  size: number;
+  /** The bytes as they are (regular files only). */
+  file(): ReadableStream<Uint8Array>;
+  /** A tar with the entry and everything below it, named `name`. */
+  tar(): ReadableStream<Uint8Array>;
+}
+
+export class ContainerService {
+  constructor(
+    readonly records: ContainerStore,
+    private readonly store: ImageStore,
+    private readonly images: ImageService,
+    private readonly engine: ContainerEngine,
+  ) {}
+
+  /** By full ID, name, or unique ID prefix (undefined when none). */
+  find(ref: string): Promise<ContainerRecord | undefined> {
+    return this.records.find(ref);
+  }
+
+  /** find(), or Docker's "No such container". */
+  require(ref: string): Promise<ContainerRecord> {
+    return this.records.require(ref);
+  }
+
+  /** A container, or undefined when `ref` names none or several (the argument may then name an image). */
+  async maybe(ref: string): Promise<ContainerRecord | undefined> {
+    try {
+      return await this.records.find(ref);
+    } catch (e) {
+      if (e instanceof ContainerError) return undefined;
+      throw e;
+    }
+  }
+
+  /** `docker create`: the image must be here (clients pull first, as the Docker CLI does). */
+  async create(imageRef: string, flags: CreateFlags): Promise<ContainerRecord> {
+    const image = await this.images.resolve(imageRef);
+    if (!image) throw new DaemonError(`No such image: ${imageRef} (pull it first: docker pull ${imageRef})`);
+    return this.records.create({ image, imageRef, ...flags });
+  }
+
+  /** `docker ps`: newest first; running ones only unless `all`; `latest`: the newest of all. */
+  async list(opts: { all?: boolean; latest?: boolean } = {}): Promise<ContainerRecord[]> {
+    let list = (await this.records.list()).sort((a, b) => b.createdAt - a.createdAt);
+    if (!opts.all && !opts.latest) list = list.filter((c) => c.state === "running");
+    return opts.latest ? list.slice(0, 1) : list;
+  }
+
+  /** Docker's STATUS column: "Created", "Up 3 seconds", "Exited (0) 2 minutes ago". */
+  status(c: ContainerRecord, now = Date.now()): string {
+    if (c.state === "created") return "Created";
+    if (c.state === "running") return `Up ${humanDuration(now - (c.startedAt ?? now))}`;
+    return `Exited (${c.exitCode ?? 0}) ${humanDuration(now - (c.finishedAt ?? now))} ago`;
+  }
+
+  /** `docker ps -s`: bytes of regular files in the container layer, and with the image's (virtual). */
+  async size(c: ContainerRecord): Promise<{ rw: number; virtual: number }> {
+    const fs = await this.fs(c);
+    let rw = 0;
+    for (const { inode } of fs.upperEntries()) if (inode?.type === "file") rw += inode.size;
+    const image = await this.store.getImage(c.imageId);
+    return { rw, virtual: rw + (image?.size ?? 0) };
+  }
+
+  /** What `docker container inspect` shows. */
+  async inspect(c: ContainerRecord): Promise<Record<string, unknown>> {
+    const iso = (t?: number) => (t ? new Date(t).toISOString() : "0001-01-01T00:00:00Z");
+    const [path, ...args] = [...(c.config.Entrypoint ?? []), ...(c.config.Cmd ?? [])];
+    return {
+      Id: c.id,
+      Created: iso(c.createdAt),
+      Path: path ?? "",
+      Args: args,
+      State: {
+        Status: c.state,
+        Running: c.state === "running",
+        Paused: false,
+        Restarting: false,
+        OOMKilled: false,
+        Dead: false,
+        Pid: 0,
+        ExitCode: c.exitCode ?? 0,
+        Error: "",
+        StartedAt: iso(c.startedAt),
+        FinishedAt: iso(c.finishedAt),
+      },
+      Image: c.imageId,
+      Name: `/${c.name}`,
+      Driver: "layerlab",
+      Platform: "linux",
+      GraphDriver: { Name: "layerlab", Data: { Snapshot: c.snapshotKey, Parent: (await this.records.snapshots.stat(c.snapshotKey))?.parent ?? null } },
+      Config: { ...c.config, Image: c.image },
+    };
+  }
+
+  /** `docker rm [-f]`: a running container is refused, or with force killed (SIGKILL) first so nothing writes to the layer being removed. */
+  async remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
+    const c = await this.require(ref);
+    if (this.engine.isRunning(c.id)) {
+      if (!opts.force) throw new DaemonError(`cannot remove container "/${c.name}": container is running: stop the container before removing or force remove`);
+      this.engine.kill(c, "KILL");
+      await this.engine.wait(c);
+    }
+    await this.records.remove((await this.records.get(c.id)) ?? c, opts.force);
+  }
+
+  /** The container's union (its writable layer on the image's). */
+  fs(c: ContainerRecord): Promise<UnionFS> {
+    return this.records.fs(c);
+  }
+
+  /** An image's layers merged (the snapshotter's view, shared with every container of the image). */
+  imageLayers(image: ImageRecord): Promise<LowerView> {
+    return this.records.snapshots.lowerView(image.chainIds.at(-1) ?? null);
+  }
+
+  /** The image's read-only union: nothing is recorded, so no snapshot keeps its layers from being collected. */
+  async imageFs(image: ImageRecord): Promise<UnionFS> {
+    return UnionFS.open(await this.imageLayers(image), new MemoryUpperStorage(), { readonly: true });
+  }
+
+  /** `docker diff`. */
+  async diff(ref: string): Promise<Change[]> {
+    return containerChanges(await this.fs(await this.require(ref)));
+  }
+
+  /** `docker commit`: `-c` changes are Dockerfile instructions; `repoTag` the new image's name. */
+  async commit(ref: string, opts: { message?: string; author?: string; changes?: string[]; repoTag?: string } = {}): Promise<ImageRecord> {
+    const c = await this.require(ref);
+    let tag: string | undefined;
+    if (opts.repoTag) {
+      tag = namedTag(opts.repoTag);
+      if (!tag) throw new DaemonError(`invalid reference format: ${opts.repoTag}`);
+    }
+    let config = c.config;
+    try {
+      for (const change of opts.changes ?? []) config = applyConfigInstruction(config, change);
+    } catch (e) {
+      if (e instanceof InstructionError) throw new DaemonError(`dockerfile parse error on line 1: ${e.message}`);
+      throw e;
+    }
+    return commitContainer(this.records, c, { comment: opts.message, author: opts.author, config, tag });
+  }
+
+  /** `docker cp CONTAINER:PATH …`: what is at PATH (symlinks followed at the end only with `followLink`). */
+  async copyOut(ref: string, path: string, opts: { followLink?: boolean } = {}): Promise<CopiedOut> {
+    const c = await this.require(ref);
+    const fs = await this.fs(c);
+    try {
+      const at = fs.realpath(path, opts.followLink === true);
+      const st = await fs.stat(at);
+      const name = at.split("/").pop() || "root";
+      return {
+        name,
+        type: st.type === "file" ? "file" : st.type === "dir" ? "dir" : "other",
+        size: st.type === "file" ? st.size : 0,
+        file: () => fs.stream(at),
+        tar: () => tarOfTree(fs, at, name),
+      };
+    } catch (e) {
+      throw notFound(e, ref, path);
+    }
+  }
+
+  /**
+   * `docker cp SRC CONTAINER:PATH`: a file into PATH (into the directory PATH when it is one, named
+   * `name`); with `archive`, a tar extracted into the directory PATH. Returns the bytes copied and where.
+   */
+  async copyIn(ref: string, path: string, data: ReadableStream<Uint8Array>, opts: { name: string; archive?: boolean }): Promise<{ bytes: number; target: string }> {
+    const c = await this.require(ref);
+    const fs = await this.fs(c);
+    let target = cleanPath(path);
+    const st = await fs.tryStat(target);
+    if (opts.archive) {
+      if (!st || st.type !== "dir") throw new DaemonError(`Could not find the file ${path} in container ${ref}`);
+      return { bytes: await extractInto(fs, target, data), target };
+    }
+    if (st?.type === "dir") target = cleanPath(`${target}/${opts.name}`);
+    else if (!st && path.endsWith("/")) throw new DaemonError(`Could not find the file ${path} in container ${ref}`);
+    const bytes = await bytesOf(data);
+    await fs.writeFile(target, bytes);
+    return { bytes: bytes.length, target };
+  }
+
+  /** Containers recorded as running lost their machine with the last page: as after a daemon restart. */
+  async recover(): Promise<void> {
+    for (const c of await this.records.list()) {
+      if (c.state !== "running") continue;
+      c.state = "exited";
+      c.exitCode = 255;
+      c.finishedAt = Date.now();
+      await this.records.update(c);
+    }
+  }
+
+  /** Containers (any state) created from an image. */
+  usingImage(imageId: Digest): Promise<ContainerRecord[]> {
+    return this.records.usingImage(imageId);
+  }
+}
+
+function notFound(e: unknown, container: string, path: string): unknown {
+  if (e instanceof FsError && e.code === "ENOENT") return new DaemonError(`Could not find the file ${path} in container ${container}`);
+  return e;
+}
+
+/** A directory of the union as a tar stream (what `docker cp CONTAINER:DIR -` writes). */
+function tarOfTree(fs: UnionFS, root: string, base: string): ReadableStream<Uint8Array> {
+  const w = new TarWriter();
+  (async () => {
+    const add = async (path: string, name: string) => {
+      const st = await fs.stat(path);
+      const common = { path: name, mode: st.mode, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtime) };
+      if (st.type === "dir") {
+        await w.add({ ...common, type: "dir" });
+        for (const e of await fs.readdir(path)) await add(path ? `${path}/${e.name}` : e.name, `${name}/${e.name}`);
+      } else if (st.type === "file") await w.add({ ...common, type: "file", size: st.size }, fs.stream(path));
+      else if (st.type === "symlink") await w.add({ ...common, type: "symlink", linkname: st.linkname ?? "" });
+      else await w.add({ ...common, type: st.type, devmajor: st.devmajor ?? 0, devminor: st.devminor ?? 0 });
+    };
+    await add(root, base);
+    w.close();
+  })().catch((e) => w.error(e));
+  return w.readable;
+}
+
+async function bytesOf(s: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  return new Uint8Array(await new Response(s).arrayBuffer());
+}
+
+/** Extracts a tar stream into a directory of the union (`docker cp - CONTAINER:DIR`). */
+async function extractInto(fs: UnionFS, dir: string, data: ReadableStream<Uint8Array>): Promise<number> {
+  const tar = await bytesOf(data);
+  const entries: TarEntry[] = [];
+  const parser = new TarStreamParser((e) => entries.push(e));
+  parser.push(tar);
+  parser.end();
+  let bytes = 0;
+  for (const e of entries) {
+    const path = cleanPath(`${dir}/${e.path}`);
+    if (!path) continue;
+    const existing = await fs.tryStat(path);
+    if (e.type === "dir") {
+      if (!existing) await fs.mkdirAll(path, { mode: e.mode, uid: e.uid, gid: e.gid });
+      continue;
+    }
+    if (existing && existing.type !== "dir") await fs.unlink(path);
+    const opts = { mode: e.mode, uid: e.uid, gid: e.gid };
+    if (e.type === "file") {
+      await fs.writeFile(path, tar.subarray(e.dataOffset, e.dataOffset + e.size), opts);
+      bytes += e.size;
+    } else if (e.type === "symlink") await fs.symlink(e.linkname ?? "", path, opts);
+    else if (e.type === "hardlink") await fs.link(cleanPath(`${dir}/${e.linkname ?? ""}`), path);
+    else await fs.mknod(path, e.type, { ...opts, devmajor: e.devmajor, devminor: e.devminor });
+    await fs.utimes(path, e.mtime, e.mtime).catch(() => {});
+  }
+  return bytes;
+}

@@ -1,0 +1,137 @@
+/**
+ * The lab's daemon: the composition root of store, registry client, snapshotter, engine and runtimes,
+ * and the services its three clients (the CLI, the page, the lessons) call — images, containers,
+ * logins and the storage layout. Clients pass everything the environment decides (the proxy's origin,
+ * whether to use Web Workers, where the bundled demos are) as options: nothing here reads the page's URL.
+ */
+import { runnablePlatforms } from "../oci/platform.ts";
+import { registryApiHost } from "../oci/reference.ts";
+import { RegistryClient } from "../registry/client.ts";
+import { BundledRegistry, withBundledRegistry } from "../registry/bundled.ts";
+import type { RegistryApi } from "../registry/types.ts";
+import { ContainerEngine } from "../runtime/engine.ts";
+import type { ContainerRuntime } from "../runtime/types.ts";
+import { ContainerStore } from "../store/containers.ts";
+import { dockerStorageLayout, layoutOfImage, type LayoutEntry } from "../store/docker-layout.ts";
+import { ImageStore } from "../store/images.ts";
+import { storeSnapshotter } from "../store/snapshots.ts";
+import { WorkerLayerSink } from "../store/worker-sink.ts";
+import { ContainerService } from "./containers.ts";
+import { MemoryCredentials } from "./credentials.ts";
+import { DaemonError } from "./errors.ts";
+import { ImageService } from "./images.ts";
+
+export interface DaemonOptions {
+  /** Origin of the registry proxy (`/proxy/<host>/v2/…`); the page's own origin in the page. */
+  proxyOrigin: string;
+  /** URL of the bundled demo images' OCI layout (served as the registry `layerlab.demo`). */
+  demosUrl: string;
+  /** IndexedDB database name (tests use their own). */
+  dbName?: string;
+  /** Hash, inflate and gzip layers in Web Workers (measured faster: see bench/pull.ts); `?worker=0` turns it off. */
+  useWorkers?: boolean;
+  /** Runtimes, made when a container first needs one. */
+  runtimes?: { x86?: (store: ImageStore) => ContainerRuntime; wasi?: () => ContainerRuntime };
+  /** A registry client in place of the proxy's (tests). */
+  registry?: RegistryApi;
+}
+
+/** "https://index.docker.io/v1/", "docker.io", none → "docker.io"; other servers keep host[:port]. */
+export function normalizeServer(s: string | undefined): string {
+  if (!s) return "docker.io";
+  const host = s.replace(/^https?:\/\//, "").replace(/\/.*$/, "");
+  return host === "index.docker.io" || host === "registry-1.docker.io" ? "docker.io" : host;
+}
+
+export class Daemon {
+  readonly images: ImageService;
+  readonly containers: ContainerService;
+  /** Runs containers: start, stop, kill, wait, exec, logs. */
+  readonly engine: ContainerEngine;
+  private readonly made: { x86?: ContainerRuntime; wasi?: ContainerRuntime } = {};
+
+  private constructor(
+    readonly store: ImageStore,
+    readonly registry: RegistryApi & { resetAuth?(): void },
+    readonly credentials: MemoryCredentials,
+    opts: DaemonOptions,
+  ) {
+    const records = new ContainerStore(store, storeSnapshotter(store, { useWorkers: opts.useWorkers === true }));
+    const runtime = (kind: "x86" | "wasi") => () => {
+      let r = this.made[kind];
+      if (!r) {
+        const make = opts.runtimes?.[kind];
+        if (!make) throw new Error(`this lab has no ${kind === "x86" ? "x86" : "WASI"} runtime`);
+        r = this.made[kind] = make(store);
+      }
+      return r;
+    };
+    this.engine = new ContainerEngine(records, { x86: runtime("x86"), wasi: runtime("wasi") }, (id) => store.getImage(id as never));
+    this.images = new ImageService(store, records, registry, {
+      pullPlatforms: runnablePlatforms(),
+      layerSink: opts.useWorkers ? (p) => new WorkerLayerSink(store.db.name, store.content.chunkSize, p) : undefined,
+    });
+    this.containers = new ContainerService(records, store, this.images, this.engine);
+  }
+
+  static async open(opts: DaemonOptions): Promise<Daemon> {
+    const store = await ImageStore.open(opts.dbName);
+    const credentials = new MemoryCredentials(store.settings);
+    await credentials.load();
+    const registry = withBundledRegistry(
+      new BundledRegistry(opts.demosUrl),
+      opts.registry ?? new RegistryClient({ endpoint: (host) => `${opts.proxyOrigin}/proxy/${registryApiHost(host)}`, credentials }),
+    );
+    const daemon = new Daemon(store, registry, credentials, opts);
+    await daemon.containers.recover();
+    return daemon;
+  }
+
+  /** A runtime, once a container has needed it (benchmarks read the x86 runtime's lastStart). */
+  runtime(kind: "x86" | "wasi"): ContainerRuntime | undefined {
+    return this.made[kind];
+  }
+
+  /**
+   * `docker login`: the credentials are tried against the registry before they are kept (in memory, or
+   * with `remember` on this device); a refusal restores what was there. Returns the server's name.
+   */
+  async login(server: string | undefined, username: string, password: string, remember = false): Promise<string> {
+    const host = normalizeServer(server);
+    const previous = this.credentials.get(host);
+    const wasRemembered = this.credentials.isRemembered(host);
+    await this.credentials.set(host, { username, password }, false);
+    this.registry.resetAuth?.();
+    try {
+      await this.registry.ping(host);
+    } catch (e) {
+      if (previous) await this.credentials.set(host, previous, wasRemembered);
+      else await this.credentials.delete(host);
+      this.registry.resetAuth?.();
+      throw e;
+    }
+    if (remember) await this.credentials.set(host, { username, password }, true);
+    return host;
+  }
+
+  /** `docker logout`: whether there was a login to forget. */
+  async logout(server: string | undefined): Promise<{ server: string; was: boolean }> {
+    const host = normalizeServer(server);
+    const was = await this.credentials.delete(host);
+    this.registry.resetAuth?.();
+    return { server: host, was };
+  }
+
+  /**
+   * The store as Docker lays it out under /var/lib/docker, and the part of it that belongs to `ref`
+   * (a container, or an image by name or ID: its layers, config and distribution entries).
+   */
+  async storageLayout(ref?: string): Promise<{ all: LayoutEntry[]; selected: LayoutEntry[] }> {
+    const all = await dockerStorageLayout(this.store, await this.containers.records.list());
+    if (!ref) return { all, selected: [] };
+    const c = await this.containers.maybe(ref);
+    const image = c ? await this.store.getImage(c.imageId) : await this.images.resolve(ref);
+    if (!image) throw new DaemonError(`No such image or container: ${ref}`);
+    return { all, selected: layoutOfImage(all, image, c?.id) };
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The contract between the engine and the runtimes that run containers (the x86 emulator, WASI):
+ * what a runtime starts, what a running container and a running process offer, how a start fails and
+ * the words Docker uses when it does.
+ */
+import type { UnionFS } from "../unionfs/union.ts";
+import type { ResolvedProcess } from "./spec.ts";
+
+/** Output of a process: stdout (fd 1) or stderr (fd 2); with a tty everything is fd 1. */
+export type OutputListener = (fd: 1 | 2, data: Uint8Array) => void;
+
+/** A running process, as clients drive it: stdin, signals and the terminal's size. */
+export interface RuntimeProcess {
+  write(data: Uint8Array | string): void;
+  closeStdin(): void;
+  kill(signal: number): void;
+  resize(rows: number, cols: number): void;
+}
+
+export interface ProcessHandlers {
+  output: OutputListener;
+}
+
+/** A container whose main process runs. */
+export interface RunningContainer {
+  readonly main: RuntimeProcess;
+  /** Resolves with the main process's exit code (128+signal when killed). */
+  readonly exited: Promise<number>;
+  /** `docker stop`: `signal`, then after `timeoutS` the end of the container. */
+  stop(timeoutS?: number, signal?: number): Promise<number>;
+  kill(signal: number): void;
+  /** `docker exec`: another process in the container's root. */
+  exec(proc: ResolvedProcess, handlers: ProcessHandlers): Promise<{ process: RuntimeProcess; exited: Promise<number> }>;
+}
+
+export interface ContainerRuntime {
+  start(id: string, fs: UnionFS, proc: ResolvedProcess, handlers: ProcessHandlers): Promise<RunningContainer>;
+  /** A start is coming: get ready now (a machine booting while the container is being created). */
+  prewarm?(): void;
+}
+
+/**
+ * A process that could not start, as Docker reports it: either the daemon refuses (`daemonError`, the
+ * container stays "Created") or the container starts and its process prints `output` and exits.
+ */
+export interface StartFailure {
+  /** The exit code Docker records (and `docker run` returns). */
+  status: number;
+  daemonError?: string;
+  output?: string;
+}
+
+export class ProcessStartError extends Error {
+  override name = "ProcessStartError";
+  constructor(readonly failure: StartFailure) {
+    super(failure.daemonError ?? failure.output ?? "could not start");
+  }
+}
+
+/** A daemon-side failure, with Docker's message and the status the client exits with (125 by default). */
+export class EngineError extends Error {
+  override name = "EngineError";
+  constructor(message: string, readonly status = 125) {
+    super(message);
+  }
+}
+
+// Docker's wording of start errors: containerd's shim wraps the runtime's message.
+const SHIM = "failed to create task for container: failed to create shim task: ";
+
+/** containerd's message for a task its shim could not create (`docker run`, `docker start`). */
+export function shimError(message: string): string {
+  return `${SHIM}${message}: unknown`;
+}
+
+/** runc's message (inside containerd's) for a container process that could not start. */
+export function runcError(message: string): string {
+  return shimError(`OCI runtime create failed: runc create failed: unable to start container process: ${message}`);
+}
+
+/** What runc says when argv[0] cannot be found: `reason` is the stat error of a path. */
+export function notFoundMessage(argv0: string, reason = "no such file or directory"): string {
+  return argv0.includes("/") ? `exec: "${argv0}": stat ${argv0}: ${reason}` : `exec: "${argv0}": executable file not found in $PATH`;
+}
+
+/** `docker exec` reports the same failure without containerd's task prefix. */
+export function execFailure(f: StartFailure): StartFailure {
+  return f.daemonError ? { ...f, daemonError: f.daemonError.replace(SHIM, "") } : f;
+}
