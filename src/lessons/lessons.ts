@@ -238,10 +238,10 @@ export const LESSONS: Lesson[] = [
     steps: [
       {
         text: {
-          en: "Remove busybox. Its image and tags go, but its two layers stay: the teaching image still uses them.",
-          zh: "删除 busybox。它的镜像和标签被删除，但两个层保留下来：教学镜像仍在使用它们。",
+          en: "Remove busybox (-f: containers from earlier lessons were made from it). Its image and tags go, but its two layers stay: the teaching image and those containers still use them.",
+          zh: "删除 busybox（-f：前面课程的容器是用它创建的）。它的镜像和标签被删除，但两个层保留下来：教学镜像和那些容器仍在使用它们。",
         },
-        command: `docker rmi ${BUSYBOX}`,
+        command: `docker rmi -f ${BUSYBOX}`,
         check: async (ctx) => ran(ctx, /^docker (image )?(rmi|rm) .*busybox/) && !!(await image(ctx, TEACHING)),
       },
       {

@@ -9,10 +9,6 @@ export type Digest = `sha256:${string}` | `sha512:${string}`;
 
 const DIGEST_RE = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
 
-export class DigestError extends Error {
-  override name = "DigestError";
-}
-
 /** A digest mismatch: the bytes received are not the bytes asked for. */
 export class DigestMismatchError extends Error {
   override name = "DigestMismatchError";
@@ -23,11 +19,6 @@ export class DigestMismatchError extends Error {
 
 export function isDigest(s: unknown): s is Digest {
   return typeof s === "string" && DIGEST_RE.test(s);
-}
-
-export function parseDigest(s: string, where = "digest"): Digest {
-  if (!isDigest(s)) throw new DigestError(`invalid ${where}: ${JSON.stringify(s)} (want sha256:<64 hex>)`);
-  return s;
 }
 
 /** The hex part of a digest, e.g. for Docker's 12-character short IDs. */
@@ -83,10 +74,4 @@ export async function sha256Digest(data: Uint8Array | string): Promise<Digest> {
   const h = await createSha256();
   h.update(typeof data === "string" ? new TextEncoder().encode(data) : data);
   return h.digest();
-}
-
-export async function verifyDigest(data: Uint8Array, expected: Digest, what?: string): Promise<void> {
-  if (!expected.startsWith("sha256:")) throw new DigestError(`unsupported digest algorithm in ${expected}`);
-  const actual = await sha256Digest(data);
-  if (actual !== expected) throw new DigestMismatchError(expected, actual, what);
 }

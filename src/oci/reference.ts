@@ -120,10 +120,3 @@ export function parseReference(s: string): ImageReference {
   }
   return parseQualified(`${d}/${remainder}`);
 }
-
-/** ParseDockerRef: like parseReference, and "latest" when neither tag nor digest is given. */
-export function parseDockerRef(s: string): ImageReference {
-  const ref = parseReference(s);
-  if (!ref.tag && !ref.digest) ref.tag = "latest";
-  return ref;
-}

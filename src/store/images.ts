@@ -1,6 +1,6 @@
 /**
  * The image store: the content store plus Docker-like metadata (imagedb, layerdb, tags, distribution
- * mappings) in one IndexedDB database. Everything the CLI and the UI know about images comes from here.
+ * mappings) in one IndexedDB database. Everything the daemon knows about images comes from here.
  */
 import type { Digest } from "../oci/digest.ts";
 import { digestHex } from "../oci/digest.ts";

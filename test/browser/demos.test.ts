@@ -41,6 +41,8 @@ describe("bundled demo images (layerlab.demo)", () => {
       const img = (await s.listImages()).find((i) => i.id === ${JSON.stringify(inspect.Id)});
       return { chainIds: img.chainIds, diffIds: img.diffIds, digests: img.layers.map((l) => l.digest) };
     })()`)) as { chainIds: string[]; diffIds: string[]; digests: string[] };
+    // The teaching image's five layers: the loops below check each of them.
+    expect([facts.chainIds.length, facts.diffIds.length, facts.digests.length]).toEqual([5, 5, 5]);
     const out = await ok("lab storage layerlab.demo/teaching");
     const lines = out.split("\n");
     expect(lines[0]).toBe("/var/lib/docker/");

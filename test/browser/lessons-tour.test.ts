@@ -51,7 +51,12 @@ describe("lessons without containers, by clicking", () => {
     await open("base");
     await run(0);
     await done(0);
-    expect(await lab.page.locator("lab-terminal").textContent()).toBeDefined();
+    // The Run button ran the pull in the terminal: busybox's two layers came with the teaching image.
+    await expect.poll(() => lab.terminalText(), { timeout: 10_000 }).toContain("Status: Downloaded newer image for layerlab.demo/busybox:latest");
+    const text = await lab.terminalText();
+    const pull = text.slice(text.lastIndexOf("docker pull layerlab.demo/busybox"));
+    expect(pull).toMatch(/^docker pull layerlab\.demo\/busybox\n/);
+    expect(pull.match(/^[a-f0-9]{12}: Already exists$/gm)).toHaveLength(2);
     await run(1);
     await done(1);
     await run(2);

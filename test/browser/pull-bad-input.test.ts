@@ -9,19 +9,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Route } from "playwright-core";
 import { launchLab, type LabDriver } from "../harness/browser.ts";
 import { pushFixtures, type PushedFixtures } from "../harness/fixtures.ts";
+import { nonEmpty } from "../harness/each.ts";
 import { startRegistry, type TestRegistry } from "../harness/registry.ts";
 
 let reg: TestRegistry;
 let pushed: PushedFixtures;
 let lab: LabDriver;
 
+/** What the page's own store (window.layerlab.daemon.store) holds. */
 async function storeCounts(): Promise<{ blobs: string[]; ingests: { ref: string; offset: number }[]; images: number }> {
   return lab.page.evaluate(`(async () => {
-    const { ImageStore } = await import("/src/store/images.ts");
-    const s = await ImageStore.open();
-    const r = { blobs: (await s.content.list()).map((b) => b.digest), ingests: (await s.content.ingests()).map((i) => ({ ref: i.ref, offset: i.offset })), images: (await s.listImages()).length };
-    s.close();
-    return r;
+    const s = window.layerlab.daemon.store;
+    return { blobs: (await s.content.list()).map((b) => b.digest), ingests: (await s.content.ingests()).map((i) => ({ ref: i.ref, offset: i.offset })), images: (await s.listImages()).length };
   })()`) as Promise<{ blobs: string[]; ingests: { ref: string; offset: number }[]; images: number }>;
 }
 
@@ -148,7 +147,7 @@ describe("bad input", () => {
     expect(r.output).toContain("Pull complete");
     expect(r.code).toBe(0);
     const s = await storeCounts();
-    for (const l of pushed.busyboxOci.layers) expect(s.blobs).toContain(l.digest);
+    for (const l of nonEmpty(pushed.busyboxOci.layers, "busybox's layers")) expect(s.blobs).toContain(l.digest);
   });
 
   it("a registry that is not allow-listed is refused by the proxy", async () => {

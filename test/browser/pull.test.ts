@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchLab, type LabDriver } from "../harness/browser.ts";
 import { pushFixtures, type PushedFixtures } from "../harness/fixtures.ts";
+import { nonEmpty } from "../harness/each.ts";
 import { startRegistry, type TestRegistry } from "../harness/registry.ts";
 
 interface StoreView {
@@ -16,11 +17,11 @@ interface StoreView {
   ingests: number;
 }
 
+/** What the page's own store (window.layerlab.daemon.store) holds. */
 async function storeView(lab: LabDriver): Promise<StoreView> {
   return lab.page.evaluate(`(async () => {
-    const { ImageStore } = await import("/src/store/images.ts");
-    const s = await ImageStore.open();
-    const v = {
+    const s = window.layerlab.daemon.store;
+    return {
       blobs: (await s.content.list()).map((b) => ({ digest: b.digest, size: b.size })),
       layers: await s.listLayers(),
       dist: await s.listDistribution(),
@@ -28,8 +29,6 @@ async function storeView(lab: LabDriver): Promise<StoreView> {
       tags: await s.listTags(),
       ingests: (await s.content.ingests()).length,
     };
-    s.close();
-    return v;
   })()`) as Promise<StoreView>;
 }
 
@@ -74,7 +73,7 @@ describe.each(["none", "htpasswd", "token"] as const)("docker pull with %s auth"
     const img = pushed.busyboxOci;
     const r = await lab.exec(`docker pull ${reg.host}/${img.name}`);
     expect(r.output).toContain(`oci: Pulling from ${img.repository}`);
-    for (const l of img.layers) {
+    for (const l of nonEmpty(img.layers, "the image's layers")) {
       expect(r.output).toContain(`${l.digest.slice(7, 19)}: Pulling fs layer`);
       expect(r.output).toContain(`${l.digest.slice(7, 19)}: Verifying Checksum`);
       expect(r.output).toContain(`${l.digest.slice(7, 19)}: Pull complete`);
@@ -86,8 +85,8 @@ describe.each(["none", "htpasswd", "token"] as const)("docker pull with %s auth"
     const image = v.images.find((i) => i.id === img.configDigest)!;
     expect(image.diffIds).toEqual(img.diffIds);
     expect(image.manifestDigest).toBe(img.digest);
-    for (const l of img.layers) expect(v.blobs).toContainEqual({ digest: l.digest, size: l.size });
-    for (const d of img.diffIds) expect(v.blobs.map((b) => b.digest)).toContain(d);
+    for (const l of nonEmpty(img.layers, "the image's layers")) expect(v.blobs).toContainEqual({ digest: l.digest, size: l.size });
+    for (const d of nonEmpty(img.diffIds, "the image's diff IDs")) expect(v.blobs.map((b) => b.digest)).toContain(d);
     expect(v.blobs.map((b) => b.digest)).toContain(img.configDigest);
     expect(v.ingests).toBe(0);
     expect(v.tags).toContainEqual(expect.objectContaining({ name: `${reg.host}/${img.name}`, imageId: img.configDigest }));
@@ -103,7 +102,7 @@ describe.each(["none", "htpasswd", "token"] as const)("docker pull with %s auth"
     const img = pushed.busyboxV2;
     const r = await lab.exec(`docker pull ${reg.host}/${img.name}`);
     expect(r.code).toBe(0);
-    for (const l of img.layers) expect(r.output).toContain(`${l.digest.slice(7, 19)}: Already exists`);
+    for (const l of nonEmpty(img.layers, "the image's layers")) expect(r.output).toContain(`${l.digest.slice(7, 19)}: Already exists`);
     const v = await storeView(lab);
     const image = v.images.find((i) => i.id === img.configDigest)!;
     expect(image.diffIds).toEqual(img.diffIds);
@@ -124,10 +123,10 @@ describe.each(["none", "htpasswd", "token"] as const)("docker pull with %s auth"
       // The busybox images pulled above share these layers: remove them, or they "Already exist".
       expect((await lab.exec(`docker rmi ${reg.host}/${pushed.busyboxOci.name} ${reg.host}/${pushed.busyboxV2.name}`)).code).toBe(0);
       const r = await lab.exec(`docker pull ${reg.host}/${img.name}`);
-      for (const l of img.layers) expect(r.output).toContain(`${l.digest.slice(7, 19)}: Pull complete`);
+      for (const l of nonEmpty(img.layers, "the image's layers")) expect(r.output).toContain(`${l.digest.slice(7, 19)}: Pull complete`);
       expect(r.code).toBe(0);
       const v = await storeView(lab);
-      for (const l of img.layers) expect(v.blobs).toContainEqual({ digest: l.digest, size: l.size });
+      for (const l of nonEmpty(img.layers, "the image's layers")) expect(v.blobs).toContainEqual({ digest: l.digest, size: l.size });
       const image = v.images.find((i) => i.manifestDigest === img.digest)!;
       expect(image.diffIds).toEqual(pushed.busyboxOci.diffIds);
     });
@@ -176,7 +175,7 @@ describe.each(["none", "htpasswd", "token"] as const)("docker pull with %s auth"
       expect(rmi.output).toContain(`Untagged: ${name}`);
       expect(rmi.output).toContain(`Deleted: ${pushed.alpine.configDigest}`);
       const v = await storeView(lab);
-      for (const l of pushed.alpine.layers) expect(v.blobs.map((b) => b.digest)).not.toContain(l.digest);
+      for (const l of nonEmpty(pushed.alpine.layers, "alpine's layers")) expect(v.blobs.map((b) => b.digest)).not.toContain(l.digest);
       const missing = await lab.exec(`docker rmi ${name}`);
       expect(missing.output).toContain(`Error response from daemon: No such image: ${name}`);
     });
@@ -192,16 +191,15 @@ describe.each(["none", "htpasswd", "token"] as const)("docker pull with %s auth"
       expect(a.code).toBe(0);
       expect(b.code).toBe(0);
       const v = await storeView(lab);
-      for (const l of pushed.big.layers) expect(v.blobs.filter((x) => x.digest === l.digest)).toHaveLength(1);
-      const orphans = await lab.page.evaluate(`(async () => {
-        const { ImageStore } = await import("/src/store/images.ts");
-        const s = await ImageStore.open();
+      for (const l of nonEmpty(pushed.big.layers, "the big image's layers")) expect(v.blobs.filter((x) => x.digest === l.digest)).toHaveLength(1);
+      const chunks = (await lab.page.evaluate(`(async () => {
+        const s = window.layerlab.daemon.store;
         const owners = new Set([...(await s.content.list()).map((b) => b.owner), ...(await s.content.ingests()).map((i) => i.owner)]);
-        const n = (await s.db.getAllKeys("chunks")).filter((k) => !owners.has(k[0])).length;
-        s.close();
-        return n;
-      })()`);
-      expect(orphans).toBe(0);
+        const keys = await s.db.getAllKeys("chunks");
+        return { total: keys.length, orphans: keys.filter((k) => !owners.has(k[0])).length };
+      })()`)) as { total: number; orphans: number };
+      expect(chunks.total).toBeGreaterThan(0);
+      expect(chunks.orphans).toBe(0);
       expect(v.ingests).toBe(0);
     });
 
@@ -215,7 +213,7 @@ describe.each(["none", "htpasswd", "token"] as const)("docker pull with %s auth"
       expect(prune.output).toContain(`deleted: ${pushed.big.configDigest}`);
       expect(prune.output).toMatch(/Total reclaimed space: \d+(\.\d+)?MB/);
       const v = await storeView(lab);
-      for (const l of pushed.big.layers) expect(v.blobs.map((x) => x.digest)).not.toContain(l.digest);
+      for (const l of nonEmpty(pushed.big.layers, "the big image's layers")) expect(v.blobs.map((x) => x.digest)).not.toContain(l.digest);
     });
 
     it("lab layers and lab tree show the union and where each file comes from", async () => {

@@ -1,11 +1,14 @@
 /**
  * The OCI image-spec JSON schemas as Debian ships them (golang-github-opencontainers-image-spec-dev),
  * to check every document the lab writes. They are draft-04 and refer to each other relative to
- * https://opencontainers.org/schema/.
+ * https://opencontainers.org/schema/. A test that validates calls requireOciSchemas(ctx) first: under
+ * CI=true missing schemas fail it with their path, elsewhere it is skipped (test/harness/shared.ts).
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Ajv from "ajv-draft-04";
+import type { TestContext } from "vitest";
+import { requireHostFile } from "./shared.ts";
 
 export const SCHEMA_DIR = "/usr/share/gocode/src/github.com/opencontainers/image-spec/schema";
 const BASE = "https://opencontainers.org/schema/";
@@ -19,8 +22,11 @@ const FILES: Record<OciDocument, string> = {
   descriptor: "content-descriptor.json",
 };
 
-export function haveOciSchemas(): boolean {
-  return existsSync(SCHEMA_DIR);
+export const SCHEMA_PACKAGE = "golang-github-opencontainers-image-spec-dev";
+
+/** The schemas' directory, by the rule of test/harness/shared.ts (a failure under CI=true, else a skip). */
+export function requireOciSchemas(ctx: Pick<TestContext, "skip">): string {
+  return requireHostFile(ctx, SCHEMA_DIR, SCHEMA_PACKAGE);
 }
 
 let ajv: Ajv | undefined;

@@ -1,12 +1,20 @@
 /**
- * Files of ../shared (beside the project root) that tests read in place: the project must not carry
- * copies of them or of anything built from them. Every test that needs one asks here.
- * A missing file: under CI=true an Error naming its path (the test fails); elsewhere undefined, so the
- * test can skip.
+ * What tests read from the host in place rather than from the tree: files of ../shared (beside the
+ * project root; the project must not carry copies of them or of anything built from them) and files
+ * Debian packages install (`bash scripts/ci-deps.sh` installs them). Every test that needs one asks here,
+ * and one rule decides what a missing one means:
+ *
+ * - present: its path;
+ * - missing under CI=true: an Error naming the path and where it comes from (the test fails);
+ * - missing elsewhere: the test is skipped with vitest's skip (reported as skipped, with the reason),
+ *   never passed.
+ *
+ * Call it at the start of a test, or in a `beforeEach` for a whole describe, with the test's context.
  */
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { TestContext } from "vitest";
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const SHARED_IMAGES = join(PROJECT_ROOT, "..", "shared", "images");
@@ -14,24 +22,39 @@ export const SHARED_IMAGES = join(PROJECT_ROOT, "..", "shared", "images");
 /** The official alpine:3.15 linux/386 root filesystem, as the Alpine project publishes it. */
 export const ALPINE_MINIROOTFS = "alpine-minirootfs-3.15.11-x86.tar.gz";
 
+const SHARED_ORIGIN = "../shared/images beside the project root; it is read in place, never copied into the tree";
+
 const warned = new Set<string>();
 
-/** The path of ../shared/images/NAME if it is there (see above for a missing one). */
-export function sharedImage(name: string): string | undefined {
-  const path = join(SHARED_IMAGES, name);
+/** The rule above, for any path; `origin` says where the file comes from, for the message. */
+export function requireHostPath(ctx: Pick<TestContext, "skip">, path: string, origin: string): string {
   if (existsSync(path)) return path;
-  if (process.env.CI === "true") throw new Error(`missing shared fixture ${path} (../shared/images beside the project root; it is read in place, never copied into the tree)`);
-  if (!warned.has(path)) console.warn(`skipped: shared fixture ${path} is missing`);
+  const message = `missing ${path} (${origin})`;
+  if (process.env.CI === "true") throw new Error(message);
+  if (!warned.has(path)) console.warn(`skipped: ${message}`);
   warned.add(path);
-  return undefined;
+  return ctx.skip(message);
 }
 
-/** Like sharedImage, but a missing file is an Error naming it everywhere (for fixtures other tests build on). */
+/** A file or directory a Debian package installs (see the rule above). */
+export function requireHostFile(ctx: Pick<TestContext, "skip">, path: string, debianPackage: string): string {
+  return requireHostPath(ctx, path, `Debian package ${debianPackage}; bash scripts/ci-deps.sh installs it`);
+}
+
+/** ../shared/images/NAME (see the rule above). */
+export function sharedImage(ctx: Pick<TestContext, "skip">, name: string): string {
+  return requireHostPath(ctx, join(SHARED_IMAGES, name), SHARED_ORIGIN);
+}
+
+/**
+ * ../shared/images/NAME for the fixture builders other tests build on (in a beforeAll, with no test to
+ * skip): a missing file is an Error naming it everywhere.
+ */
 export function requireSharedImage(name: string): string {
-  const path = sharedImage(name);
-  if (!path) throw new Error(`missing shared fixture ${join(SHARED_IMAGES, name)} (../shared/images beside the project root)`);
+  const path = join(SHARED_IMAGES, name);
+  if (!existsSync(path)) throw new Error(`missing shared fixture ${path} (${SHARED_ORIGIN})`);
   return path;
 }
 
-/** The Alpine 3.15 x86 minirootfs in ../shared/images, or undefined outside CI when it is missing. */
-export const alpineRootfs = (): string | undefined => sharedImage(ALPINE_MINIROOTFS);
+/** The Alpine 3.15 x86 minirootfs in ../shared/images (see the rule above). */
+export const alpineRootfs = (ctx: Pick<TestContext, "skip">): string => sharedImage(ctx, ALPINE_MINIROOTFS);

@@ -5,14 +5,13 @@
  */
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { DecompressionError, gunzipStream, type GzipImpl } from "../../src/layer/compression.ts";
 import { TarFormatError, TarStreamParser } from "../../src/layer/tar.ts";
 import { alpineRootfs } from "../harness/shared.ts";
 
-const alpine = alpineRootfs();
-const gz = alpine ? new Uint8Array(readFileSync(alpine)) : new Uint8Array();
-const tar = alpine ? new Uint8Array(gunzipSync(gz)) : new Uint8Array();
+let gz = new Uint8Array();
+let tar = new Uint8Array();
 
 function rng(seed: number): () => number {
   let x = seed >>> 0 || 1;
@@ -39,7 +38,13 @@ function mutate(src: Uint8Array, rand: () => number, headerBias: boolean): Uint8
   return out;
 }
 
-describe.skipIf(!alpine)("fuzzing the layer readers with a real layer", () => {
+describe("fuzzing the layer readers with a real layer", () => {
+  // The Alpine rootfs from ../shared: a failure naming it under CI=true, a skip elsewhere.
+  beforeEach((ctx) => {
+    if (gz.length) return;
+    gz = new Uint8Array(readFileSync(alpineRootfs(ctx)));
+    tar = new Uint8Array(gunzipSync(gz));
+  });
   it("the tar reader parses or throws TarFormatError, for 300 mutations", () => {
     const rand = rng(20261124);
     let rejected = 0;

@@ -76,8 +76,7 @@ describe("TarStreamParser", () => {
   }
 
   it("reads the Alpine 3.15 x86 minirootfs with every entry's offset right", (ctx) => {
-    const path = alpineRootfs();
-    if (!path) return ctx.skip();
+    const path = alpineRootfs(ctx);
     const buf = new Uint8Array(gunzipSync(readFileSync(path)));
     const { entries } = parse(buf, 65536);
     const listing = execFileSync("tar", ["-tzf", path], { maxBuffer: 1 << 24 }).toString().trim().split("\n");

@@ -113,7 +113,7 @@ describe("lower view of the real busybox fixture", () => {
   it("the third layer's whiteout removes /tmp/scratch.txt and its change to /etc/motd is a modification", () => {
     const v = view(layers);
     expect(v.get("tmp/scratch.txt")).toBeUndefined();
-    expect(v.asOf(1).get("tmp/scratch.txt")).toBeDefined();
+    expect(v.asOf(1).get("tmp/scratch.txt")).toMatchObject({ layer: 1, entry: { type: "file", size: 8 } }); // "scratch\n", added by the second layer
     expect(v.origin("/etc/motd")).toBe(2);
     expect(v.origin("/bin/busybox")).toBe(0);
     expect(v.changes[2]!.removed).toContain("tmp/scratch.txt");
