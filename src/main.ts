@@ -25,4 +25,4 @@ void document.querySelector("lab-app")!.start(async () => {
   return { daemon, commandLine: new DockerCli(daemon), lessons: LESSONS };
 });
 
-void setUpOffline().catch((e: Error) => console.warn(`offline support unavailable: ${e.message}`));
+void setUpOffline(params.get("sw") !== "0").catch((e: Error) => console.warn(`offline support unavailable: ${e.message}`));

@@ -1,10 +1,9 @@
 /**
  * Decompression of layer blobs as streams. Three gzip inflaters are kept so the benchmark can compare
  * them on real layers (bench/inflate.ts); the pull path uses DEFAULT_GZIP, chosen by that measurement.
+ * fflate, pako and fzstd (decoders.ts) are imported when a stream first needs them, not with the page.
  */
-import { Gunzip } from "fflate";
-import { Decompress as ZstdDecompress } from "fzstd";
-import { Inflate as PakoInflate } from "pako";
+import type { Inflate as PakoInflate } from "pako";
 import type { LayerCompression } from "../oci/mediatypes.ts";
 
 export type GzipImpl = "native" | "fflate" | "pako";
@@ -21,7 +20,7 @@ interface PushDecoder {
   push(chunk: Uint8Array, final: boolean): void;
 }
 
-function pushDecoderStream(label: string, make: (onData: (data: Uint8Array) => void) => PushDecoder): TransformStream<Uint8Array, Uint8Array> {
+function pushDecoderStream(label: string, load: () => Promise<(onData: (data: Uint8Array) => void) => PushDecoder>): TransformStream<Uint8Array, Uint8Array> {
   let decoder: PushDecoder;
   const run = (chunk: Uint8Array, final: boolean) => {
     try {
@@ -31,7 +30,8 @@ function pushDecoderStream(label: string, make: (onData: (data: Uint8Array) => v
     }
   };
   return new TransformStream({
-    start(controller) {
+    async start(controller) {
+      const make = await load();
       decoder = make((data) => controller.enqueue(data));
     },
     transform(chunk) {
@@ -44,16 +44,20 @@ function pushDecoderStream(label: string, make: (onData: (data: Uint8Array) => v
 }
 
 function fflateGunzip(): TransformStream<Uint8Array, Uint8Array> {
-  return pushDecoderStream("gzip", (onData) => new Gunzip(onData));
+  return pushDecoderStream("gzip", async () => {
+    const { Gunzip } = await import("./decoders.ts");
+    return (onData) => new Gunzip(onData);
+  });
 }
 
 function pakoGunzip(): TransformStream<Uint8Array, Uint8Array> {
   let inflater: PakoInflate;
   let controllerRef: TransformStreamDefaultController<Uint8Array>;
   return new TransformStream({
-    start(controller) {
+    async start(controller) {
+      const { PakoInflate: Inflate } = await import("./decoders.ts");
       controllerRef = controller;
-      inflater = new PakoInflate();
+      inflater = new Inflate();
       inflater.onData = (data: Uint8Array) => controllerRef.enqueue(data);
     },
     transform(chunk) {
@@ -88,7 +92,10 @@ export function gunzipStream(impl: GzipImpl = DEFAULT_GZIP): TransformStream<Uin
  * would hold a whole layer in memory). Its speed is in bench/pull.ts (inflate_zstd_MBps).
  */
 export function zstdStream(): TransformStream<Uint8Array, Uint8Array> {
-  return pushDecoderStream("zstd", (onData) => new ZstdDecompress(onData));
+  return pushDecoderStream("zstd", async () => {
+    const { ZstdDecompress } = await import("./decoders.ts");
+    return (onData) => new ZstdDecompress(onData);
+  });
 }
 
 /** Passes bytes through unchanged (uncompressed layers). */

@@ -6,7 +6,7 @@
  */
 import type { Compressor } from "../layer/pack.ts";
 import type { GzipWorkerApi } from "./gzip-protocol.ts";
-import { connectWorker, type Rpc } from "./rpc.ts";
+import { connectWorker, Pipeline, type Rpc } from "./rpc.ts";
 
 const MAX_IN_FLIGHT = 8;
 const idle: Rpc<GzipWorkerApi>[] = [];
@@ -17,28 +17,20 @@ function takeWorker(): Rpc<GzipWorkerApi> {
 
 export async function workerGzip(dbName: string, chunkSize: number, ref: string): Promise<Compressor> {
   const rpc = takeWorker();
-  let inFlight: Promise<void>[] = [];
-  const drain = async () => {
-    const all = inFlight;
-    inFlight = [];
-    await Promise.all(all);
-  };
+  const acks = new Pipeline(MAX_IN_FLIGHT);
   await rpc.call("open", [dbName, chunkSize, ref]);
   return {
     async write(chunk) {
-      const ack = rpc.call("push", [chunk]);
-      ack.catch(() => {}); // surfaced by the write or finish that awaits it
-      inFlight.push(ack);
-      if (inFlight.length >= MAX_IN_FLIGHT) await inFlight.shift()!;
+      await acks.add(rpc.call("push", [chunk]));
     },
     async finish() {
-      await drain();
+      await acks.drain();
       const r = await rpc.call("finish", []);
       idle.push(rpc);
       return r;
     },
     async abort() {
-      await Promise.allSettled(inFlight);
+      await acks.settle();
       await rpc.call("abort", []).catch(() => {});
       idle.push(rpc);
     },

@@ -9,35 +9,27 @@ import { MediaType } from "../oci/mediatypes.ts";
 import type { Ingest } from "./content.ts";
 import type { GzipWorkerApi } from "./gzip-protocol.ts";
 import { ImageStore } from "./images.ts";
-import { serveInWorker } from "./rpc.ts";
+import { FirstFailure, serveInWorker } from "./rpc.ts";
 
 let store: Promise<ImageStore> | undefined;
 let ingest: Ingest | undefined;
 let compressor: Compressor | undefined;
-let failure: unknown;
+/** The first failure of a write: reported with every later acknowledgement and by finish. */
+const writes = new FirstFailure();
 
 serveInWorker<GzipWorkerApi>(
   {
     async open(dbName, chunkSize, ref) {
       store ??= ImageStore.open(dbName, chunkSize);
       const s = await store;
-      failure = undefined;
+      writes.reset();
       ingest = await s.content.openIngest(ref);
       const target = ingest;
       compressor = await localGzip((c) => target.write(c));
     },
-    async push(chunk) {
-      if (failure === undefined) {
-        try {
-          await compressor!.write(chunk);
-        } catch (e) {
-          failure = e;
-        }
-      }
-      if (failure !== undefined) throw failure;
-    },
+    push: (chunk) => writes.run(() => compressor!.write(chunk)),
     async finish() {
-      if (failure !== undefined) throw failure;
+      writes.check();
       const { digest, size } = await compressor!.finish();
       await ingest!.commit(digest, MediaType.ociLayerGzip);
       return { digest, size };

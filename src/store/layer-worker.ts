@@ -5,13 +5,13 @@
  */
 import { ImageStore } from "./images.ts";
 import { LocalLayerSink } from "./layer-sink.ts";
-import { serveInWorker } from "./rpc.ts";
+import { FirstFailure, serveInWorker } from "./rpc.ts";
 import type { LayerWorkerApi } from "./worker-protocol.ts";
 
 let store: Promise<ImageStore> | undefined;
 let sink: LocalLayerSink | undefined;
 /** The first failure of a push: reported with the next acknowledgement, as the local sink would throw. */
-let pushError: unknown;
+const pushes = new FirstFailure();
 
 // Requests are handled strictly in order: a push must not overtake the begin before it.
 serveInWorker<LayerWorkerApi>(
@@ -19,20 +19,11 @@ serveInWorker<LayerWorkerApi>(
     async open(dbName, chunkSize, params) {
       store ??= ImageStore.open(dbName, chunkSize);
       sink = new LocalLayerSink(await store, params);
-      pushError = undefined;
+      pushes.reset();
       return sink.open();
     },
     begin: (offset) => sink!.begin(offset),
-    async push(chunk) {
-      if (pushError === undefined) {
-        try {
-          await sink!.push(chunk);
-        } catch (e) {
-          pushError = e;
-        }
-      }
-      if (pushError !== undefined) throw pushError;
-    },
+    push: (chunk) => pushes.run(() => sink!.push(chunk)),
     finish: () => sink!.finish(),
     suspend: async () => sink?.suspend(),
   },

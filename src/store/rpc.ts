@@ -124,25 +124,81 @@ export class Rpc<Remote extends Methods<Remote>, Local extends Methods<Local> = 
       if (!handler) throw new Error(`no method ${m.method}`);
       return handler(...m.args);
     };
-    let done: Promise<unknown>;
+    let result: unknown;
     if (this.opts.sequential) {
-      done = this.queue.then(run);
+      const done = this.queue.then(run);
       this.queue = done.catch(() => {});
+      result = done;
     } else {
+      // Called at once: a synchronous handler's answer goes back in the same task.
       try {
-        done = Promise.resolve(run());
+        result = run();
       } catch (e) {
-        done = Promise.reject(e);
+        result = Promise.reject(e);
       }
     }
     if (m.id === 0) {
-      done.catch((e: unknown) => console.error(`${m.method}:`, e));
+      if (result instanceof Promise) result.catch((e: unknown) => console.error(`${m.method}:`, e));
       return;
     }
-    done.then(
-      (v) => (v instanceof Transfer ? this.post({ rpc: "ok", id: m.id, value: v.value } satisfies Wire, v.list) : this.post({ rpc: "ok", id: m.id, value: v } satisfies Wire, [])),
-      (e: unknown) => this.post({ rpc: "err", id: m.id, error: toWireError(e) } satisfies Wire, []),
-    );
+    const ok = (v: unknown) => (v instanceof Transfer ? this.post({ rpc: "ok", id: m.id, value: v.value } satisfies Wire, v.list) : this.post({ rpc: "ok", id: m.id, value: v } satisfies Wire, []));
+    const err = (e: unknown) => this.post({ rpc: "err", id: m.id, error: toWireError(e) } satisfies Wire, []);
+    if (result instanceof Promise) result.then(ok, err);
+    else ok(result);
+  }
+}
+
+/** Calls sent without waiting for each answer: at most `max` unanswered; a failure surfaces at the next add or drain. */
+export class Pipeline {
+  private pending: Promise<unknown>[] = [];
+  constructor(private readonly max: number) {}
+
+  async add(call: Promise<unknown>): Promise<void> {
+    call.catch(() => {}); // surfaced by the add or drain that awaits it
+    this.pending.push(call);
+    if (this.pending.length >= this.max) await this.pending.shift();
+  }
+
+  /** Waits for the unanswered calls in order; throws the first failure. */
+  async drain(): Promise<void> {
+    const all = this.pending;
+    this.pending = [];
+    for (const p of all) await p;
+  }
+
+  /** Waits until every unanswered call has settled, whatever the outcome. */
+  async settle(): Promise<void> {
+    const all = this.pending;
+    this.pending = [];
+    await Promise.allSettled(all);
+  }
+}
+
+/**
+ * For calls the page pipelines (it sends the next before the last is answered): once one has failed,
+ * every later one fails the same way without running, as a local sink would have thrown at once.
+ */
+export class FirstFailure {
+  private failed?: { error: unknown };
+
+  reset(): void {
+    this.failed = undefined;
+  }
+
+  /** Runs `fn` unless an earlier run failed; throws the first failure. */
+  async run(fn: () => Promise<void>): Promise<void> {
+    if (!this.failed) {
+      try {
+        await fn();
+      } catch (error) {
+        this.failed = { error };
+      }
+    }
+    this.check();
+  }
+
+  check(): void {
+    if (this.failed) throw this.failed.error;
   }
 }
 

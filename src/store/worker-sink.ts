@@ -5,7 +5,7 @@
  */
 import { DigestMismatchError, type Digest } from "../oci/digest.ts";
 import { PullError, type LayerSink, type LayerSinkParams } from "./layer-sink.ts";
-import { connectWorker, reviveError, type Rpc, type WireError } from "./rpc.ts";
+import { connectWorker, Pipeline, reviveError, type Rpc, type WireError } from "./rpc.ts";
 import type { LayerWorkerApi } from "./worker-protocol.ts";
 
 const MAX_IN_FLIGHT = 8;
@@ -41,43 +41,34 @@ function takeWorker(): LayerWorker {
 
 export class WorkerLayerSink implements LayerSink {
   private readonly w = takeWorker();
-  private pendingAcks: Promise<void>[] = [];
+  private readonly acks = new Pipeline(MAX_IN_FLIGHT);
 
   constructor(private readonly dbName: string, private readonly chunkSize: number, private readonly params: LayerSinkParams) {}
 
-  private async drain(): Promise<void> {
-    const acks = this.pendingAcks;
-    this.pendingAcks = [];
-    for (const a of acks) await a;
-  }
-
   async open(): Promise<number> {
-    await this.drain();
+    await this.acks.drain();
     return this.w.rpc.call("open", [this.dbName, this.chunkSize, this.params]);
   }
 
   async begin(offset: number): Promise<void> {
-    await this.drain();
+    await this.acks.drain();
     await this.w.rpc.call("begin", [offset]);
   }
 
   async push(chunk: Uint8Array): Promise<void> {
     // Transfer needs the chunk to own its buffer; fetch's chunks do.
     const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice();
-    const ack = this.w.rpc.call("push", [own], [own.buffer]);
-    ack.catch(() => {}); // surfaced by the push, drain or finish that awaits it
-    this.pendingAcks.push(ack);
-    if (this.pendingAcks.length >= MAX_IN_FLIGHT) await this.pendingAcks.shift()!;
+    await this.acks.add(this.w.rpc.call("push", [own], [own.buffer]));
   }
 
   async finish(): Promise<void> {
-    await this.drain();
+    await this.acks.drain();
     await this.w.rpc.call("finish", []);
   }
 
   async suspend(): Promise<void> {
     // Whatever failed, the flushed chunks must be kept: wait for the queue, ignore its errors.
-    await this.drain().catch(() => {});
+    await this.acks.drain().catch(() => {});
     await this.w.rpc.call("suspend", []).catch(() => {});
   }
 

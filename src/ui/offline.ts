@@ -5,12 +5,12 @@
  * of this is on the first page's path: it starts seconds after the lab is ready.
  */
 import wasmUrl from "v86/build/v86.wasm?url";
-import type { FromVmWorker, ToVmWorker } from "../runtime/x86/vm-protocol.ts";
 
 const WARM_AFTER_MS = 4000;
 
-export async function setUpOffline(): Promise<void> {
-  if (!("serviceWorker" in navigator) || new URLSearchParams(location.search).get("sw") === "0") return;
+/** `enabled`: false when the page was opened with `?sw=0` (src/main.ts reads it). */
+export async function setUpOffline(enabled: boolean): Promise<void> {
+  if (!("serviceWorker" in navigator) || !enabled) return;
   const reg = await navigator.serviceWorker.register("/sw.js");
   await navigator.serviceWorker.ready;
   setTimeout(() => {
@@ -21,7 +21,7 @@ export async function setUpOffline(): Promise<void> {
       .filter((u) => u.startsWith(location.origin) && !u.startsWith(`${location.origin}/proxy/`));
     reg.active?.postMessage({ precache: [location.href, wasmUrl, ...loaded] });
     // Each worker once, so the service worker keeps the code it loads. The machine worker loads the
-    // emulator with a dynamic import: it says when that is done. The others import statically, so
+    // emulator with a dynamic import and says when that is done. The others import statically, so
     // their code is in before they run; they get a generous while (a busy dev server is slow).
     const terminateAfter = (w: Worker, ms: number) => setTimeout(() => w.terminate(), ms);
     for (const w of [
@@ -30,13 +30,6 @@ export async function setUpOffline(): Promise<void> {
       new Worker(new URL("../runtime/wasi/wasi-worker.ts", import.meta.url), { type: "module" }),
     ])
       terminateAfter(w, 30_000);
-    const vm = new Worker(new URL("../runtime/x86/vm-worker.ts", import.meta.url), { type: "module" });
-    const timer = terminateAfter(vm, 120_000);
-    vm.onmessage = (e: MessageEvent<FromVmWorker>) => {
-      if (e.data.t !== "loaded") return;
-      clearTimeout(timer);
-      vm.terminate();
-    };
-    vm.postMessage({ t: "loaded?" } satisfies ToVmWorker);
+    void import("../runtime/x86/worker-vm.ts").then((m) => m.preloadVmWorker());
   }, WARM_AFTER_MS);
 }

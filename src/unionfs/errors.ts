@@ -47,12 +47,6 @@ export function errnoText(errno: number): string {
   return c ? TABLE[c].text : `errno ${errno}`;
 }
 
-/** The WASI errno for a Linux one (EIO for those WASI lacks here). */
-export function wasiErrno(linux: number): number {
-  const c = byLinux.get(linux);
-  return c ? TABLE[c].wasi : WASI_ERRNO.EIO;
-}
-
 export class FsError extends Error {
   override name = "FsError";
   readonly errno: number;

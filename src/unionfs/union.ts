@@ -606,11 +606,7 @@ export class UnionFS {
     });
   }
 
-  // ── conveniences for the CLI and lessons ────────────────────────────────
-
-  async readFile(path: string): Promise<Uint8Array> {
-    return this.read(path);
-  }
+  // ── conveniences for the daemon, the lessons and the page ───────────────
 
   /** Creates or replaces a regular file's contents. */
   async writeFile(path: string, data: Uint8Array, opts: CreateOptions = {}): Promise<void> {

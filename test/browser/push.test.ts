@@ -4,7 +4,7 @@
  * cross-repository mounts; a chunked upload cut halfway resumes; the registry's on-disk layout is what
  * `lab registry-layout` says; wrong credentials and refused media types leave nothing half-published.
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { mkdtempSync, readdirSync, statSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";

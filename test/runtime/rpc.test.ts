@@ -1,6 +1,6 @@
 /** The workers' request/reply helper (src/store/rpc.ts), over a real MessageChannel. */
 import { afterEach, describe, expect, it } from "vitest";
-import { Rpc, transfer, type WireError } from "../../src/store/rpc.ts";
+import { FirstFailure, Pipeline, Rpc, transfer, type WireError } from "../../src/store/rpc.ts";
 
 interface WorkerSide {
   add(a: number, b: number): number;
@@ -111,5 +111,35 @@ describe("worker rpc", () => {
   it("ignores messages that are not its own", () => {
     const { page } = pair();
     expect(page.receive({ t: "loaded" })).toBe(false);
+  });
+
+  it("pipelines: at most max unanswered calls, failures surface at the next add or drain", async () => {
+    const answers: (() => void)[] = [];
+    const call = () => new Promise<void>((r) => answers.push(r));
+    const p = new Pipeline(2);
+    await p.add(call());
+    let second = false;
+    const added = p.add(call()).then(() => (second = true));
+    await Promise.resolve();
+    expect(second).toBe(false); // two unanswered: waits for the first
+    answers[0]!();
+    await added;
+    answers[1]!();
+    await p.drain();
+    await p.add(Promise.reject(new Error("ack failed")));
+    await expect(p.drain()).rejects.toThrow("ack failed");
+  });
+
+  it("FirstFailure: after one failure every later run fails the same without running", async () => {
+    const f = new FirstFailure();
+    let runs = 0;
+    await f.run(async () => void runs++);
+    await expect(f.run(async () => { runs++; throw new Error("first"); })).rejects.toThrow("first");
+    await expect(f.run(async () => void runs++)).rejects.toThrow("first");
+    expect(() => f.check()).toThrow("first");
+    expect(runs).toBe(2);
+    f.reset();
+    await f.run(async () => void runs++);
+    expect(runs).toBe(3);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The shape of src/ as docs/architecture.md draws it: no import cycles, and each folder imports only
  * folders below it — oci ← layer ← unionfs ← registry ← store ← runtime ← build ← daemon ← the clients
- * (cli, ui, lessons), which never import one another (the page may name the lessons' types). src/main.ts
+ * (cli, ui, lessons, and the host shell), which never import one another (the page may name the lessons' types). src/main.ts
  * composes them all.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../../src");
 
 /** Each folder's level: a module may import its own folder and folders of a lower level. */
-const LEVEL: Record<string, number> = { oci: 0, layer: 1, unionfs: 2, registry: 3, store: 4, runtime: 5, build: 6, daemon: 7, terminal: 7, cli: 8, ui: 8, lessons: 8, "main.ts": 9 };
+const LEVEL: Record<string, number> = { oci: 0, layer: 1, unionfs: 2, registry: 3, store: 4, runtime: 5, build: 6, daemon: 7, terminal: 7, cli: 8, ui: 8, lessons: 8, shell: 8, "main.ts": 9 };
 
 interface Import {
   from: string;

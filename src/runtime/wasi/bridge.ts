@@ -8,67 +8,81 @@
  * Layout of the shared buffer: Int32 [0] state (0 waiting, 1 answered), [1] errno (0 = ok),
  * [2] JSON length, [3] binary length; then JSON bytes, then binary bytes.
  */
-import { FsError } from "../../unionfs/errors.ts";
-import type { UnionFS } from "../../unionfs/union.ts";
+import { FsError, WASI_ERRNO } from "../../unionfs/errors.ts";
+import type { CreateOptions, DirEntry, Stat, UnionFS } from "../../unionfs/union.ts";
 
 export const BRIDGE_BYTES = 4 * 1024 * 1024 + 64 * 1024;
 /** Largest read or write one call carries; bigger ones are split by the caller. */
 export const MAX_IO = 4 * 1024 * 1024;
 const HEADER = 16;
 
-export interface FsRequest {
-  kind: "fs";
-  op: string;
-  args: unknown[];
-  data?: Uint8Array;
+/** The calls a module's fds make: the union's operations, and the container's stdin. */
+export interface BridgeOps {
+  stat(path: string): Stat;
+  readdir(path: string): DirEntry[];
+  read(path: string, offset: number, length: number): Uint8Array;
+  write(path: string, offset: number, data: Uint8Array): number;
+  create(path: string, opts: CreateOptions): Stat;
+  mkdir(path: string, opts: CreateOptions): Stat;
+  unlink(path: string): void;
+  rmdir(path: string): void;
+  rename(from: string, to: string): void;
+  symlink(target: string, path: string): Stat;
+  link(existing: string, path: string): Stat;
+  truncate(path: string, size: number): void;
+  utimes(path: string, atime: number, mtime: number): void;
+  realpath(path: string, followLast: boolean): string;
+  /** Up to `size` bytes of the container's stdin; none at its end. */
+  stdin(size: number): Uint8Array;
 }
 
-/** Linux errno names (FsError codes) → WASI errno numbers. */
-export const WASI_ERRNO: Record<string, number> = {
-  EPERM: 63, ENOENT: 44, EIO: 29, EBADF: 8, EBUSY: 10, EEXIST: 20, EXDEV: 75, ENOTDIR: 54, EISDIR: 31, EINVAL: 28,
-  EFBIG: 22, EROFS: 69, EMLINK: 34, ENAMETOOLONG: 37, ENOTEMPTY: 55, ELOOP: 32, ENODATA: 52,
-};
+export type BridgeOp = keyof BridgeOps;
+
+/** One call, as the worker posts it. */
+export type FsRequest = { [K in BridgeOp]: { op: K; args: Parameters<BridgeOps[K]> } }[BridgeOp];
+
+/** Calls whose result is bytes (carried after the JSON, not in it). */
+const BINARY: ReadonlySet<BridgeOp> = new Set<BridgeOp>(["read", "stdin"]);
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+function perform(fs: UnionFS, req: FsRequest, stdin: (size: number) => Promise<Uint8Array>): unknown {
+  switch (req.op) {
+    case "stat": return fs.stat(...req.args);
+    case "readdir": return fs.readdir(...req.args);
+    case "read": {
+      const [path, offset, length] = req.args;
+      return fs.read(path, offset, Math.min(length, MAX_IO));
+    }
+    case "write": return fs.write(...req.args);
+    case "create": return fs.create(...req.args);
+    case "mkdir": return fs.mkdir(...req.args);
+    case "unlink": return fs.unlink(...req.args);
+    case "rmdir": return fs.rmdir(...req.args);
+    case "rename": return fs.rename(...req.args);
+    case "symlink": return fs.symlink(...req.args);
+    case "link": return fs.link(...req.args);
+    case "truncate": return fs.truncate(...req.args);
+    case "utimes": return fs.utimes(...req.args);
+    case "realpath": return fs.realpath(...req.args);
+    case "stdin": return stdin(...req.args);
+  }
+}
+
 /** The union's side: performs one request and writes the answer into the shared buffer. */
-export async function answer(fs: UnionFS, sab: SharedArrayBuffer, req: FsRequest, extra: Record<string, (...a: unknown[]) => Promise<unknown>> = {}): Promise<void> {
+export async function answer(fs: UnionFS, sab: SharedArrayBuffer, req: FsRequest, stdin: (size: number) => Promise<Uint8Array>): Promise<void> {
   const ctl = new Int32Array(sab, 0, 4);
   const bytes = new Uint8Array(sab, HEADER);
   let errno = 0;
   let json = "null";
   let bin: Uint8Array | undefined;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const a = req.args as any[];
-    let result: unknown;
-    switch (req.op) {
-      case "stat": result = await fs.stat(a[0]); break;
-      case "readdir": result = await fs.readdir(a[0]); break;
-      case "read": bin = await fs.read(a[0], a[1], Math.min(a[2], MAX_IO)); break;
-      case "write": result = await fs.write(a[0], a[1], req.data!); break;
-      case "create": result = await fs.create(a[0], a[1]); break;
-      case "mkdir": result = await fs.mkdir(a[0], a[1]); break;
-      case "unlink": await fs.unlink(a[0]); break;
-      case "rmdir": await fs.rmdir(a[0]); break;
-      case "rename": await fs.rename(a[0], a[1]); break;
-      case "symlink": result = await fs.symlink(a[0], a[1]); break;
-      case "link": result = await fs.link(a[0], a[1]); break;
-      case "truncate": await fs.truncate(a[0], a[1]); break;
-      case "utimes": await fs.utimes(a[0], a[1], a[2]); break;
-      case "realpath": result = fs.realpath(a[0], a[1]); break;
-      default: {
-        const f = extra[req.op];
-        if (!f) throw new FsError("EINVAL", "", `unknown bridge call ${req.op}`);
-        const r = await f(...(req.args as unknown[]));
-        if (r instanceof Uint8Array) bin = r;
-        else result = r;
-      }
-    }
-    json = JSON.stringify(result ?? null);
+    const result = await perform(fs, req, stdin);
+    if (result instanceof Uint8Array) bin = result;
+    else json = JSON.stringify(result ?? null);
   } catch (e) {
-    errno = e instanceof FsError ? (WASI_ERRNO[e.code] ?? 29) : 29;
+    errno = e instanceof FsError ? WASI_ERRNO[e.code] : WASI_ERRNO.EIO;
     if (!(e instanceof FsError)) json = JSON.stringify(String((e as Error)?.message ?? e));
   }
   const j = enc.encode(json);
@@ -96,16 +110,17 @@ export class SyncBridge {
     this.bytes = new Uint8Array(sab, HEADER);
   }
 
-  call<T = unknown>(op: string, args: unknown[], data?: Uint8Array): { result: T; data: Uint8Array } {
+  /** Performs `op` on the union and returns its result; throws BridgeError with the WASI errno. */
+  call<K extends BridgeOp>(op: K, ...args: Parameters<BridgeOps[K]>): ReturnType<BridgeOps[K]> {
     Atomics.store(this.ctl, 0, 0);
-    this.post({ kind: "fs", op, args, data });
+    this.post({ op, args } as FsRequest);
     while (Atomics.load(this.ctl, 0) === 0) Atomics.wait(this.ctl, 0, 0);
     const errno = this.ctl[1]!;
     const jl = this.ctl[2]!;
     const bl = this.ctl[3]!;
     const json = dec.decode(this.bytes.slice(0, jl));
     if (errno) throw new BridgeError(errno, json);
-    return { result: JSON.parse(json) as T, data: this.bytes.slice(jl, jl + bl) };
+    return (BINARY.has(op) ? this.bytes.slice(jl, jl + bl) : JSON.parse(json)) as ReturnType<BridgeOps[K]>;
   }
 
   get buffer(): SharedArrayBuffer {

@@ -1,7 +1,7 @@
 /** WASI modules in Node (tests, benchmarks): worker_threads running wasi-worker-node.ts through tsx. */
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import { Worker, type TransferListItem } from "node:worker_threads";
 import type { WasiWorkerFactory } from "./runtime.ts";
 import { WasiRuntime } from "./runtime.ts";
 
@@ -13,7 +13,7 @@ export const nodeWasiWorkers: WasiWorkerFactory = () => {
   const code = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(entry)});`;
   const w = new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`));
   return {
-    postMessage: (m) => w.postMessage(m),
+    post: (m, t) => w.postMessage(m, t as unknown as TransferListItem[]),
     onMessage: (fn) => void w.on("message", fn),
     onError: (fn) => void w.on("error", (e) => fn(e.message)),
     terminate: () => void w.terminate(),

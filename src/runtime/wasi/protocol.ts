@@ -1,24 +1,34 @@
-/** Messages between the owner of the union and the worker running a WASI module. */
+/** What the owner of the union and the worker running a WASI module serve each other. */
+import type { Post } from "../../store/rpc.ts";
 import type { FsRequest } from "./bridge.ts";
 
-export interface WasiRunMessage {
-  t: "run";
+export interface WasiRun {
   module: WebAssembly.Module;
   args: string[];
   env: string[];
+  /** The bridge's shared buffer (bridge.ts). */
   sab: SharedArrayBuffer;
 }
 
-export type FromWasiWorker =
-  | FsRequest
-  | { kind: "out"; fd: 1 | 2; data: Uint8Array }
-  | { kind: "exit"; code: number }
-  | { kind: "trap"; message: string };
+/** The worker's side. */
+export interface WasiWorkerApi {
+  run(m: WasiRun): void;
+}
 
-/** The few things both worker entries (browser, Node) need. */
+/** The union owner's side (all notifications: the bridge answers through the shared buffer). */
+export interface WasiPageApi {
+  /** A bridge call; the answer goes into the shared buffer. */
+  fs(req: FsRequest): void;
+  out(fd: 1 | 2, data: Uint8Array): void;
+  exit(code: number): void;
+  /** The module trapped (or its instantiation failed). */
+  trap(message: string): void;
+}
+
+/** A worker as both entries (browser, Node) offer it. */
 export interface WorkerLike {
-  postMessage(m: unknown): void;
-  onMessage(fn: (m: FromWasiWorker) => void): void;
+  post: Post;
+  onMessage(fn: (m: unknown) => void): void;
   onError(fn: (message: string) => void): void;
   terminate(): void;
   /** Node: an idle spare worker must not keep the process alive (unref), a working one must (ref). */

@@ -4,12 +4,13 @@
  * module is read from the container's root (Entrypoint/Cmd[0], looked up in PATH), compiled and its
  * imports checked here, so a bad module is refused before anything starts, with a message saying why.
  */
+import { Rpc } from "../../store/rpc.ts";
 import type { UnionFS } from "../../unionfs/union.ts";
 import type { ResolvedProcess } from "../spec.ts";
 import { SIGNALS } from "../signals.ts";
 import { notFoundMessage, ProcessStartError, shimError, type ContainerRuntime, type ProcessHandlers, type RunningContainer, type RuntimeProcess } from "../types.ts";
 import { answer, BRIDGE_BYTES } from "./bridge.ts";
-import type { WorkerLike } from "./protocol.ts";
+import type { WasiPageApi, WasiWorkerApi, WorkerLike } from "./protocol.ts";
 
 export type WasiWorkerFactory = () => WorkerLike;
 
@@ -93,7 +94,7 @@ export class RunningWasiContainer implements RunningContainer {
   private stdinClosed: boolean;
   private stdinWaiter?: () => void;
 
-  constructor(private readonly worker: WorkerLike, fs: UnionFS, module: WebAssembly.Module, proc: ResolvedProcess, handlers: ProcessHandlers) {
+  constructor(worker: WorkerLike, fs: UnionFS, module: WebAssembly.Module, proc: ResolvedProcess, handlers: ProcessHandlers) {
     this.exited = new Promise((r) => (this.finish = r));
     this.stdinClosed = !proc.stdin;
     const sab = new SharedArrayBuffer(BRIDGE_BYTES);
@@ -104,26 +105,25 @@ export class RunningWasiContainer implements RunningContainer {
       worker.terminate();
       this.finish(code);
     };
-    const extra = {
-      stdin: async (size: unknown) => {
-        while (!this.stdin.length && !this.stdinClosed) await new Promise<void>((r) => (this.stdinWaiter = r));
-        const chunk = this.stdin.shift();
-        if (!chunk) return new Uint8Array(0);
-        const n = Math.min(chunk.length, Number(size));
-        if (n < chunk.length) this.stdin.unshift(chunk.subarray(n));
-        return chunk.subarray(0, n);
-      },
+    const stdin = async (size: number) => {
+      while (!this.stdin.length && !this.stdinClosed) await new Promise<void>((r) => (this.stdinWaiter = r));
+      const chunk = this.stdin.shift();
+      if (!chunk) return new Uint8Array(0);
+      const n = Math.min(chunk.length, size);
+      if (n < chunk.length) this.stdin.unshift(chunk.subarray(n));
+      return chunk.subarray(0, n);
     };
     // Requests come one at a time (the worker blocks on each), so answering in order is enough.
-    worker.onMessage((m) => {
-      if (m.kind === "fs") void answer(fs, sab, m, extra);
-      else if (m.kind === "out") handlers.output(m.fd, m.data);
-      else if (m.kind === "exit") end(m.code);
-      else if (m.kind === "trap") {
-        handlers.output(2, new TextEncoder().encode(`Error: failed to run main module /${proc.argv[0]?.replace(/^\//, "")}: ${m.message}\n`));
+    const rpc = new Rpc<WasiWorkerApi, WasiPageApi>(worker.post, {
+      fs: (req) => answer(fs, sab, req, stdin),
+      out: (fd, data) => handlers.output(fd, data),
+      exit: (code) => end(code),
+      trap: (message) => {
+        handlers.output(2, new TextEncoder().encode(`Error: failed to run main module /${proc.argv[0]?.replace(/^\//, "")}: ${message}\n`));
         end(134);
-      }
+      },
     });
+    worker.onMessage((m) => rpc.receive(m));
     worker.onError((message) => {
       handlers.output(2, new TextEncoder().encode(`Error: ${message}\n`));
       end(134);
@@ -146,7 +146,7 @@ export class RunningWasiContainer implements RunningContainer {
       kill: (signal) => end(128 + signal),
       resize: () => {},
     };
-    worker.postMessage({ t: "run", module, args: proc.argv, env: [...proc.env, `PWD=${proc.cwd}`], sab });
+    rpc.notify("run", [{ module, args: proc.argv, env: [...proc.env, `PWD=${proc.cwd}`], sab }]);
   }
 
   async stop(_timeoutS = 10, signal: number = SIGNALS.TERM): Promise<number> {

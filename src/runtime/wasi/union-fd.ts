@@ -6,6 +6,7 @@
  * symlinks); nothing is cached here, so what the module wrote is in the container layer at once.
  */
 import { Fd, Inode, wasi } from "@bjorn3/browser_wasi_shim";
+import { WASI_ERRNO } from "../../unionfs/errors.ts";
 import type { DirEntry, Stat } from "../../unionfs/union.ts";
 import { resolvePath } from "../../unionfs/path.ts";
 import { BridgeError, MAX_IO, type SyncBridge } from "./bridge.ts";
@@ -36,7 +37,7 @@ function filestat(st: Stat): wasi.Filestat {
 /** Runs a bridge call and turns its failure into a WASI errno. */
 function attempt<T>(fn: () => T): { ret: number; value: T | null } {
   try {
-    return { ret: wasi.ERRNO_SUCCESS, value: fn() };
+    return { ret: 0, value: fn() };
   } catch (e) {
     if (e instanceof BridgeError) return { ret: e.errno, value: null };
     throw e;
@@ -49,10 +50,10 @@ class UnionInode extends Inode {
     super();
   }
   path_open(): { ret: number; fd_obj: Fd | null } {
-    return { ret: wasi.ERRNO_NOTSUP, fd_obj: null };
+    return { ret: WASI_ERRNO.EOPNOTSUPP, fd_obj: null };
   }
   stat(): wasi.Filestat {
-    return filestat(this.bridge.call<Stat>("stat", [this.path]).result);
+    return filestat(this.bridge.call("stat", this.path));
   }
 }
 
@@ -64,11 +65,11 @@ export class UnionDirFd extends Fd {
 
   private resolve(path: string, follow: boolean): string {
     const joined = resolvePath(this.path, path);
-    return this.bridge.call<string>("realpath", [joined, follow]).result;
+    return this.bridge.call("realpath", joined, follow);
   }
 
   override fd_prestat_get() {
-    if (this.preopenName === undefined) return { ret: wasi.ERRNO_BADF, prestat: null };
+    if (this.preopenName === undefined) return { ret: WASI_ERRNO.EBADF, prestat: null };
     return { ret: 0, prestat: wasi.Prestat.dir(this.preopenName) };
   }
 
@@ -77,13 +78,13 @@ export class UnionDirFd extends Fd {
   }
 
   override fd_filestat_get() {
-    const r = attempt(() => filestat(this.bridge.call<Stat>("stat", [this.path]).result));
+    const r = attempt(() => filestat(this.bridge.call("stat", this.path)));
     return { ret: r.ret, filestat: r.value };
   }
 
   override fd_readdir_single(cookie: bigint) {
     if (cookie === 0n || !this.listing) {
-      const r = attempt(() => this.bridge.call<DirEntry[]>("readdir", [this.path]).result);
+      const r = attempt(() => this.bridge.call("readdir", this.path));
       if (r.ret) return { ret: r.ret, dirent: null };
       this.listing = [{ name: ".", type: "dir", ino: 0 }, { name: "..", type: "dir", ino: 0 }, ...r.value!];
     }
@@ -93,18 +94,18 @@ export class UnionDirFd extends Fd {
   }
 
   override path_filestat_get(flags: number, path: string) {
-    const r = attempt(() => filestat(this.bridge.call<Stat>("stat", [this.resolve(path, (flags & SYMLINK_FOLLOW) !== 0)]).result));
+    const r = attempt(() => filestat(this.bridge.call("stat", this.resolve(path, (flags & SYMLINK_FOLLOW) !== 0))));
     return { ret: r.ret, filestat: r.value };
   }
 
   override path_filestat_set_times(flags: number, path: string, atim: bigint, mtim: bigint, fstFlags: number): number {
     return attempt(() => {
       const p = this.resolve(path, (flags & SYMLINK_FOLLOW) !== 0);
-      const st = this.bridge.call<Stat>("stat", [p]).result;
+      const st = this.bridge.call("stat", p);
       const now = Date.now() / 1000;
       const a = fstFlags & wasi.FSTFLAGS_ATIM ? Number(atim) / 1e9 : fstFlags & wasi.FSTFLAGS_ATIM_NOW ? now : st.atime;
       const m = fstFlags & wasi.FSTFLAGS_MTIM ? Number(mtim) / 1e9 : fstFlags & wasi.FSTFLAGS_MTIM_NOW ? now : st.mtime;
-      this.bridge.call("utimes", [p, a, m]);
+      this.bridge.call("utimes", p, a, m);
     }).ret;
   }
 
@@ -113,41 +114,41 @@ export class UnionDirFd extends Fd {
       const p = this.resolve(path, (dirflags & SYMLINK_FOLLOW) !== 0);
       let st: Stat;
       try {
-        st = this.bridge.call<Stat>("stat", [p]).result;
-        if (oflags & wasi.OFLAGS_CREAT && oflags & wasi.OFLAGS_EXCL) throw new BridgeError(wasi.ERRNO_EXIST);
+        st = this.bridge.call("stat", p);
+        if (oflags & wasi.OFLAGS_CREAT && oflags & wasi.OFLAGS_EXCL) throw new BridgeError(WASI_ERRNO.EEXIST);
       } catch (e) {
-        if (!(e instanceof BridgeError) || e.errno !== wasi.ERRNO_NOENT || !(oflags & wasi.OFLAGS_CREAT)) throw e;
-        st = this.bridge.call<Stat>("create", [p, { mode: 0o644 }]).result;
+        if (!(e instanceof BridgeError) || e.errno !== WASI_ERRNO.ENOENT || !(oflags & wasi.OFLAGS_CREAT)) throw e;
+        st = this.bridge.call("create", p, { mode: 0o644 });
       }
       if (st.type === "dir") return new UnionDirFd(this.bridge, p) as Fd;
-      if (oflags & wasi.OFLAGS_DIRECTORY) throw new BridgeError(wasi.ERRNO_NOTDIR);
-      if (st.type === "symlink") throw new BridgeError(wasi.ERRNO_LOOP);
-      if (oflags & wasi.OFLAGS_TRUNC && st.size > 0) this.bridge.call("truncate", [p, 0]);
+      if (oflags & wasi.OFLAGS_DIRECTORY) throw new BridgeError(WASI_ERRNO.ENOTDIR);
+      if (st.type === "symlink") throw new BridgeError(WASI_ERRNO.ELOOP);
+      if (oflags & wasi.OFLAGS_TRUNC && st.size > 0) this.bridge.call("truncate", p, 0);
       return new UnionFileFd(this.bridge, p, (fdFlags & wasi.FDFLAGS_APPEND) !== 0) as Fd;
     });
     return { ret: r.ret, fd_obj: r.value };
   }
 
   override path_create_directory(path: string): number {
-    return attempt(() => this.bridge.call("mkdir", [this.resolve(path, false), { mode: 0o755 }])).ret;
+    return attempt(() => this.bridge.call("mkdir", this.resolve(path, false), { mode: 0o755 })).ret;
   }
 
   override path_remove_directory(path: string): number {
-    return attempt(() => this.bridge.call("rmdir", [this.resolve(path, false)])).ret;
+    return attempt(() => this.bridge.call("rmdir", this.resolve(path, false))).ret;
   }
 
   override path_unlink_file(path: string): number {
     return attempt(() => {
       const p = this.resolve(path, false);
-      if (this.bridge.call<Stat>("stat", [p]).result.type === "dir") throw new BridgeError(wasi.ERRNO_ISDIR);
-      this.bridge.call("unlink", [p]);
+      if (this.bridge.call("stat", p).type === "dir") throw new BridgeError(WASI_ERRNO.EISDIR);
+      this.bridge.call("unlink", p);
     }).ret;
   }
 
   override path_readlink(path: string) {
     const r = attempt(() => {
-      const st = this.bridge.call<Stat>("stat", [this.resolve(path, false)]).result;
-      if (st.type !== "symlink") throw new BridgeError(wasi.ERRNO_INVAL);
+      const st = this.bridge.call("stat", this.resolve(path, false));
+      if (st.type !== "symlink") throw new BridgeError(WASI_ERRNO.EINVAL);
       return st.linkname ?? "";
     });
     return { ret: r.ret, data: r.value };
@@ -156,24 +157,24 @@ export class UnionDirFd extends Fd {
   override path_lookup(path: string, dirflags: number) {
     const r = attempt(() => {
       const p = this.resolve(path, (dirflags & SYMLINK_FOLLOW) !== 0);
-      this.bridge.call("stat", [p]);
+      this.bridge.call("stat", p);
       return new UnionInode(p, this.bridge) as Inode;
     });
     return { ret: r.ret, inode_obj: r.value };
   }
 
   override path_link(path: string, inode: Inode): number {
-    if (!(inode instanceof UnionInode)) return wasi.ERRNO_XDEV;
-    return attempt(() => this.bridge.call("link", [inode.path, this.resolve(path, false)])).ret;
+    if (!(inode instanceof UnionInode)) return WASI_ERRNO.EXDEV;
+    return attempt(() => this.bridge.call("link", inode.path, this.resolve(path, false))).ret;
   }
 
   /** rename(2) as one union operation (the shim's own unlink-then-link cannot express it). */
   rename(oldPath: string, to: UnionDirFd, newPath: string): number {
-    return attempt(() => this.bridge.call("rename", [this.resolve(oldPath, false), to.resolve(newPath, false)])).ret;
+    return attempt(() => this.bridge.call("rename", this.resolve(oldPath, false), to.resolve(newPath, false))).ret;
   }
 
   symlink(target: string, path: string): number {
-    return attempt(() => this.bridge.call("symlink", [target, this.resolve(path, false)])).ret;
+    return attempt(() => this.bridge.call("symlink", target, this.resolve(path, false))).ret;
   }
 }
 
@@ -184,7 +185,7 @@ export class UnionFileFd extends Fd {
   }
 
   private size(): bigint {
-    return BigInt(this.bridge.call<Stat>("stat", [this.path]).result.size);
+    return BigInt(this.bridge.call("stat", this.path).size);
   }
 
   override fd_fdstat_get() {
@@ -192,12 +193,12 @@ export class UnionFileFd extends Fd {
   }
 
   override fd_filestat_get() {
-    const r = attempt(() => filestat(this.bridge.call<Stat>("stat", [this.path]).result));
+    const r = attempt(() => filestat(this.bridge.call("stat", this.path)));
     return { ret: r.ret, filestat: r.value };
   }
 
   override fd_filestat_set_size(size: bigint): number {
-    return attempt(() => this.bridge.call("truncate", [this.path, Number(size)])).ret;
+    return attempt(() => this.bridge.call("truncate", this.path, Number(size))).ret;
   }
 
   override fd_pread(size: number, offset: bigint) {
@@ -212,7 +213,7 @@ export class UnionFileFd extends Fd {
   }
 
   private readAt(offset: number, size: number): Uint8Array {
-    return this.bridge.call("read", [this.path, offset, Math.min(size, MAX_IO)]).data;
+    return this.bridge.call("read", this.path, offset, Math.min(size, MAX_IO));
   }
 
   override fd_pwrite(data: Uint8Array, offset: bigint) {
@@ -233,7 +234,7 @@ export class UnionFileFd extends Fd {
     let done = 0;
     while (done < data.length) {
       const part = data.subarray(done, done + MAX_IO);
-      this.bridge.call("write", [this.path, offset + done], part.slice());
+      this.bridge.call("write", this.path, offset + done, part.slice());
       done += part.length;
     }
     return done;
@@ -248,7 +249,7 @@ export class UnionFileFd extends Fd {
       base = r.value!;
     }
     const next = base + offset;
-    if (next < 0n) return { ret: wasi.ERRNO_INVAL, offset: this.position };
+    if (next < 0n) return { ret: WASI_ERRNO.EINVAL, offset: this.position };
     this.position = next;
     return { ret: 0, offset: next };
   }

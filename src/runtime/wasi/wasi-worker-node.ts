@@ -1,6 +1,9 @@
 /** Node's worker_threads entry for WASI modules (tests, benchmarks; see core.ts). */
-import { parentPort } from "node:worker_threads";
+import { parentPort, type TransferListItem } from "node:worker_threads";
+import { Rpc } from "../../store/rpc.ts";
 import { runWasi } from "./core.ts";
-import type { WasiRunMessage } from "./protocol.ts";
+import type { WasiPageApi, WasiWorkerApi } from "./protocol.ts";
 
-parentPort!.on("message", (m: WasiRunMessage) => void runWasi(m, (msg) => parentPort!.postMessage(msg)));
+const port = parentPort!;
+const page: Rpc<WasiPageApi, WasiWorkerApi> = new Rpc((m, t) => port.postMessage(m, t as unknown as TransferListItem[]), { run: (m) => runWasi(m, page) });
+port.on("message", (m: unknown) => page.receive(m));

@@ -1,5 +1,6 @@
 /** The browser's worker entry for WASI modules (see core.ts). */
+import { serveInWorker, type Rpc } from "../../store/rpc.ts";
 import { runWasi } from "./core.ts";
-import type { WasiRunMessage } from "./protocol.ts";
+import type { WasiPageApi, WasiWorkerApi } from "./protocol.ts";
 
-self.onmessage = (e: MessageEvent<WasiRunMessage>) => void runWasi(e.data, (m) => (self as unknown as Worker).postMessage(m));
+const page: Rpc<WasiPageApi, WasiWorkerApi> = serveInWorker<WasiWorkerApi, WasiPageApi>({ run: (m) => runWasi(m, page) });

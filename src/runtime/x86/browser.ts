@@ -6,16 +6,15 @@
 import wasmUrl from "v86/build/v86.wasm?url";
 import { gzipInWorker } from "../../store/gzip-sink.ts";
 import type { ImageStore } from "../../store/images.ts";
+import type { Settings } from "../../store/settings.ts";
 import { X86Runtime, type StateCache } from "./runtime.ts";
 import type { MachineAssets } from "./v86.ts";
 import { workerVmFactory } from "./worker-vm.ts";
 
 export interface BrowserRuntimeOptions {
-  /** Where the kernel, initramfs and BIOS are served (public/v86/); the app's base URL + `v86/` by default. */
-  assetBase?: string;
+  /** Where the kernel, initramfs and BIOS are served (public/v86/ under the app's base URL), ending in "/". */
+  assetBase: string;
 }
-
-const defaultBase = () => `${import.meta.env?.BASE_URL ?? "/"}v86/`;
 
 async function fetchBuffer(base: string, name: string): Promise<ArrayBuffer> {
   const r = await fetch(base + name);
@@ -24,7 +23,7 @@ async function fetchBuffer(base: string, name: string): Promise<ArrayBuffer> {
 }
 
 const assets = new Map<string, Promise<MachineAssets>>();
-export function browserAssets(base = defaultBase()): Promise<MachineAssets> {
+export function browserAssets(base: string): Promise<MachineAssets> {
   let loading = assets.get(base);
   if (!loading) {
     loading = (async () => {
@@ -42,24 +41,27 @@ export function browserAssets(base = defaultBase()): Promise<MachineAssets> {
   return loading;
 }
 
+/** Settings keys of saved machine states; only the current kernel's is kept. */
+const STATE_PREFIX = "x86-warm-state:";
+
 /** What the saved state depends on: a new kernel, initramfs or emulator build invalidates it. */
 async function stateKey(base: string): Promise<string> {
   const [k, g] = await Promise.all([fetch(`${base}kernel.json`).then((r) => r.json()), fetch(`${base}guest.json`).then((r) => r.json())]);
-  return `x86-warm-state:${(k as { bzImage_sha256: string }).bzImage_sha256.slice(0, 16)}:${(g as { initramfs: { sha256: string } }).initramfs.sha256.slice(0, 16)}:${wasmUrl}`;
+  return `${STATE_PREFIX}${(k as { bzImage_sha256: string }).bzImage_sha256.slice(0, 16)}:${(g as { initramfs: { sha256: string } }).initramfs.sha256.slice(0, 16)}:${wasmUrl}`;
 }
 
 const PERSIST_DELAY_MS = 2000;
 
 export class IdbStateCache implements StateCache {
   private memory?: ArrayBuffer;
-  constructor(private readonly store: ImageStore, private readonly base = defaultBase()) {}
+  constructor(private readonly settings: Settings, private readonly base: string) {}
 
   async get(): Promise<ArrayBuffer | undefined> {
     if (this.memory) return this.memory;
     const key = await stateKey(this.base);
-    const rec = await this.store.db.get("settings", key);
-    if (!(rec?.value instanceof Blob)) return undefined;
-    const raw = await new Response(rec.value.stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
+    const saved = await this.settings.get(key);
+    if (!(saved instanceof Blob)) return undefined;
+    const raw = await new Response(saved.stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
     this.memory = raw;
     return raw;
   }
@@ -73,14 +75,11 @@ export class IdbStateCache implements StateCache {
     await new Promise((r) => setTimeout(r, PERSIST_DELAY_MS));
     const compressed = await gzipInWorker(state);
     // Older states (another kernel) are dropped: only one is ever useful.
-    const tx = this.store.db.transaction("settings", "readwrite");
-    for (const k of await tx.store.getAllKeys()) if (k.startsWith("x86-warm-state:") && k !== key) await tx.store.delete(k);
-    await tx.store.put({ key, value: compressed });
-    await tx.done;
+    await this.settings.replace(STATE_PREFIX, key, compressed);
   }
 }
 
-export function browserRuntime(store: ImageStore, opts: BrowserRuntimeOptions = {}): X86Runtime {
-  const base = opts.assetBase ?? defaultBase();
-  return new X86Runtime(workerVmFactory(() => browserAssets(base)), new IdbStateCache(store, base), { spareMachine: true });
+export function browserRuntime(store: ImageStore, opts: BrowserRuntimeOptions): X86Runtime {
+  const base = opts.assetBase;
+  return new X86Runtime(workerVmFactory(() => browserAssets(base)), new IdbStateCache(store.settings, base), { spareMachine: true });
 }

@@ -5,22 +5,11 @@
  * serial port and to be fed the bytes the guest writes, so it runs unchanged in Node, in a worker, or
  * against a recorded transcript.
  */
+import type { ResolvedProcess } from "../spec.ts";
 import type { OutputListener, RuntimeProcess } from "../types.ts";
 
-export interface ProcessSpec {
-  /** Where the container's root is mounted in the guest (from mount()). */
-  root: string;
-  cwd: string;
-  uid: number;
-  gid: number;
-  groups: number[];
-  hostname: string;
-  env: string[];
-  argv: string[];
-  tty: boolean;
-  rows?: number;
-  cols?: number;
-}
+/** A process to start: the resolved process (stdin is the runtime's business), in the root mounted at `root` (from mount()). */
+export type ProcessSpec = Omit<ResolvedProcess, "stdin"> & { root: string };
 
 /** Why a process could not start: the stage the guest reached and the errno it got there. */
 export class StartError extends Error {

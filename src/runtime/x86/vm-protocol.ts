@@ -21,10 +21,3 @@ export interface VmPageApi {
   p9(request: Uint8Array): Uint8Array;
 }
 
-/**
- * The warm-up message src/ui/offline.ts still posts by hand (answered with `{ t: "loaded" }`).
- * @deprecated call `loaded` through the RPC (see preloadVmWorker in worker-vm.ts); goes once offline.ts does.
- */
-export type ToVmWorker = { t: "loaded?" };
-/** @deprecated see ToVmWorker. */
-export type FromVmWorker = { t: "loaded" };

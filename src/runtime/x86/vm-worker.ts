@@ -5,7 +5,7 @@
  */
 import { serveInWorker, transfer } from "../../store/rpc.ts";
 import { loadV86, v86Options, type V86 } from "./v86.ts";
-import type { FromVmWorker, ToVmWorker, VmPageApi, VmWorkerApi } from "./vm-protocol.ts";
+import type { VmPageApi, VmWorkerApi } from "./vm-protocol.ts";
 
 // Loaded while the worker waits as the spare (see worker-vm.ts), not when a container starts.
 const v86Module = loadV86();
@@ -56,7 +56,3 @@ const page = serveInWorker<VmWorkerApi, VmPageApi>({
   },
 });
 
-// The hand-made warm-up message of src/ui/offline.ts (see ToVmWorker).
-self.addEventListener("message", (e: MessageEvent<ToVmWorker>) => {
-  if (e.data?.t === "loaded?") void v86Module.then(() => (self as unknown as Worker).postMessage({ t: "loaded" } satisfies FromVmWorker));
-});
