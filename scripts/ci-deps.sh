@@ -11,6 +11,8 @@ command -v umoci >/dev/null || need+=(umoci)
 command -v chromium >/dev/null || need+=(chromium)
 command -v htpasswd >/dev/null || need+=(apache2-utils)
 command -v openssl >/dev/null || need+=(openssl)
+# Real Docker (20.10) as the reference for --format (test/harness/docker.ts starts a private dockerd).
+command -v dockerd >/dev/null || need+=(docker.io)
 # WASI demo images are compiled from C (scripts/build-wasi-demos.ts).
 command -v clang >/dev/null || need+=(clang)
 command -v wasm-ld >/dev/null || need+=(lld)
@@ -30,7 +32,7 @@ fi
 if [ "${#need[@]}" -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-for tool in docker-registry skopeo umoci chromium htpasswd openssl clang wasm-ld; do
+for tool in docker-registry skopeo umoci chromium htpasswd openssl dockerd clang wasm-ld; do
   command -v "$tool" >/dev/null || { echo "ci-deps: $tool is still missing" >&2; exit 1; }
 done
-echo "ci-deps: docker-registry, skopeo, umoci, chromium and friends are installed"
+echo "ci-deps: docker-registry, skopeo, umoci, chromium, dockerd and friends are installed"

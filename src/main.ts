@@ -1,12 +1,14 @@
 /**
  * The page's composition: the daemon (with the page's runtimes, its proxy on this origin and the
- * bundled demo images), the docker-compatible command line over it, the lessons, and the page that
- * shows them.
+ * bundled demo images), the docker-compatible command line over it as the `docker` and `lab` commands
+ * of the host shell, the lessons, and the page that shows them.
  * Page-URL flags are read here, once, and passed down as options.
  */
 import { DockerCli } from "./cli/index.ts";
 import { Daemon } from "./daemon/daemon.ts";
 import { LESSONS } from "./lessons/lessons.ts";
+import { HostShell } from "./shell/host-shell.ts";
+import { openHostFiles } from "./shell/idb-files.ts";
 import "./ui/lab-app.ts";
 import { setUpOffline } from "./ui/offline.ts";
 
@@ -22,7 +24,11 @@ void document.querySelector("lab-app")!.start(async () => {
     useWorkers: params.get("worker") !== "0",
     runtimes: { x86: (store) => browserRuntime(store, { assetBase: `${base}v86/` }), wasi: () => browserWasiRuntime() },
   });
-  return { daemon, commandLine: new DockerCli(daemon), lessons: LESSONS };
+  const cli = new DockerCli(daemon);
+  // The host's home directory persists in IndexedDB beside the image store.
+  const shell = new HostShell({ commands: { docker: cli, lab: cli }, files: await openHostFiles() });
+  void shell.load(); // the shell language (just-bash) while the page settles, not on the first line
+  return { daemon, commandLine: shell, lessons: LESSONS };
 });
 
 void setUpOffline(params.get("sw") !== "0").catch((e: Error) => console.warn(`offline support unavailable: ${e.message}`));

@@ -1,11 +1,11 @@
 /** Container commands: create, ps, rm, diff, commit, cp, container inspect — Docker's wording and formats. */
 import type { Daemon } from "../daemon/daemon.ts";
-import { DaemonError } from "../daemon/errors.ts";
 import { humanSizeWithPrecision, timeAgo } from "../daemon/units.ts";
 import type { ContainerRecord } from "../store/schema.ts";
 import { boolFlag, flag, UsageError, type FlagSpec, type ParsedArgs } from "./argv.ts";
 import { eachArg, type DockerCommand } from "./command.ts";
 import { ellipsis, table } from "./format.ts";
+import { bytesOf, hostInput } from "./host-io.ts";
 
 function commandLine(c: ContainerRecord): string {
   return [...(c.config.Entrypoint ?? []), ...(c.config.Cmd ?? [])].join(" ");
@@ -156,20 +156,26 @@ const cp: DockerCommand = {
     if (!from && !to) throw new UsageError("must specify at least one container source");
     const quiet = boolFlag(p, "quiet");
     if (from) {
-      if (!io.download) throw new UsageError("this terminal cannot hand out files");
       const out = await daemon.containers.copyOut(from.container, from.path, { followLink: boolFlag(p, "follow-link") });
-      const destName = dest === "-" || dest === "." || dest!.endsWith("/") ? out.name : dest!.split("/").pop()!;
-      if (dest === "-" || out.type === "dir") await io.download(`${destName}.tar`, out.tar());
-      else await io.download(destName, out.file());
+      if (dest === "-" && io.pipe && io.writeRaw) io.writeRaw(await bytesOf(out.tar()));
+      else if (io.files && dest !== "-" && out.type === "file") {
+        // Into the host: DEST, or DEST/NAME when DEST is a directory.
+        const isDir = await io.files.stat(dest!).then((s) => s.type === "directory", () => dest!.endsWith("/"));
+        await io.files.writeFile(isDir ? `${dest!.replace(/\/+$/, "")}/${out.name}` : dest!, await bytesOf(out.file()));
+      } else {
+        // No host (or a directory, which the host's files cannot take yet): a download.
+        if (!io.download) throw new UsageError("this terminal cannot hand out files");
+        const destName = dest === "-" || dest === "." || dest!.endsWith("/") ? out.name : dest!.split("/").pop()!;
+        if (dest === "-" || out.type === "dir") await io.download(`${destName}.tar`, out.tar());
+        else await io.download(destName, out.file());
+      }
       if (!quiet && dest !== "-") io.stderr(`Successfully copied ${humanSizeWithPrecision(out.size, 3)} to ${dest}\n`);
       return 0;
     }
-    if (!io.upload) throw new UsageError("this terminal cannot take files");
     await daemon.containers.require(to!.container);
-    const file = await io.upload(src === "-" ? ".tar,application/x-tar" : undefined);
-    if (!file) throw new DaemonError("no file chosen");
     const archive = src === "-";
-    const done = await daemon.containers.copyIn(to!.container, to!.path, file.data, { name: src!.split("/").pop() || file.name, archive });
+    const data = await hostInput(io, archive ? undefined : src, archive ? ".tar,application/x-tar" : undefined, "this terminal cannot take files");
+    const done = await daemon.containers.copyIn(to!.container, to!.path, data, { name: src!.split("/").pop() || "file", archive });
     if (!quiet) io.stderr(`Successfully copied ${humanSizeWithPrecision(done.bytes, 3)} to ${archive ? dest : `${to!.container}:/${done.target}`}\n`);
     return 0;
   },

@@ -2,7 +2,6 @@
 import { shortId } from "../oci/digest.ts";
 import { parseReference } from "../oci/reference.ts";
 import type { Daemon } from "../daemon/daemon.ts";
-import { DaemonError } from "../daemon/errors.ts";
 import type { PullResult } from "../daemon/images.ts";
 import { humanSizeWithPrecision, timeAgo } from "../daemon/units.ts";
 import type { ImageRecord } from "../store/schema.ts";
@@ -10,6 +9,7 @@ import type { CliIO } from "../terminal/types.ts";
 import { boolFlag, flag, UsageError } from "./argv.ts";
 import { eachArg, type DockerCommand } from "./command.ts";
 import { ellipsis, table } from "./format.ts";
+import { bytesOf, hostInput } from "./host-io.ts";
 import { ProgressDisplay } from "./progress.ts";
 
 /**
@@ -246,9 +246,13 @@ const save: DockerCommand = {
   minArgs: 1,
   async run(daemon, args, p, io) {
     const output = flag(p, "output");
-    if (!output) throw new UsageError("cowardly refusing to save to a terminal. Use the -o flag or redirect");
-    if (!io.download) throw new UsageError("this terminal cannot hand out files");
-    await io.download(output.split("/").pop() || "images.tar", await daemon.images.save(args));
+    if (!output && !(io.pipe && io.writeRaw)) throw new UsageError("cowardly refusing to save to a terminal. Use the -o flag or redirect");
+    // Into the host's file (or a download where there is no host), or to the pipe or file stdout is.
+    if (output && io.files) await io.files.writeFile(output, await bytesOf(await daemon.images.save(args)));
+    else if (output) {
+      if (!io.download) throw new UsageError("this terminal cannot hand out files");
+      await io.download(output.split("/").pop() || "images.tar", await daemon.images.save(args));
+    } else io.writeRaw!(await bytesOf(await daemon.images.save(args)));
     return 0;
   },
 };
@@ -260,11 +264,9 @@ const load: DockerCommand = {
   summary: "Load an image from a tar archive (opens a file picker; -i names the file you expect)",
   flags: [{ name: "input", short: "i", value: true }, { name: "quiet", short: "q" }],
   maxArgs: 0,
-  async run(daemon, _args, _p, io) {
-    if (!io.upload) throw new UsageError("requested load from stdin, but stdin is empty");
-    const file = await io.upload(".tar,application/x-tar");
-    if (!file) throw new DaemonError("no file chosen");
-    for (const l of await daemon.images.load(file.data)) {
+  async run(daemon, _args, p, io) {
+    const archive = await hostInput(io, flag(p, "input"), ".tar,application/x-tar", "requested load from stdin, but stdin is empty");
+    for (const l of await daemon.images.load(archive)) {
       if (l.tags.length === 0) io.stdout(`Loaded image ID: ${l.image.id}\n`);
       for (const t of l.tags) io.stdout(`Loaded image: ${t}\n`);
     }

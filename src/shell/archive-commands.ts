@@ -138,20 +138,12 @@ async function create(files: HostFiles, ctx: Context, o: TarOptions, base: strin
   let stderr = "";
   let exitCode = 0;
   const archivePath = toStdout ? undefined : absolutePath(ctx.cwd, o.file!);
-  const add = async (name: string, abs: string, s: HostStat) => {
-    if (abs === archivePath) return; // `tar czf a.tgz .` does not pack itself
-    const mtime = Math.floor(s.mtime.getTime() / 1000);
-    if (o.verbose) listing += `${name}${s.type === "directory" ? "/" : ""}\n`;
-    if (s.type === "directory") {
-      await writer.add({ path: `${name}/`, type: "dir", mode: s.mode, mtime });
-      for (const e of await files.readdir(abs)) await add(name === "." ? e.name : `${name}/${e.name}`, `${abs}/${e.name}`.replace(/^\/\//, "/"), await files.lstat(`${abs}/${e.name}`));
-    } else if (s.type === "symlink") {
-      await writer.add({ path: name, type: "symlink", mode: s.mode, mtime, linkname: await files.readlink(abs) });
-    } else {
-      const data = await files.readFile(abs);
-      await writer.add({ path: name, type: "file", mode: s.mode, mtime, size: data.length }, data);
-    }
-  };
+  const add = (name: string, abs: string, s: HostStat) =>
+    addTree(files, writer, name, abs, s, (entry, at, st) => {
+      if (at === archivePath) return false; // `tar czf a.tgz .` does not pack itself
+      if (o.verbose) listing += `${entry}${st.type === "directory" ? "/" : ""}\n`;
+      return true;
+    });
   for (const p of o.paths) {
     let name = p.replace(/\/+$/, "") || "/";
     if (name.startsWith("/")) {
@@ -274,4 +266,35 @@ export function gzipCommand(files: HostFiles, name: "gzip" | "gunzip" | "zcat"):
       }
     },
   };
+}
+
+/**
+ * Writes `abs` (and, for a directory, everything below it) into `writer` as `name`; `visit` may skip
+ * an entry (false) before it is written.
+ */
+async function addTree(files: HostFiles, writer: TarWriter, name: string, abs: string, s: HostStat, visit?: (name: string, abs: string, s: HostStat) => boolean): Promise<void> {
+  if (visit && !visit(name, abs, s)) return;
+  const mtime = Math.floor(s.mtime.getTime() / 1000);
+  if (s.type === "directory") {
+    await writer.add({ path: `${name}/`, type: "dir", mode: s.mode, mtime });
+    for (const e of await files.readdir(abs)) {
+      const child = `${abs}/${e.name}`.replace(/^\/\//, "/");
+      await addTree(files, writer, name === "." ? e.name : `${name}/${e.name}`, child, await files.lstat(child), visit);
+    }
+  } else if (s.type === "symlink") {
+    await writer.add({ path: name, type: "symlink", mode: s.mode, mtime, linkname: await files.readlink(abs) });
+  } else {
+    const data = await files.readFile(abs);
+    await writer.add({ path: name, type: "file", mode: s.mode, mtime, size: data.length }, data);
+  }
+}
+
+/** A host directory as a tar stream, its entries under `name/` (a folder's download). */
+export function tarOfHostDir(files: HostFiles, dir: string, name: string): ReadableStream<Uint8Array> {
+  const writer = new TarWriter();
+  void (async () => {
+    await addTree(files, writer, name, dir, await files.lstat(dir));
+    writer.close();
+  })().catch((e) => writer.error(e));
+  return writer.readable;
 }

@@ -12,16 +12,13 @@
  */
 import type { Bash, Command, ExecResult } from "just-bash/browser";
 import type { ScriptNode, StatementNode } from "just-bash";
-import type { CliIO, CommandLine } from "../terminal/types.ts";
+import type { CliIO, CommandLine, HostFileAccess } from "../terminal/types.ts";
 import { BashFileSystem } from "./bash-fs.ts";
 import { absolutePath, type HostDirEntry, type HostFiles, MemoryFiles } from "./files.ts";
 import { functionDefinitions, HELP_COMMAND, statusStatement, TtyRewriter, ttyCommandName, type TtyMode } from "./tty-rewrite.ts";
 
-/** What a host command gets: the terminal's IO, or a pipe's, with what is piped into it. */
-export interface HostCommandIO extends CliIO {
-  /** The command's stdin when it is a pipe, a file or a here-document (whole); absent when it is the keyboard. */
-  readonly stdin?: Uint8Array;
-}
+/** What a host command gets: the terminal's IO, or a pipe's, with what is piped into it and the host's files. */
+export type HostCommandIO = CliIO;
 
 export interface HostShellOptions {
   /** Host commands by name (`{ docker: cli, lab: cli }`), each called with its own command line (`docker images -q`). */
@@ -132,6 +129,8 @@ export class HostShell implements CommandLine {
       archive.gzipCommand(this.files, "gzip"),
       archive.gzipCommand(this.files, "gunzip"),
       archive.gzipCommand(this.files, "zcat"),
+      // Files out of the page: the browser's download of a host file (a folder as a tar).
+      jb.defineCommand("download", async (args, ctx) => this.download(args, ctx.cwd)),
       // Tutorials say `sudo docker …`; the lab has no users to switch between: `sudo CMD…` runs CMD.
       jb.defineCommand("sudo", async (args, ctx) => {
         const words = args[0] === "-E" ? args.slice(1) : args;
@@ -255,6 +254,7 @@ export class HostShell implements CommandLine {
     const raw = ctx.stdin as unknown as string;
     const stdin = raw.length > 0 && mode !== "io" ? latin1ToBytes(raw) : undefined;
     const signal = ctx.signal ?? term?.signal;
+    const files = this.fileAccess(ctx.cwd);
     let io: HostCommandIO;
     const out: Uint8Array[] = [];
     let err = "";
@@ -266,6 +266,7 @@ export class HostShell implements CommandLine {
         ...(term.rows !== undefined ? { rows: term.rows } : {}),
         ...(signal ? { signal } : {}),
         ...(stdin ? { stdin } : {}),
+        files,
         stdout: (s) => term.stdout(s),
         stderr: (s) => term.stderr(s),
         ...(term.writeRaw ? { writeRaw: (d: Uint8Array) => term.writeRaw!(d) } : {}),
@@ -278,9 +279,11 @@ export class HostShell implements CommandLine {
     } else {
       io = {
         tty: false,
+        pipe: true,
         columns: term?.columns ?? 80,
         ...(signal ? { signal } : {}),
         ...(stdin ? { stdin } : {}),
+        files,
         stdout: (s) => void out.push(encoder.encode(s)),
         stderr: (s) => void (err += s),
         writeRaw: (d) => void out.push(d.slice()),
@@ -308,12 +311,45 @@ export class HostShell implements CommandLine {
     return { stdout: bytesToLatin1(all), stderr: err, exitCode, stdoutKind: "bytes" };
   }
 
+  private async download(args: string[], cwd: string): Promise<ExecResult> {
+    const term = this.term;
+    if (args.length === 0) return { stdout: "", stderr: "usage: download FILE...\n", exitCode: 2 };
+    if (!term?.download) return { stdout: "", stderr: "download: this terminal cannot hand out files\n", exitCode: 1 };
+    const files = this.fileAccess(cwd);
+    let stderr = "";
+    for (const a of args) {
+      try {
+        const path = files.resolve(a);
+        const st = await this.files.stat(path);
+        const name = path.split("/").pop() || "root";
+        if (st.type === "directory") {
+          const { tarOfHostDir } = await import("./archive-commands.ts");
+          await term.download(`${name}.tar`, tarOfHostDir(this.files, path, name));
+        } else await term.download(name, new Blob([(await this.files.readFile(path)) as BlobPart]).stream() as ReadableStream<Uint8Array>);
+      } catch (e) {
+        stderr += `download: ${a}: ${(e as Error).message.replace(/^E[A-Z]+: /, "").replace(/, \w+ '.*'$/, "")}\n`;
+      }
+    }
+    return { stdout: "", stderr, exitCode: stderr ? 1 : 0 };
+  }
+
+  /** The host's files for a command running in `cwd`. */
+  private fileAccess(cwd: string): HostFileAccess {
+    const resolve = (p: string) => absolutePath(cwd, p.startsWith("~/") || p === "~" ? `${this.home}${p.slice(1)}` : p);
+    return {
+      resolve,
+      stat: (p) => this.files.stat(resolve(p)),
+      readFile: (p) => this.files.readFile(resolve(p)),
+      writeFile: (p, data) => this.files.writeFile(resolve(p), data),
+    };
+  }
+
   /** Whether `line` needs more lines before it can run (an open quote or here-document, a trailing `|`, `&&` or `\`). */
   needsMore(line: string): boolean {
     // A trailing backslash, `|`, `&&` or `||` continues on the next line (just-bash parses them as complete).
     if (/(\\|\||&&)\s*$/.test(line)) return true;
     const bash = this.parser;
-    if (!bash) return /<<-?\s*['"]?\w+['"]?[^\n]*$/.test(line);
+    if (!bash) return openHereDocument(line);
     try {
       const ast = bash.transform(line).ast as unknown as ScriptNode;
       return JSON.stringify(ast).includes('"terminated":false');
@@ -381,6 +417,15 @@ export class HostShell implements CommandLine {
       "",
     ].join("\n");
   }
+}
+
+/** Before just-bash is loaded: whether a here-document of `text` is still waiting for its delimiter line. */
+function openHereDocument(text: string): boolean {
+  for (const m of text.matchAll(/<<(-?)\s*(['"]?)(\w+)\2/g)) {
+    const after = text.slice(m.index).split("\n").slice(1);
+    if (!after.some((l) => (m[1] ? l.replace(/^\t+/, "") : l) === m[3])) return true;
+  }
+  return false;
 }
 
 function unsetsFunction(script: ScriptNode, name: string): boolean {

@@ -4,6 +4,21 @@
  * other: the page wires them together in src/main.ts.
  */
 
+/**
+ * The host's files as a command sees them (the host shell's working directory for relative paths):
+ * what `docker save -o FILE`, `docker load -i FILE` and `docker cp` read and write. Errors carry an
+ * errno `code` (ENOENT, EISDIR, ENOSPC, …).
+ */
+export interface HostFileAccess {
+  /** The absolute path of `path`. */
+  resolve(path: string): string;
+  /** Follows symbolic links; throws (code ENOENT) when nothing is there. */
+  stat(path: string): Promise<{ type: "file" | "directory" | "symlink"; size: number }>;
+  readFile(path: string): Promise<Uint8Array>;
+  /** Creates or replaces a file; its directory must exist. */
+  writeFile(path: string, data: Uint8Array): Promise<void>;
+}
+
 export interface CliIO {
   /** Text to the terminal; "\n" line ends (the terminal element converts to CRLF). */
   stdout(text: string): void;
@@ -32,6 +47,12 @@ export interface CliIO {
    * undefined when it ends. Absent where nobody draws one.
    */
   activity?(a: Activity | undefined): void;
+  /** The host's files, where the command runs on a host (the host shell); absent elsewhere. */
+  readonly files?: HostFileAccess;
+  /** Output goes to a pipe or a file, not the terminal (`docker save IMG > img.tar`). */
+  readonly pipe?: boolean;
+  /** What was piped or redirected into the command (`docker load < img.tar`); absent when it is the keyboard. */
+  readonly stdin?: Uint8Array;
   /** Hands a file to the user (a browser download); absent where there is nowhere to put one. */
   download?(name: string, data: ReadableStream<Uint8Array>): Promise<void>;
   /** Asks the user for a file (a browser file picker); undefined when they cancel. */
@@ -51,4 +72,9 @@ export interface CommandLine {
   exec(line: string, io: CliIO): Promise<number>;
   /** Completion candidates for the word at the end of `line`. */
   complete?(line: string): string[];
+  /**
+   * Whether `text` (the lines typed so far, joined by "\n") needs another line before it can run: an
+   * open quote or here-document, a trailing `|`, `&&` or `\`. The terminal then prompts for more.
+   */
+  needsMore?(text: string): boolean;
 }

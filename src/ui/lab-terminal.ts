@@ -10,6 +10,8 @@ import xtermCss from "@xterm/xterm/css/xterm.css?inline";
 import type { CliIO, CommandLine } from "../terminal/types.ts";
 
 const PROMPT = "\x1b[1;32m$\x1b[0m ";
+/** Bash's PS2: the prompt of a command's next line (a here-document, an open quote). */
+const CONTINUATION = "> ";
 const HISTORY_KEY = "layerlab.history";
 
 export interface ExecResult {
@@ -32,6 +34,10 @@ export class LabTerminal extends LitElement {
   private term?: Terminal;
   private fit?: FitAddon;
   private line = "";
+  /** The lines of a command typed so far, when it needs more (see CommandLine.needsMore). */
+  private pending = "";
+  /** Pasted text after a line that ran: typed once the prompt is back, as a shell reads ahead. */
+  private typeahead = "";
   private cursor = 0;
   private history: string[] = [];
   private historyIndex = -1;
@@ -83,7 +89,7 @@ export class LabTerminal extends LitElement {
 
   private redrawLine(): void {
     const t = this.term!;
-    t.write(`\r\x1b[2K${PROMPT}${this.line}`);
+    t.write(`\r\x1b[2K${this.pending ? CONTINUATION : PROMPT}${this.line}`);
     const back = this.line.length - this.cursor;
     if (back > 0) t.write(`\x1b[${back}D`);
   }
@@ -97,6 +103,7 @@ export class LabTerminal extends LitElement {
       return;
     }
     if (this.running) {
+      if (data === "\x03") this.typeahead = "";
       if (data === "\x03") this.running.abort(Object.assign(new Error("canceled"), { name: "AbortError" }));
       return;
     }
@@ -110,13 +117,22 @@ export class LabTerminal extends LitElement {
         continue;
       }
       const c = data[i]!;
-      if (c === "\r") {
-        const line = this.line;
+      if (c === "\r" || c === "\n") {
+        const text = this.pending + this.line;
         this.term!.write("\r\n");
         this.line = "";
         this.cursor = 0;
-        void this.submit(line);
-        return; // what follows a newline in a paste is dropped rather than run blind
+        if (this.commandLine?.needsMore?.(text)) {
+          this.pending = `${text}\n`;
+          this.term!.write(CONTINUATION);
+          if (c === "\r" && data[i + 1] === "\n") i++;
+          continue;
+        }
+        this.pending = "";
+        // A pasted block runs line by line, each once the one before has finished.
+        this.typeahead = data.slice(c === "\r" && data[i + 1] === "\n" ? i + 2 : i + 1);
+        void this.submit(text);
+        return;
       } else if (c === "\x7f" || c === "\b") {
         if (this.cursor > 0) {
           this.line = this.line.slice(0, this.cursor - 1) + this.line.slice(this.cursor);
@@ -126,6 +142,8 @@ export class LabTerminal extends LitElement {
       } else if (c === "\x03") {
         this.term!.write("^C\r\n");
         this.line = "";
+        this.pending = "";
+        this.typeahead = "";
         this.cursor = 0;
         this.term!.write(PROMPT);
       } else if (c === "\x0c") {
@@ -224,6 +242,9 @@ export class LabTerminal extends LitElement {
     this.historyIndex = -1;
     await this.runLine(line, true);
     this.term!.write(PROMPT);
+    const more = this.typeahead;
+    this.typeahead = "";
+    if (more) this.onData(more);
   }
 
   /**

@@ -121,7 +121,7 @@ describe("containers and docker commit", () => {
   });
 
   it("the committed image, saved, reads back in skopeo and umoci as exactly the lab's union", async () => {
-    const [download] = await Promise.all([lab.page.waitForEvent("download"), ok("docker save -o changed.tar lab/alpine:changed")]);
+    const [download] = await Promise.all([lab.page.waitForEvent("download"), ok("docker save -o changed.tar lab/alpine:changed && download changed.tar")]);
     const archive = join(dir, "changed.tar");
     await download.saveAs(archive);
     const layout = join(dir, "layout");
@@ -164,8 +164,12 @@ describe("containers and docker commit", () => {
     expect(await ok("lab cat c1 /etc/motd")).toBe("Hello from the container layer\nsecond line\n");
   });
 
-  it("docker cp copies a file out (a download) and in (a file picker)", async () => {
-    const [download] = await Promise.all([lab.page.waitForEvent("download"), ok("docker cp c1:/etc/motd motd.txt")]);
+  it("docker cp copies a file out (to the host, then a download) and in (from the host, or a file picker)", async () => {
+    expect(await ok("docker cp c1:/etc/motd motd.txt && cat motd.txt")).toContain("Hello from the container layer\nsecond line\n");
+    expect(await ok("mkdir -p out && docker cp -q c1:/etc/motd out/ && cat out/motd")).toBe("Hello from the container layer\nsecond line\n");
+    await ok("echo 'from the shell' > shell.txt && docker cp -q shell.txt c1:/srv/");
+    expect(await ok("lab cat c1 /srv/shell.txt")).toBe("from the shell\n");
+    const [download] = await Promise.all([lab.page.waitForEvent("download"), ok("download motd.txt")]);
     const out = join(dir, "motd.txt");
     await download.saveAs(out);
     expect(readFileSync(out, "utf8")).toBe("Hello from the container layer\nsecond line\n");

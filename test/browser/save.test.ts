@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 
 async function save(args: string, file: string): Promise<string> {
-  const [download, result] = await Promise.all([lab.page.waitForEvent("download"), lab.exec(`docker save -o ${file} ${args}`)]);
+  const [download, result] = await Promise.all([lab.page.waitForEvent("download"), lab.exec(`docker save -o ${file} ${args} && download ${file}`)]);
   expect(result.code).toBe(0);
   expect(download.suggestedFilename()).toBe(file);
   const path = join(dir, file);
