@@ -10,22 +10,12 @@ import type { Command, ExecResult } from "just-bash/browser";
 import { type TarEntry, TarStreamParser } from "../layer/tar.ts";
 import { TarWriter } from "../layer/tar-writer.ts";
 import { absolutePath, type HostFiles, type HostStat } from "./files.ts";
+import { bytesToLatin1, latin1ToBytes } from "./latin1.ts";
 
 type Context = Parameters<Command["execute"]>[1];
 
-function bytesOf(latin1: string): Uint8Array {
-  const out = new Uint8Array(latin1.length);
-  for (let i = 0; i < latin1.length; i++) out[i] = latin1.charCodeAt(i) & 0xff;
-  return out;
-}
 
-function latin1Of(b: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
-  return s;
-}
-
-const stdinOf = (ctx: Context) => bytesOf(ctx.stdin as unknown as string);
+const stdinOf = (ctx: Context) => latin1ToBytes(ctx.stdin as unknown as string);
 const isGzip = (b: Uint8Array) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 const fail = (stderr: string, exitCode = 2): ExecResult => ({ stdout: "", stderr, exitCode });
 const reason = (e: unknown) => ((e as { code?: string }).code === "ENOENT" ? "No such file or directory" : ((e as Error).message ?? String(e)));
@@ -162,7 +152,7 @@ async function create(files: HostFiles, ctx: Context, o: TarOptions, base: strin
   let archive = new Uint8Array(await collected);
   if (o.gzip) archive = gzipSync(archive);
   if (exitCode) stderr += "tar: Exiting with failure status due to previous errors\n";
-  if (toStdout) return { stdout: latin1Of(archive), stderr: stderr + listing, exitCode, stdoutKind: "bytes" };
+  if (toStdout) return { stdout: bytesToLatin1(archive), stderr: stderr + listing, exitCode, stdoutKind: "bytes" };
   await files.writeFile(archivePath!, archive);
   return { stdout: listing, stderr, exitCode };
 }
@@ -240,7 +230,7 @@ export function gzipCommand(files: HostFiles, name: "gzip" | "gunzip" | "zcat"):
       }
       const convert = (data: Uint8Array) => (decompress ? gunzipSync(data) : gzipSync(data, { level }));
       try {
-        if (paths.length === 0 || (paths.length === 1 && paths[0] === "-")) return { stdout: latin1Of(convert(stdinOf(ctx))), stderr: "", exitCode: 0, stdoutKind: "bytes" };
+        if (paths.length === 0 || (paths.length === 1 && paths[0] === "-")) return { stdout: bytesToLatin1(convert(stdinOf(ctx))), stderr: "", exitCode: 0, stdoutKind: "bytes" };
         let stdout = "";
         let stderr = "";
         let exitCode = 0;
@@ -249,7 +239,7 @@ export function gzipCommand(files: HostFiles, name: "gzip" | "gunzip" | "zcat"):
           try {
             if (decompress && !toStdout && !/\.(gz|tgz)$/.test(p)) throw new Error("unknown suffix -- ignored");
             const out = convert(await files.readFile(abs));
-            if (toStdout) stdout += latin1Of(out);
+            if (toStdout) stdout += bytesToLatin1(out);
             else {
               const target = decompress ? abs.replace(/\.tgz$/, ".tar").replace(/\.gz$/, "") : `${abs}.gz`;
               await files.writeFile(target, out);

@@ -5,6 +5,7 @@
  */
 import type { FsStat, IFileSystem } from "just-bash/browser";
 import { absolutePath, HostFileError, type HostFiles, type HostStat } from "./files.ts";
+import { bytesToLatin1, latin1ToBytes } from "./latin1.ts";
 
 type Encoding = "utf8" | "utf-8" | "ascii" | "binary" | "base64" | "hex" | "latin1";
 type EncodingOption = Encoding | { encoding?: Encoding | null } | undefined | null;
@@ -28,27 +29,18 @@ function encodingOf(opt: EncodingOption): Encoding | undefined {
   return typeof opt === "string" ? opt : (opt.encoding ?? undefined);
 }
 
-function latin1(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return s;
-}
 
 function toBytes(content: string | Uint8Array, enc: Encoding | undefined): Uint8Array {
   if (content instanceof Uint8Array) return content;
-  if (enc === "binary" || enc === "latin1") {
-    const out = new Uint8Array(content.length);
-    for (let i = 0; i < content.length; i++) out[i] = content.charCodeAt(i) & 0xff;
-    return out;
-  }
+  if (enc === "binary" || enc === "latin1") return latin1ToBytes(content);
   if (enc === "base64") return Uint8Array.from(atob(content), (c) => c.charCodeAt(0));
   if (enc === "hex") return Uint8Array.from(content.match(/../g) ?? [], (h) => parseInt(h, 16));
   return new TextEncoder().encode(content);
 }
 
 function fromBytes(bytes: Uint8Array, enc: Encoding | undefined): string {
-  if (enc === "binary" || enc === "latin1") return latin1(bytes);
-  if (enc === "base64") return btoa(latin1(bytes));
+  if (enc === "binary" || enc === "latin1") return bytesToLatin1(bytes);
+  if (enc === "base64") return btoa(bytesToLatin1(bytes));
   if (enc === "hex") return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   return new TextDecoder().decode(bytes);
 }

@@ -14,6 +14,7 @@ import type { Bash, Command, ExecResult } from "just-bash/browser";
 import type { ScriptNode, StatementNode } from "just-bash";
 import type { CliIO, CommandLine, HostFileAccess } from "../terminal/types.ts";
 import { BashFileSystem } from "./bash-fs.ts";
+import { bytesToLatin1, latin1ToBytes } from "./latin1.ts";
 import { absolutePath, type HostDirEntry, type HostFiles, MemoryFiles } from "./files.ts";
 import { functionDefinitions, HELP_COMMAND, statusStatement, TtyRewriter, ttyCommandName, type TtyMode } from "./tty-rewrite.ts";
 
@@ -41,17 +42,6 @@ export function shellQuote(word: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
 }
 
-function latin1ToBytes(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
-  return out;
-}
-
-function bytesToLatin1(b: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
-  return s;
-}
 
 export class HostShell implements CommandLine {
   readonly files: HostFiles;
