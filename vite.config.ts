@@ -14,7 +14,9 @@ export default defineConfig({
   // that is already loaded — which breaks the offline copy the service worker kept.
   optimizeDeps: {
     entries: ["index.html", "src/**/*-worker.ts"],
-    include: ["lit", "lit/decorators.js", "idb", "pako", "fflate", "fzstd", "hash-wasm", "@xterm/xterm", "@xterm/addon-fit", "v86", "@bjorn3/browser_wasi_shim", "just-bash/browser"],
+    include: ["lit", "lit/decorators.js", "idb", "pako", "fflate", "fzstd", "hash-wasm", "@xterm/xterm", "@xterm/addon-fit", "v86", "@bjorn3/browser_wasi_shim", "just-bash/browser",
+      // The editor (src/ui/file-editor.ts, loaded when a file is first opened).
+      "@codemirror/view", "@codemirror/state", "@codemirror/language", "@codemirror/commands", "@codemirror/legacy-modes/mode/dockerfile", "@lezer/highlight"],
   },
   preview: { headers: isolationHeaders },
   build: { target: "es2022", sourcemap: true },

@@ -2,9 +2,9 @@
  * Drives the lab in headless Chromium: starts the lab server (app + proxy), opens the page with Debian's
  * chromium through playwright-core, and runs command lines in the in-page terminal.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { startLabServer, type LabServer } from "../proxy/node.ts";
 
@@ -29,6 +29,16 @@ export interface LabDriverOptions {
    * background of unrelated tests and benchmarks.
    */
   serviceWorker?: boolean;
+}
+
+/** One entry of a directory handed to (or taken from) the host's files. */
+interface HostEntry {
+  path: string;
+  type: "file" | "directory" | "symlink";
+  mode: number;
+  target?: string;
+  /** base64 */
+  data?: string;
 }
 
 export class LabDriver {
@@ -90,6 +100,84 @@ export class LabDriver {
       for (let i = 0; i < b.length; i++) lines.push(b.getLine(i)?.translateToString(true) ?? "");
       return lines.join("\n");
     });
+  }
+
+  /**
+   * Copies the local directory `dir` (files, folders, symlinks, modes) into the host's home as
+   * ~/NAME and makes it the shell's working directory: a build context handed to the lab.
+   */
+  async workIn(dir: string): Promise<string> {
+    const root = resolve(dir);
+    const entries: HostEntry[] = [];
+    const walk = (rel: string) => {
+      for (const name of readdirSync(join(root, rel)).sort()) {
+        const path = rel ? `${rel}/${name}` : name;
+        const st = lstatSync(join(root, path));
+        const mode = st.mode & 0o7777;
+        if (st.isSymbolicLink()) entries.push({ path, type: "symlink", mode, target: readlinkSync(join(root, path)) });
+        else if (st.isDirectory()) {
+          entries.push({ path, type: "directory", mode });
+          walk(path);
+        } else entries.push({ path, type: "file", mode, data: readFileSync(join(root, path)).toString("base64") });
+      }
+    };
+    walk("");
+    const home = await this.page.evaluate(async ({ name, entries }) => {
+      const host = window.layerlab!.host!;
+      const base = `${host.home}/${name}`;
+      await host.files.mkdir(base, { recursive: true });
+      for (const e of entries) {
+        const at = `${base}/${e.path}`;
+        if (e.type === "directory") await host.files.mkdir(at, { recursive: true, mode: e.mode });
+        else if (e.type === "symlink") await host.files.symlink(e.target!, at);
+        else {
+          await host.files.writeFile(at, Uint8Array.from(atob(e.data!), (c) => c.charCodeAt(0)), { mode: e.mode });
+          await host.files.chmod(at, e.mode);
+        }
+      }
+      return base;
+    }, { name: basename(root), entries });
+    const cd = await this.exec(`cd ${home}`);
+    if (cd.code !== 0) throw new Error(`cd ${home}: ${cd.output}`);
+    return home;
+  }
+
+  /** Copies the shell's working directory out into the local directory `dir` (created if missing). */
+  async copyOut(dir: string): Promise<void> {
+    // A string, not a function: tsx's name-keeping helpers do not exist in the page.
+    const entries = (await this.page.evaluate(`(async () => {
+      const host = window.layerlab.host;
+      const out = [];
+      const walk = async (abs, rel) => {
+        for (const e of await host.files.readdir(abs)) {
+          const at = (abs + "/" + e.name).replace(/^\\/\\//, "/");
+          const path = rel ? rel + "/" + e.name : e.name;
+          const st = await host.files.lstat(at);
+          if (st.type === "symlink") out.push({ path, type: "symlink", mode: st.mode, target: await host.files.readlink(at) });
+          else if (st.type === "directory") {
+            out.push({ path, type: "directory", mode: st.mode });
+            await walk(at, path);
+          } else {
+            const bytes = await host.files.readFile(at);
+            let s = "";
+            for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+            out.push({ path, type: "file", mode: st.mode, data: btoa(s) });
+          }
+        }
+      };
+      await walk(host.cwd, "");
+      return out;
+    })()`)) as HostEntry[];
+    mkdirSync(dir, { recursive: true });
+    for (const e of entries) {
+      const at = join(dir, e.path);
+      if (e.type === "directory") mkdirSync(at, { recursive: true, mode: e.mode });
+      else if (e.type === "symlink") symlinkSync(e.target!, at);
+      else {
+        writeFileSync(at, Buffer.from(e.data!, "base64"));
+        chmodSync(at, e.mode);
+      }
+    }
   }
 
   async screenshot(path: string): Promise<void> {

@@ -1,7 +1,8 @@
 /**
- * `npm run lab -- [--allow-registry HOST:PORT]… [--profile DIR] [--screenshot FILE] 'CMD' 'CMD' …`
- * Runs each command in the in-page terminal of a headless lab, prints its output, exits with the
- * last command's status.
+ * `npm run lab -- [--allow-registry HOST:PORT]… [--profile DIR] [--workdir DIR] [--out DIR] [--screenshot FILE] 'CMD' 'CMD' …`
+ * Runs each command as one line of the in-page host shell of a headless lab (pipes and redirections
+ * work), prints its output, exits with the last line's status. `--workdir DIR`: the shell starts in a
+ * copy of the local DIR (~/NAME); `--out DIR`: at exit the shell's working directory is copied out to DIR.
  */
 import { LabDriver } from "./lab-driver.ts";
 
@@ -10,26 +11,32 @@ const allowRegistries: string[] = [];
 const commands: string[] = [];
 let profileDir: string | undefined;
 let screenshot: string | undefined;
+let workdir: string | undefined;
+let outDir: string | undefined;
 for (let i = 0; i < args.length; i++) {
   const a = args[i]!;
   if (a === "--allow-registry") allowRegistries.push(args[++i]!);
   else if (a.startsWith("--allow-registry=")) allowRegistries.push(a.slice(17));
   else if (a === "--profile") profileDir = args[++i];
   else if (a === "--screenshot") screenshot = args[++i];
+  else if (a === "--workdir") workdir = args[++i];
+  else if (a === "--out") outDir = args[++i];
   else commands.push(a);
 }
 if (commands.length === 0) {
-  console.error("usage: npm run lab -- [--allow-registry HOST:PORT]… [--profile DIR] [--screenshot FILE] 'CMD' …");
+  console.error("usage: npm run lab -- [--allow-registry HOST:PORT]… [--profile DIR] [--workdir DIR] [--out DIR] [--screenshot FILE] 'CMD' …");
   process.exit(2);
 }
 const driver = await LabDriver.launch({ allowRegistries, profileDir, onConsoleError: (t) => console.error(`[page] ${t}`) });
 let code = 0;
 try {
+  if (workdir) await driver.workIn(workdir);
   for (const cmd of commands) {
     const r = await driver.exec(cmd);
     process.stdout.write(r.output);
     code = r.code;
   }
+  if (outDir) await driver.copyOut(outDir);
   if (screenshot) await driver.screenshot(screenshot);
 } finally {
   await driver.close();

@@ -15,7 +15,8 @@ import { setUpOffline } from "./ui/offline.ts";
 const params = new URLSearchParams(location.search);
 const base = new URL(import.meta.env.BASE_URL, location.href).href;
 
-void document.querySelector("lab-app")!.start(async () => {
+const app = document.querySelector("lab-app")!;
+void app.start(async () => {
   const [{ browserRuntime }, { browserWasiRuntime }] = await Promise.all([import("./runtime/x86/browser.ts"), import("./runtime/wasi/browser.ts")]);
   const daemon = await Daemon.open({
     proxyOrigin: location.origin,
@@ -26,9 +27,9 @@ void document.querySelector("lab-app")!.start(async () => {
   });
   const cli = new DockerCli(daemon);
   // The host's home directory persists in IndexedDB beside the image store.
-  const shell = new HostShell({ commands: { docker: cli, lab: cli }, files: await openHostFiles() });
+  const shell = new HostShell({ commands: { docker: cli, lab: cli, edit: app.editCommand }, files: await openHostFiles() });
   void shell.load(); // the shell language (just-bash) while the page settles, not on the first line
-  return { daemon, commandLine: shell, lessons: LESSONS };
+  return { daemon, commandLine: shell, lessons: LESSONS, host: shell };
 });
 
 void setUpOffline(params.get("sw") !== "0").catch((e: Error) => console.warn(`offline support unavailable: ${e.message}`));

@@ -6,6 +6,8 @@ import { boolFlag, flag, UsageError, type FlagSpec, type ParsedArgs } from "./ar
 import { eachArg, type DockerCommand } from "./command.ts";
 import { ellipsis, table } from "./format.ts";
 import { bytesOf, hostInput } from "./host-io.ts";
+import { goTimeString, inspectParseError, typedContainer, writeInspect, writeListFormat, type InspectItem } from "./images.ts";
+import { CONTAINER_HEADERS, dockerRow, goQuote, parseDockerTemplate, ROW_TYPES, TemplateError } from "./template.ts";
 
 function commandLine(c: ContainerRecord): string {
   return [...(c.config.Entrypoint ?? []), ...(c.config.Cmd ?? [])].join(" ");
@@ -58,12 +60,67 @@ const ps: DockerCommand = {
   aliases: ["container ls", "container list", "container ps"],
   usage: "docker ps [OPTIONS]",
   summary: "List containers",
-  flags: [{ name: "all", short: "a" }, { name: "quiet", short: "q" }, { name: "no-trunc" }, { name: "size", short: "s" }, { name: "latest", short: "l" }],
+  flags: [
+    { name: "all", short: "a" },
+    { name: "quiet", short: "q" },
+    { name: "no-trunc" },
+    { name: "size", short: "s" },
+    { name: "latest", short: "l" },
+    { name: "format", value: true },
+  ],
   maxArgs: 0,
   async run(daemon, _args, p, io) {
+    let format = flag(p, "format");
+    const quiet = boolFlag(p, "quiet");
+    if (format && quiet) {
+      // docker/cli 20.10 runPs: -q wins.
+      io.stderr("WARNING: Ignoring custom format, because both --format and --quiet are set.\n");
+      format = undefined;
+    }
+    // buildContainerListOptions: the format is parsed and run on an empty row before anything is listed
+    // (and naming .Size asks for sizes).
+    let sizeFromFormat = false;
+    if (format) {
+      let stage = "parse";
+      try {
+        const t = parseDockerTemplate(format);
+        stage = "execute";
+        t.execute(containerRow({ ID: "", Image: "", Command: goQuote(""), CreatedAt: goTimeString(0), RunningFor: "N/A", State: "", Status: "", Size: "0B", Names: "", Labels: "" }));
+      } catch (e) {
+        if (!(e instanceof TemplateError)) throw e;
+        io.stderr(`failed to ${stage} template: ${e.message}\n`);
+        return 1;
+      }
+      sizeFromFormat = /\.Size\b/.test(format);
+    }
     const list = await daemon.containers.list({ all: boolFlag(p, "all"), latest: boolFlag(p, "latest") });
     const trunc = !boolFlag(p, "no-trunc");
-    if (boolFlag(p, "quiet")) {
+    if (format && format !== "table") {
+      const rows = [];
+      for (const c of list) {
+        const cmd = commandLine(c);
+        let size = "0B";
+        if (boolFlag(p, "size") || sizeFromFormat) {
+          const s = await daemon.containers.size(c);
+          size = s.virtual > 0 ? `${humanSizeWithPrecision(s.rw, 3)} (virtual ${humanSizeWithPrecision(s.virtual, 3)})` : humanSizeWithPrecision(s.rw, 3);
+        }
+        const labels = Object.entries(c.config.Labels ?? {}).map(([k, v]) => `${k}=${v}`).sort().join(",");
+        rows.push(containerRow({
+          ID: trunc ? c.id.slice(0, 12) : c.id,
+          Image: c.image,
+          Command: goQuote(trunc ? ellipsis(cmd, 20) : cmd),
+          CreatedAt: goTimeString(c.createdAt),
+          RunningFor: timeAgo(new Date(c.createdAt).toISOString()),
+          State: c.state,
+          Status: daemon.containers.status(c),
+          Size: size,
+          Names: c.name,
+          Labels: labels,
+        }));
+      }
+      return writeListFormat(io, format, rows, CONTAINER_HEADERS);
+    }
+    if (quiet) {
       io.stdout(list.map((c) => `${trunc ? c.id.slice(0, 12) : c.id}\n`).join(""));
       return 0;
     }
@@ -83,6 +140,11 @@ const ps: DockerCommand = {
     return 0;
   },
 };
+
+/** A row of `docker ps --format` (formatter.ContainerContext): the fields the lab has; no ports, mounts, networks or volumes. */
+function containerRow(f: { ID: string; Image: string; Command: string; CreatedAt: string; RunningFor: string; State: string; Status: string; Size: string; Names: string; Labels: string }) {
+  return dockerRow(ROW_TYPES.container, { ...f, Ports: "", Mounts: "", Networks: "", LocalVolumes: "0" });
+}
 
 const rm: DockerCommand = {
   name: "rm",
@@ -187,20 +249,24 @@ const containerInspect: DockerCommand = {
   summary: "Display detailed information on one or more containers",
   flags: [{ name: "format", short: "f", value: true }],
   minArgs: 1,
-  async run(daemon, args, _p, io) {
-    const out: unknown[] = [];
-    let status = 0;
+  async run(daemon, args, p, io) {
+    const format = flag(p, "format");
+    const bad = inspectParseError(io, format);
+    if (bad !== undefined) return bad;
+    const items: InspectItem[] = [];
     for (const a of args) {
       const c = await daemon.containers.find(a);
       if (!c) {
-        io.stderr(`Error: No such container: ${a}\n`);
-        status = 1;
+        items.push({ error: `Error: No such container: ${a}` });
         continue;
       }
-      out.push(await daemon.containers.inspect(c));
+      const raw = await daemon.containers.inspect(c);
+      items.push({ typed: typedContainer(raw), raw });
     }
-    io.stdout(`${JSON.stringify(out, null, 4)}\n`);
-    return status;
+    if (format) return writeInspect(io, format, items);
+    for (const i of items) if ("error" in i) io.stderr(`${i.error}\n`);
+    io.stdout(`${JSON.stringify(items.flatMap((i) => ("error" in i ? [] : [i.raw])), null, 4)}\n`);
+    return items.some((i) => "error" in i) ? 1 : 0;
   },
 };
 

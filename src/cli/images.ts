@@ -11,6 +11,42 @@ import { eachArg, type DockerCommand } from "./command.ts";
 import { ellipsis, table } from "./format.ts";
 import { bytesOf, hostInput } from "./host-io.ts";
 import { ProgressDisplay } from "./progress.ts";
+import { dockerInspect, dockerRow, goTyped, HISTORY_HEADERS, IMAGE_HEADERS, parseDockerFormat, ROW_TYPES, TemplateError, GoStruct } from "./template.ts";
+
+/** Go's time.Time String() of a moment in whole seconds, in UTC (the lab's clock zone): `2026-01-01 00:00:00 +0000 UTC`. */
+export function goTimeString(ms: number): string {
+  const d = new Date(Math.floor(ms / 1000) * 1000);
+  return `${d.toISOString().slice(0, 19).replace("T", " ")} +0000 UTC`;
+}
+
+/** Go's time.Unix(s, 0).Format(time.RFC3339) in UTC: `2026-01-01T00:00:00Z`. */
+export function goRFC3339(ms: number): string {
+  return `${new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19)}Z`;
+}
+
+/** Milliseconds of an ISO time (0 when missing or unreadable, as Docker's zero `Created`). */
+export function isoMs(iso: string | undefined): number {
+  const t = iso ? Date.parse(iso) : NaN;
+  return Number.isNaN(t) ? 0 : t;
+}
+
+/**
+ * A list command's `--format` as docker/cli's formatter.Context.Write does it: every row executed first
+ * (an error prints nothing but `template parsing error: …`, status 1), then the rows, or for `table`
+ * the header and rows through the tabwriter.
+ */
+export function writeListFormat(io: CliIO, format: string, rows: readonly GoStruct[], headers: Readonly<Record<string, string>>): number {
+  let out: string;
+  try {
+    out = parseDockerFormat(format).render(rows, headers);
+  } catch (e) {
+    if (!(e instanceof TemplateError)) throw e;
+    io.stderr(`template parsing error: ${e.message}\n`);
+    return 1;
+  }
+  io.stdout(out);
+  return 0;
+}
 
 /**
  * Pulls as `docker pull` shows it: the tag line, a progress line per layer, the digest and status.
@@ -73,6 +109,7 @@ const images: DockerCommand = {
     { name: "quiet", short: "q" },
     { name: "no-trunc" },
     { name: "digests" },
+    { name: "format", value: true },
   ],
   maxArgs: 1,
   async run(daemon, args, p, io) {
@@ -91,6 +128,31 @@ const images: DockerCommand = {
     rows.sort((a, b) => Date.parse(b.image.config.created ?? "0") - Date.parse(a.image.config.created ?? "0") || a.repo.localeCompare(b.repo));
     const noTrunc = boolFlag(p, "no-trunc");
     const id = (img: ImageRecord) => (noTrunc ? img.id : shortId(img.id));
+    // docker/cli's NewImageFormat: a format of its own wins over -q and --digests; a bare `table` is the default.
+    const format = flag(p, "format");
+    if (format !== undefined && format !== "table") {
+      // The CLI shows repo digests when asked (--digests) or when the format names {{.Digest}}.
+      const withDigests = boolFlag(p, "digests") || format.includes("{{.Digest}}");
+      const fmt = format.startsWith("table") && boolFlag(p, "digests") && !format.includes("{{.Digest}}") ? `${format}\t{{.Digest}}` : format;
+      const data = rows.map((r) => {
+        const rd = withDigests ? r.repoDigests.find((d) => d.startsWith(`${r.repo}@`)) : undefined;
+        const size = humanSizeWithPrecision(r.image.size, 3);
+        return dockerRow(ROW_TYPES.image, {
+          Containers: "N/A",
+          CreatedAt: goTimeString(isoMs(r.image.config.created)),
+          CreatedSince: timeAgo(r.image.config.created),
+          Digest: rd ? rd.slice(rd.indexOf("@") + 1) : "<none>",
+          ID: id(r.image),
+          Repository: r.repo,
+          SharedSize: "N/A",
+          Size: size,
+          Tag: r.tag,
+          UniqueSize: "N/A",
+          VirtualSize: size,
+        });
+      });
+      return writeListFormat(io, fmt, data, IMAGE_HEADERS);
+    }
     if (boolFlag(p, "quiet")) {
       io.stdout([...new Set(rows.map((r) => id(r.image)))].map((l) => `${l}\n`).join(""));
       return 0;
@@ -110,16 +172,49 @@ const images: DockerCommand = {
   },
 };
 
-/** A small subset of Go templates: `{{.Field.Sub}}` and `{{json .Field}}`. */
-function renderFormat(format: string, data: unknown): string {
-  return format.replace(/\{\{\s*(json\s+)?\.([\w.]*)\s*\}\}/g, (_m, json: string | undefined, path: string) => {
-    let v: unknown = data;
-    for (const part of path.split(".").filter(Boolean)) v = (v as Record<string, unknown> | undefined)?.[part];
-    if (json) return JSON.stringify(v);
-    if (Array.isArray(v)) return `[${v.join(" ")}]`;
-    if (v && typeof v === "object") return `map[${Object.entries(v).map(([k, x]) => `${k}:${String(x)}`).join(" ")}]`;
-    return v === undefined || v === null ? "<no value>" : String(v);
-  });
+/**
+ * `docker container inspect`'s JSON as Go values: types.ContainerJSON has no description here, so its
+ * top level is a struct of the JSON's own fields (a missing field is an error, and Docker then tries
+ * the raw JSON), Config the typed *container.Config, the rest plain JSON values.
+ */
+export function typedContainer(raw: Record<string, unknown>): GoStruct {
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) fields[k] = k === "Config" ? goTyped(v, "*container.Config") : v;
+  return new GoStruct("types.ContainerJSON", fields, { json: raw });
+}
+
+/** An inspected object as Docker's inspect formatter takes it, or the error its lookup gave. */
+export type InspectItem = { typed: unknown; raw: unknown } | { error: string };
+
+/**
+ * `--format` output of the inspect commands (cli/command/inspect): each element's text, "\n" alone
+ * when nothing was printed, then the errors in argument order on stderr (status 1). The template is
+ * parsed first: a parse error is all Docker prints, status 64.
+ */
+export function writeInspect(io: CliIO, format: string, items: readonly InspectItem[]): number {
+  let output = "";
+  const errors: string[] = [];
+  for (const it of items) {
+    if ("error" in it) {
+      errors.push(it.error);
+      continue;
+    }
+    const r = dockerInspect(format, [it]);
+    if (r.errors.length) errors.push(...r.errors);
+    else output += r.output;
+  }
+  io.stdout(output || "\n");
+  if (errors.length) io.stderr(`${errors.join("\n")}\n`);
+  return errors.length ? 1 : 0;
+}
+
+/** Docker parses an inspect `--format` before it looks anything up: a parse error's message and 64, or undefined. */
+export function inspectParseError(io: CliIO, format: string | undefined): number | undefined {
+  if (format === undefined || format === "") return undefined;
+  const r = dockerInspect(format, []);
+  if (r.status !== 64) return undefined;
+  io.stderr(`${r.errors.join("\n")}\n`);
+  return 64;
 }
 
 const imageInspect: DockerCommand = {
@@ -130,28 +225,31 @@ const imageInspect: DockerCommand = {
   flags: [{ name: "format", short: "f", value: true }],
   minArgs: 1,
   async run(daemon, args, p, io) {
-    const out: unknown[] = [];
-    let missing = false;
+    const format = flag(p, "format");
+    const bad = inspectParseError(io, format);
+    if (bad !== undefined) return bad;
+    const items: InspectItem[] = [];
     for (const a of args) {
       const img = await daemon.images.resolve(a);
       if (img) {
-        out.push(await daemon.images.inspect(img));
+        const raw = await daemon.images.inspect(img);
+        items.push({ typed: goTyped(raw, "types.ImageInspect"), raw });
         continue;
       }
       // `docker inspect` also answers for containers.
       const c = await daemon.containers.maybe(a);
       if (c) {
-        out.push(await daemon.containers.inspect(c));
+        const raw = await daemon.containers.inspect(c);
+        items.push({ typed: typedContainer(raw), raw });
         continue;
       }
-      io.stderr(`Error: No such image: ${a}\n`);
-      missing = true;
+      items.push({ error: `Error: No such image: ${a}` });
     }
-    const format = flag(p, "format");
-    if (format) {
-      for (const o of out) io.stdout(`${renderFormat(format, o)}\n`);
-    } else if (out.length || !missing) io.stdout(`${JSON.stringify(out, null, 4)}\n`);
-    return missing ? 1 : 0;
+    if (format) return writeInspect(io, format, items);
+    const found = items.flatMap((i) => ("error" in i ? [] : [i.raw]));
+    for (const i of items) if ("error" in i) io.stderr(`${i.error}\n`);
+    if (found.length || found.length === items.length) io.stdout(`${JSON.stringify(found, null, 4)}\n`);
+    return found.length === items.length ? 0 : 1;
   },
 };
 
@@ -164,6 +262,7 @@ const history: DockerCommand = {
     { name: "no-trunc" },
     { name: "quiet", short: "q" },
     { name: "human", short: "H", value: true },
+    { name: "format", value: true },
   ],
   minArgs: 1,
   maxArgs: 1,
@@ -173,6 +272,23 @@ const history: DockerCommand = {
     const human = flag(p, "human") !== "false";
     const rows = await daemon.images.history(image);
     const id = (i: number) => (i === 0 ? (noTrunc ? image.id : shortId(image.id)) : "<missing>");
+    // cli/command/image NewHistoryFormat: a format of its own wins over -q; a bare `table` is the default.
+    const format = flag(p, "format");
+    if (format !== undefined && format !== "table") {
+      const data = rows.map(({ h, size }, i) => {
+        const createdBy = (h.created_by ?? "").replace(/\t/g, " ");
+        const createdAt = goRFC3339(isoMs(h.created));
+        return dockerRow(ROW_TYPES.history, {
+          Comment: h.comment ?? "",
+          CreatedAt: createdAt,
+          CreatedBy: noTrunc ? createdBy : ellipsis(createdBy, 45),
+          CreatedSince: human ? timeAgo(h.created) : createdAt,
+          ID: id(i),
+          Size: human ? humanSizeWithPrecision(size, 3) : String(size),
+        });
+      });
+      return writeListFormat(io, format, data, HISTORY_HEADERS);
+    }
     if (boolFlag(p, "quiet")) {
       io.stdout(rows.map((_, i) => `${id(i)}\n`).join(""));
       return 0;

@@ -96,7 +96,19 @@ Run 'docker COMMAND --help' for more information on a command.
 `;
 
 export class DockerCli implements CommandLine {
-  constructor(private readonly daemon: Daemon) {}
+  /** Image and container names for Tab, kept current (completion must answer at once). */
+  private names: string[] = [];
+
+  constructor(private readonly daemon: Daemon) {
+    daemon.store.onChange(() => void this.refreshNames());
+    void this.refreshNames();
+  }
+
+  private async refreshNames(): Promise<void> {
+    const images = (await this.daemon.images.list()).flatMap((s) => s.repoTags.map((t) => `${t.repository}:${t.tag}`));
+    const containers = (await this.daemon.containers.list({ all: true })).map((c) => c.name);
+    this.names = [...new Set([...images, ...containers])].sort();
+  }
 
   async exec(line: string, io: CliIO): Promise<number> {
     let words: string[];
@@ -155,6 +167,9 @@ export class DockerCli implements CommandLine {
       const names = DOCKER_COMMANDS.flatMap((c) => [c.name, ...(c.aliases ?? [])]).filter((n) => !n.includes(" "));
       return [...new Set(names)].filter((n) => n.startsWith(words[1]!)).sort();
     }
+    // Arguments: image and container names (flags and paths are the shell's).
+    const last = words.at(-1)!;
+    if ((words[0] === "docker" || words[0] === "lab") && last && !last.startsWith("-")) return this.names.filter((n) => n.startsWith(last));
     return [];
   }
 }

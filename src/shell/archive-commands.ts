@@ -9,7 +9,7 @@ import { gunzipSync, gzipSync } from "fflate";
 import type { Command, ExecResult } from "just-bash/browser";
 import { type TarEntry, TarStreamParser } from "../layer/tar.ts";
 import { TarWriter } from "../layer/tar-writer.ts";
-import { absolutePath, type HostFiles, type HostStat } from "./files.ts";
+import { absolutePath, type HostFiles, type HostStat } from "../terminal/host-files.ts";
 import { bytesToLatin1, latin1ToBytes } from "./latin1.ts";
 
 type Context = Parameters<Command["execute"]>[1];

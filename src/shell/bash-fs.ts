@@ -4,7 +4,7 @@
  * the host shell streams output to the terminal while a line runs (see tty-rewrite.ts).
  */
 import type { FsStat, IFileSystem } from "just-bash/browser";
-import { absolutePath, HostFileError, type HostFiles, type HostStat } from "./files.ts";
+import { absolutePath, HostFileError, type HostFiles, type HostStat } from "../terminal/host-files.ts";
 import { bytesToLatin1, latin1ToBytes } from "./latin1.ts";
 
 type Encoding = "utf8" | "utf-8" | "ascii" | "binary" | "base64" | "hex" | "latin1";

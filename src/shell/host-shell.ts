@@ -15,7 +15,8 @@ import type { ScriptNode, StatementNode } from "just-bash";
 import type { CliIO, CommandLine, HostFileAccess } from "../terminal/types.ts";
 import { BashFileSystem } from "./bash-fs.ts";
 import { bytesToLatin1, latin1ToBytes } from "./latin1.ts";
-import { absolutePath, type HostDirEntry, type HostFiles, MemoryFiles } from "./files.ts";
+import { absolutePath, type HostDirEntry, type HostFiles } from "../terminal/host-files.ts";
+import { MemoryFiles } from "./files.ts";
 import { functionDefinitions, HELP_COMMAND, statusStatement, TtyRewriter, ttyCommandName, type TtyMode } from "./tty-rewrite.ts";
 
 /** What a host command gets: the terminal's IO, or a pipe's, with what is piped into it and the host's files. */

@@ -20,7 +20,7 @@
  * HostFiles contract allows it): a later write through one name does not show through the other.
  */
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction } from "idb";
-import { absolutePath, HostFileError, type HostDirEntry, type HostFiles, type HostFileType, type HostStat } from "./files.ts";
+import { absolutePath, HostFileError, type HostDirEntry, type HostFiles, type HostFileType, type HostStat } from "../terminal/host-files.ts";
 
 export const HOST_DB_NAME = "layerlab-host";
 const DB_VERSION = 1;

@@ -1,11 +1,13 @@
 /**
- * The page shell: a side panel with tabs (lessons, images, containers, the registry layout), the
- * explorer (layer stack, union tree, file viewer) for what is selected, and the terminal.
+ * The page shell: a side panel with tabs (lessons, images, containers, the host's files, storage, the
+ * registry layout), the explorer (layer stack, union tree, file viewer) for what is selected — or the
+ * editor while a host file is open — and the terminal.
  */
 import { LitElement, css, html } from "lit";
 import { customElement, state } from "lit/decorators.js";
 import type { Daemon } from "../daemon/daemon.ts";
-import type { Activity, CommandLine } from "../terminal/types.ts";
+import type { Host } from "../terminal/host-files.ts";
+import type { Activity, CliIO, CommandLine } from "../terminal/types.ts";
 import "./lab-terminal.ts";
 import "./registry-layout-pane.ts";
 import "./storage-pane.ts";
@@ -13,6 +15,8 @@ import "./images-panel.ts";
 import "./containers-panel.ts";
 import "./explorer-view.ts";
 import "./lesson-panel.ts";
+import "./workspace-panel.ts";
+import { tildePath } from "./workspace-panel.ts";
 import type { Selection } from "./explorer-source.ts";
 import type { ExplorerView } from "./explorer-view.ts";
 import type { LessonPanel } from "./lesson-panel.ts";
@@ -24,15 +28,16 @@ import { moveTabWithArrows } from "./tabs.ts";
 declare global {
   interface Window {
     /** The automation hook (tests, benchmarks, lessons): the page's one daemon and its terminal. */
-    layerlab?: { ready: Promise<void>; exec(line: string): Promise<ExecResult>; daemon?: Daemon };
+    layerlab?: { ready: Promise<void>; exec(line: string): Promise<ExecResult>; daemon?: Daemon; host?: Host };
   }
 }
 
-type Tab = "lessons" | "images" | "containers" | "storage" | "registry";
+type Tab = "lessons" | "images" | "containers" | "files" | "storage" | "registry";
 const TABS: { id: Tab; label: Record<Language, string> }[] = [
   { id: "lessons", label: { en: "Lessons", zh: "课程" } },
   { id: "images", label: { en: "Images", zh: "镜像" } },
   { id: "containers", label: { en: "Containers", zh: "容器" } },
+  { id: "files", label: { en: "Files", zh: "文件" } },
   { id: "storage", label: { en: "Storage", zh: "存储" } },
   { id: "registry", label: { en: "Registry", zh: "镜像仓库" } },
 ];
@@ -53,13 +58,14 @@ export class LabApp extends LitElement {
     main { display: grid; grid-template-columns: 360px minmax(0, 1fr); gap: 12px; padding: 12px; min-height: 0; }
     aside { display: flex; flex-direction: column; min-height: 0; background: #0b0e14; border-radius: 8px; }
     [role="tablist"] { display: flex; gap: 0; padding: 6px 4px 0; border-bottom: 1px solid #1f2630; overflow-x: auto; scrollbar-width: none; }
-    [role="tab"] { flex: none; background: transparent; color: #8a9199; border: none; border-bottom: 2px solid transparent; padding: 6px 7px; font: inherit; font-size: 13px; cursor: pointer; }
+    [role="tab"] { flex: none; background: transparent; color: #8a9199; border: none; border-bottom: 2px solid transparent; padding: 6px 4px; font: inherit; font-size: 13px; cursor: pointer; }
     [role="tab"][aria-selected="true"] { color: #ffcc66; border-bottom-color: #ffcc66; }
     [role="tab"]:focus-visible { outline: 2px solid #ffcc66; outline-offset: -2px; }
     [role="tabpanel"] { flex: 1; min-height: 0; overflow: auto; padding: 10px; }
     registry-layout-pane { height: 100%; padding: 0; }
     .work { display: grid; grid-template-rows: minmax(180px, 42%) minmax(0, 1fr); gap: 12px; min-height: 0; }
-    explorer-view { background: #0b0e14; border-radius: 8px; padding: 10px; min-height: 0; }
+    explorer-view, file-editor { background: #0b0e14; border-radius: 8px; padding: 10px; min-height: 0; }
+    explorer-view[hidden] { display: none; }
     lab-terminal { min-height: 260px; height: 100%; }
     @media (max-width: 900px) {
       :host { height: auto; min-height: 100dvh; }
@@ -68,6 +74,7 @@ export class LabApp extends LitElement {
       aside { max-height: 45vh; }
       .work { grid-template-rows: auto 420px; }
       explorer-view { max-height: none; }
+      file-editor { height: 50vh; }
     }
   `;
 
@@ -81,6 +88,12 @@ export class LabApp extends LitElement {
   private daemon?: Daemon;
   private commandLine?: CommandLine;
   private lessons: readonly Lesson[] = [];
+  /** The host the terminal's shell runs on (its files, working directory, home), when it has one. */
+  @state() private host?: Host;
+  /** Bumped when the host's files may have changed: the Files tab reads them again. */
+  @state() private filesVersion = 0;
+  /** The host file open in the editor (in place of the explorer). */
+  @state() private editing?: string;
 
   private lessonContext = (): LessonContext | undefined => {
     const daemon = this.daemon;
@@ -138,14 +151,19 @@ export class LabApp extends LitElement {
                 ? html`<images-panel .daemon=${daemon} .selection=${this.selection}></images-panel>`
                 : this.tab === "containers"
                   ? html`<containers-panel .daemon=${daemon} .selection=${this.selection}></containers-panel>`
+                  : this.tab === "files"
+                    ? html`<workspace-panel .host=${this.host} .version=${this.filesVersion} .openPath=${this.editing} @open-file=${(e: CustomEvent<string>) => void this.openEditor(e.detail)} @download-entry=${(e: CustomEvent<{ path: string }>) => void this.downloadEntry(e.detail.path)}></workspace-panel>`
                   : this.tab === "storage"
                     ? html`<storage-pane .daemon=${daemon} .selection=${this.selection}></storage-pane>`
                     : html`<registry-layout-pane .daemon=${daemon}></registry-layout-pane>`}
           </div>
         </aside>
         <div class="work">
-          <explorer-view .daemon=${daemon} .selection=${this.selection} @layer=${(e: CustomEvent) => e.detail !== undefined && this.noteEvent(`layer:${e.detail}:${this.selected}`)} @pane=${(e: CustomEvent) => this.noteEvent(`pane:${e.detail}:${this.selected}`)} @click=${() => this.recheckSoon()}></explorer-view>
-          <lab-terminal .commandLine=${this.commandLine} @command=${() => this.recheckSoon()} @activity=${(e: CustomEvent<Activity | undefined>) => (this.activity = e.detail)}></lab-terminal>
+          ${this.editing && this.host
+            ? html`<file-editor .files=${this.host.files} .path=${this.editing} .home=${this.host.home} .version=${this.filesVersion} @saved=${() => this.filesChanged()} @close=${() => this.closeEditor()}></file-editor>`
+            : ""}
+          <explorer-view ?hidden=${this.editing !== undefined && this.host !== undefined} .daemon=${daemon} .selection=${this.selection} @layer=${(e: CustomEvent) => e.detail !== undefined && this.noteEvent(`layer:${e.detail}:${this.selected}`)} @pane=${(e: CustomEvent) => this.noteEvent(`pane:${e.detail}:${this.selected}`)} @click=${() => this.recheckSoon()}></explorer-view>
+          <lab-terminal .commandLine=${this.commandLine} @command=${() => (this.recheckSoon(), this.filesChanged())} @activity=${(e: CustomEvent<Activity | undefined>) => (this.activity = e.detail)}></lab-terminal>
         </div>
       </main>
     `;
@@ -193,16 +211,140 @@ export class LabApp extends LitElement {
     return this.renderRoot.querySelector("explorer-view");
   }
 
-  /** Dropping an image archive anywhere on the page loads it, as `docker load` would. */
+  /**
+   * Files or folders dropped anywhere on the page are copied into the shell's working directory, the
+   * folders' structure kept: a build context arrives as it is on disk, and a dropped image archive is
+   * then one `docker load -i FILE` away, as on a host. (A page whose terminal has no host files loads
+   * a dropped archive, as `docker load` would.)
+   */
   private readonly onDragOver = (e: DragEvent) => {
     if (e.dataTransfer?.types.includes("Files")) e.preventDefault();
   };
 
   private readonly onDrop = (e: DragEvent) => {
-    const file = e.dataTransfer?.files[0];
-    if (!file) return;
+    const dt = e.dataTransfer;
+    if (!dt || !dt.types.includes("Files")) return;
     e.preventDefault();
-    void this.terminal.execWithFile(`docker load -i ${JSON.stringify(file.name).slice(1, -1).replace(/\s/g, "_")}`, file);
+    const host = this.host;
+    if (!host) {
+      const file = dt.files[0];
+      if (file) void this.terminal.execWithFile(`docker load -i ${JSON.stringify(file.name).slice(1, -1).replace(/\s/g, "_")}`, file);
+      return;
+    }
+    // Entries must be taken while the event is dispatched; their contents may be read later.
+    const dropped: (FileSystemEntry | File)[] = [];
+    for (const item of [...dt.items]) {
+      if (item.kind !== "file") continue;
+      const entry = item.webkitGetAsEntry?.() ?? null;
+      const file = entry ? null : item.getAsFile();
+      if (entry) dropped.push(entry);
+      else if (file) dropped.push(file);
+    }
+    if (dropped.length === 0) dropped.push(...dt.files);
+    void this.copyDropped(host, host.cwd, dropped);
+  };
+
+  /** Copies dropped files and folders into `dir`, and says in the header how many landed. */
+  private async copyDropped(host: Host, dir: string, dropped: (FileSystemEntry | File)[]): Promise<void> {
+    let count = 0;
+    const failed: string[] = [];
+    const write = async (path: string, file: File) => {
+      try {
+        await host.files.writeFile(path, new Uint8Array(await file.arrayBuffer()));
+        count++;
+      } catch (e) {
+        failed.push(`${tildePath(path, host.home)}: ${(e as Error).message}`);
+      }
+    };
+    const walk = async (entry: FileSystemEntry, into: string): Promise<void> => {
+      const path = `${into}/${entry.name}`;
+      if (entry.isFile) {
+        const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
+        await write(path, file);
+      } else if (entry.isDirectory) {
+        await host.files.mkdir(path, { recursive: true });
+        const reader = (entry as FileSystemDirectoryEntry).createReader();
+        // readEntries gives a directory's entries a batch at a time, then an empty batch.
+        for (;;) {
+          const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
+          if (batch.length === 0) break;
+          for (const child of batch) await walk(child, path);
+        }
+      }
+    };
+    this.status = `copying into ${tildePath(dir, host.home)}…`;
+    try {
+      for (const d of dropped) {
+        if (d instanceof File) await write(`${dir}/${d.name}`, d);
+        else await walk(d, dir);
+      }
+      const n = `${count} file${count === 1 ? "" : "s"}`;
+      this.status = failed.length ? `copied ${n}; failed: ${failed.join("; ")}` : `copied ${n} into ${tildePath(dir, host.home)}`;
+    } catch (e) {
+      this.status = `drop failed: ${(e as Error).message}`;
+    }
+    this.filesChanged();
+    this.noteEvent("drop");
+    if (this.tab !== "files") this.showTab("files");
+  }
+
+  private filesChanged(): void {
+    this.filesVersion++;
+  }
+
+  /**
+   * Opens a host file in the editor, in place of the explorer (`edit FILE`, and a click in the Files
+   * tab). A file that does not exist yet opens empty; saving creates it.
+   */
+  async openEditor(path: string): Promise<void> {
+    if (!this.host) throw new Error("this terminal has no host files");
+    await import("./file-editor.ts");
+    this.editing = path;
+    this.noteEvent(`edit:${path}`);
+  }
+
+  closeEditor(): void {
+    this.editing = undefined;
+  }
+
+  /** The host file open in the editor (tests). */
+  get editorPath(): string | undefined {
+    return this.editing;
+  }
+
+  /** The Files tab's Download: the shell's own `download` (a folder as a tar), shown in the terminal. */
+  private downloadEntry(path: string): void {
+    const home = this.host?.home ?? "";
+    const shown = path === home ? "~" : path.startsWith(`${home}/`) ? `~/${quoteWord(path.slice(home.length + 1))}` : quoteWord(path);
+    void this.terminal.exec(`download ${shown}`);
+  }
+
+  /**
+   * `edit FILE`: a host command for the shell (src/main.ts gives it to HostShell as `edit`) that opens
+   * FILE, relative to the shell's working directory, in the page's editor.
+   */
+  readonly editCommand: CommandLine = {
+    exec: async (line: string, io: CliIO): Promise<number> => {
+      const args = splitWords(line).slice(1);
+      if (args.length !== 1 || args[0] === "--help" || args[0] === "-h") {
+        const help = args.length === 1;
+        (help ? io.stdout : io.stderr)("Usage: edit FILE\n\nOpens FILE in the page's editor (a new file opens empty; Save creates it).\n");
+        return help ? 0 : 2;
+      }
+      const path = io.files ? io.files.resolve(args[0]!) : args[0]!;
+      const st = await io.files?.stat(path).catch(() => undefined);
+      if (st?.type === "directory") {
+        io.stderr(`edit: ${args[0]}: Is a directory\n`);
+        return 1;
+      }
+      try {
+        await this.openEditor(path);
+      } catch (e) {
+        io.stderr(`edit: ${(e as Error).message}\n`);
+        return 1;
+      }
+      return 0;
+    },
   };
 
   override connectedCallback(): void {
@@ -221,7 +363,7 @@ export class LabApp extends LitElement {
    * Runs the page on what `open` makes (src/main.ts composes the daemon and its command line): one
    * daemon per page, so every view of a container's union goes through its snapshotter's mounts.
    */
-  async start(open: () => Promise<{ daemon: Daemon; commandLine: CommandLine; lessons: readonly Lesson[] }>): Promise<void> {
+  async start(open: () => Promise<{ daemon: Daemon; commandLine: CommandLine; lessons: readonly Lesson[]; host?: Host }>): Promise<void> {
     let ready!: () => void;
     const readyPromise = new Promise<void>((r) => (ready = r));
     window.layerlab = {
@@ -232,11 +374,13 @@ export class LabApp extends LitElement {
       },
     };
     try {
-      const { daemon, commandLine, lessons } = await open();
+      const { daemon, commandLine, lessons, host } = await open();
       this.daemon = daemon;
+      this.host = host;
       this.commandLine = commandLine;
       this.lessons = lessons;
       window.layerlab.daemon = daemon;
+      window.layerlab.host = host;
       this.status = "ready";
       await this.updateComplete;
       ready();
@@ -254,6 +398,37 @@ export class LabApp extends LitElement {
   get explorerSelection(): { selection?: Selection; layer?: number | "C" } {
     return { selection: this.selection, layer: this.explorer?.layer };
   }
+}
+
+/** A word as the shell reads it back (single quotes where needed). */
+function quoteWord(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
+}
+
+/** Splits a host command's line into words ('…', "…" and backslashes, as the shell quotes them). */
+function splitWords(line: string): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === "'") {
+      const end = line.indexOf("'", i + 1);
+      word = (word ?? "") + line.slice(i + 1, end < 0 ? undefined : end);
+      i = end < 0 ? line.length : end;
+    } else if (c === '"') {
+      let j = i + 1;
+      let s = "";
+      for (; j < line.length && line[j] !== '"'; j++) s += line[j] === "\\" && j + 1 < line.length ? line[++j] : line[j];
+      word = (word ?? "") + s;
+      i = j;
+    } else if (c === "\\" && i + 1 < line.length) word = (word ?? "") + line[++i];
+    else if (/\s/.test(c)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else word = (word ?? "") + c;
+  }
+  if (word !== undefined) words.push(word);
+  return words;
 }
 
 declare global {

@@ -73,6 +73,19 @@ describe("the host shell in the page", () => {
     expect(await ok("docker diff c1")).toContain("A /tmp/hello.txt");
   });
 
+  it("Tab completes commands, image and container names, and paths", async () => {
+    await lab.page.locator("lab-terminal").click();
+    await lab.page.keyboard.type("docker run layerlab.demo/tea");
+    await lab.page.keyboard.press("Tab");
+    await expect.poll(() => lab.terminalText(), { timeout: 10_000 }).toContain("$ docker run layerlab.demo/teaching:latest ");
+    await lab.page.keyboard.press("Control+C");
+    // The working directory is ~/demo since the docker cp test.
+    await lab.page.keyboard.type("cat note");
+    await lab.page.keyboard.press("Tab");
+    await expect.poll(() => lab.terminalText(), { timeout: 10_000 }).toContain("$ cat notes.txt");
+    await lab.page.keyboard.press("Control+C");
+  });
+
   it("keeps the home directory and its files across a reload", async () => {
     await ok("echo kept > ~/demo/keep.txt");
     await lab.reload();

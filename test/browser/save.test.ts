@@ -102,9 +102,10 @@ describe("docker load", () => {
     expect((await lab.exec(`lab tree ${name} /etc`)).output).toMatch(/L2  motd/);
   });
 
-  it("loads an archive dropped on the page", async () => {
+  it("loads an archive dropped on the page: the drop copies it into the working directory, docker load -i reads it there", async () => {
     const name = `${reg.host}/${pushed.busyboxOci.name}`;
     expect((await lab.exec(`docker rmi ${name}`)).code).toBe(0);
+    expect((await lab.exec("mkdir -p ~/dropped && cd ~/dropped")).code).toBe(0);
     const b64 = readFileSync(join(dir, "oci.tar")).toString("base64");
     await lab.page.evaluate((data: string) => {
       const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
@@ -112,7 +113,13 @@ describe("docker load", () => {
       dt.items.add(new File([bytes], "busybox oci.tar", { type: "application/x-tar" }));
       window.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
     }, b64);
-    await expect.poll(async () => (await lab.exec(`docker images -q ${name}`)).output.trim(), { timeout: 20_000 }).toMatch(/^[a-f0-9]{12}$/);
+    await expect.poll(async () => (await lab.exec("wc -c < 'busybox oci.tar'")).output.trim(), { timeout: 20_000 }).toBe(String(readFileSync(join(dir, "oci.tar")).length));
+    // Nothing is loaded until the user says so.
+    expect((await lab.exec(`docker images -q ${name}`)).output).toBe("");
+    const r = await lab.exec("docker load -i 'busybox oci.tar'");
+    expect(r).toEqual({ code: 0, output: `Loaded image: ${name}\n` });
+    expect((await lab.exec(`docker images -q ${name}`)).output.trim()).toMatch(/^[a-f0-9]{12}$/);
+    expect((await lab.exec("cd ~")).code).toBe(0);
   });
 
   it("loads the real docker save tarball from Debian's containers/image (legacy format)", async (ctx) => {

@@ -6,7 +6,7 @@
  * Each case gets a fresh, empty store. Cases marked `heavy` move tens of MB or a thousand files; a
  * runner may leave them out of extra passes (e.g. the IndexedDB run with tiny chunks).
  */
-import { HostFileError, type HostFiles } from "../../src/shell/files.ts";
+import { HostFileError, type HostFiles } from "../../src/terminal/host-files.ts";
 import { deepDifference } from "./deep-equal.ts";
 
 export interface HostFilesEnv {
