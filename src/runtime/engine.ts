@@ -110,13 +110,14 @@ export class ContainerEngine {
       throw e;
     }
     const exited = container.exited.then(async (code) => {
-      this.running.delete(c.id);
       const rec = (await this.containers.get(c.id)) ?? c;
       rec.state = "exited";
       rec.exitCode = code;
       rec.finishedAt = Date.now();
       rec.logs = log.map((e) => ({ fd: e.fd, t: e.t, data: e.data }));
       await this.containers.update(rec);
+      // Only once the exit is recorded: a `docker wait` in between would read the record's old exit code.
+      this.running.delete(c.id);
       for (const w of this.logWatchers.get(c.id) ?? []) w(null);
       return code;
     });
