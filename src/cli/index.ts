@@ -11,8 +11,9 @@ import { CONTAINER_COMMANDS } from "./containers.ts";
 import { IMAGE_COMMANDS } from "./images.ts";
 import { runLabCommand } from "./lab-commands.ts";
 import { RUN_COMMANDS } from "./run.ts";
+import { TRANSFER_COMMANDS } from "./transfer.ts";
 
-const DOCKER_COMMANDS: readonly DockerCommand[] = [...IMAGE_COMMANDS, ...CONTAINER_COMMANDS, ...RUN_COMMANDS];
+const DOCKER_COMMANDS: readonly DockerCommand[] = [...IMAGE_COMMANDS, ...CONTAINER_COMMANDS, ...RUN_COMMANDS, ...TRANSFER_COMMANDS];
 
 function findCommand(words: string[]): { cmd: DockerCommand; rest: string[] } | undefined {
   // Two-word commands ("image inspect") win over one-word ones.
@@ -71,6 +72,9 @@ Containers:
   commit      Create a new image from a container's changes
   cp          Copy files between a container and your computer
   rm          Remove one or more containers
+  rename      Rename a container
+  export      Export a container's filesystem as a tar archive: docker export -o FILE CONTAINER
+  import      Import a root filesystem tarball as an image: docker import FILE|- [REPOSITORY[:TAG]]
 
 Lab:
   lab cat CONTAINER|IMAGE PATH

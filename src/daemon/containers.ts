@@ -12,7 +12,7 @@ import { ContainerError, type ContainerStore, type CreateOptions } from "../stor
 import type { ContainerRecord, ImageRecord } from "../store/schema.ts";
 import type { ContainerEngine } from "../runtime/engine.ts";
 import { TarStreamParser, type TarEntry } from "../layer/tar.ts";
-import { TarWriter } from "../layer/tar-writer.ts";
+import { endOfArchive, TarWriter } from "../layer/tar-writer.ts";
 import { containerChanges, type Change } from "../unionfs/changes.ts";
 import { FsError } from "../unionfs/errors.ts";
 import type { LowerView } from "../unionfs/lower.ts";
@@ -232,6 +232,74 @@ export class ContainerService {
   /** Containers (any state) created from an image. */
   usingImage(imageId: Digest): Promise<ContainerRecord[]> {
     return this.records.usingImage(imageId);
+  }
+
+  /**
+   * `docker rename`: as moby's daemon/rename.go — the same name is refused, the new one must be a valid
+   * container name and free (a running container may be renamed).
+   */
+  async rename(ref: string, newName: string): Promise<ContainerRecord> {
+    if (!ref || !newName) throw new DaemonError("Neither old nor new names may be empty");
+    const c = await this.require(ref);
+    const name = newName.replace(/^\//, "");
+    if (name === c.name) throw new DaemonError("Renaming a container with the same name as its current name");
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(name)) throw new DaemonError(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    const taken = await this.records.store.db.getFromIndex("containers", "name", name);
+    if (taken) {
+      throw new DaemonError(`Conflict. The container name "/${name}" is already in use by container "${taken.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+    const rec = { ...((await this.records.get(c.id)) ?? c), name };
+    await this.records.update(rec);
+    return rec;
+  }
+
+  /**
+   * `docker export`: the container's whole union filesystem as one flat tar, as Docker's export writes
+   * it — paths relative to / ("bin/", "bin/sh"), no entry for / itself, no whiteouts (the union hides
+   * what the container deleted). Each top-level entry is a tarOfTree() whose end-of-archive blocks are
+   * dropped, one end-of-archive closes the whole.
+   */
+  async export(ref: string): Promise<ReadableStream<Uint8Array>> {
+    const c = await this.require(ref);
+    const fs = await this.fs(c);
+    const names = (await fs.readdir("")).map((e) => e.name).sort();
+    const END = endOfArchive().length;
+    let i = 0;
+    let current: ReadableStreamDefaultReader<Uint8Array> | undefined;
+    let held = new Uint8Array(0);
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        for (;;) {
+          if (!current) {
+            if (i >= names.length) {
+              controller.enqueue(endOfArchive());
+              controller.close();
+              return;
+            }
+            const name = names[i++]!;
+            current = tarOfTree(fs, name, name).getReader();
+            held = new Uint8Array(0);
+          }
+          const { done, value } = await current.read();
+          if (done) {
+            current = undefined; // `held` is this tree's end-of-archive: dropped
+            continue;
+          }
+          const all = new Uint8Array(held.length + value.length);
+          all.set(held);
+          all.set(value, held.length);
+          const cut = Math.max(0, all.length - END);
+          held = all.slice(cut);
+          if (cut > 0) {
+            controller.enqueue(all.subarray(0, cut));
+            return;
+          }
+        }
+      },
+      async cancel(reason) {
+        await current?.cancel(reason);
+      },
+    });
   }
 }
 

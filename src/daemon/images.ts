@@ -4,10 +4,13 @@
  * the containers consulted), pull, push (and the repo digests it records), save and load, and the
  * registry's on-disk layout of a pushed image.
  */
-import { digestHex, shortId, type Digest } from "../oci/digest.ts";
+import { applyConfigInstruction, InstructionError } from "../build/instructions.ts";
+import { decompressStream, sniffCompression } from "../layer/compression.ts";
+import { digestHex, sha256Digest, shortId, type Digest } from "../oci/digest.ts";
+import { MediaType } from "../oci/mediatypes.ts";
 import { parsePlatform } from "../oci/platform.ts";
 import { parseReference, type ImageReference } from "../oci/reference.ts";
-import type { HistoryEntry, ImageIndex, Platform } from "../oci/types.ts";
+import type { ContainerConfig, HistoryEntry, ImageConfig, ImageIndex, ImageManifest, Platform } from "../oci/types.ts";
 import type { RegistryApi } from "../registry/types.ts";
 import { saveArchive, type SaveItem } from "../store/archive.ts";
 import type { ContainerStore } from "../store/containers.ts";
@@ -362,5 +365,92 @@ export class ImageService {
     files.add(`${repo}/_manifests/tags/${tag}/current/link`);
     files.add(`${repo}/_manifests/tags/${tag}/index/sha256/${digestHex(top)}/link`);
     return [...files].sort();
+  }
+
+  /**
+   * `docker import`: a one-layer image from a rootfs tarball (gzip'd, zstd'd or plain), as moby's
+   * ImportImage makes it: the tar is the layer (its diff ID the sha256 of the uncompressed tar; stored
+   * as diff + entry index + gzip blob, like any layer), the config from `-c` changes on an empty one,
+   * the platform `--platform` or linux/386, and `comment` and the one history entry's comment
+   * "Imported from -" (the Docker CLI always names its source "-", a file or stdin) unless `-m`.
+   */
+  async import(source: ReadableStream<Uint8Array>, opts: { repoTag?: string; message?: string; changes?: string[]; platform?: string; now?: Date } = {}): Promise<ImageRecord> {
+    let tag: string | undefined;
+    if (opts.repoTag) {
+      const ref = tryParseReference(opts.repoTag);
+      if (ref?.digest) throw new DaemonError("cannot import digest reference");
+      tag = namedTag(opts.repoTag);
+      if (!tag) throw new DaemonError(`invalid reference format: ${opts.repoTag}`);
+    }
+    let platform: Platform = { os: "linux", architecture: "386" };
+    if (opts.platform) {
+      try {
+        platform = parsePlatform(opts.platform);
+      } catch (e) {
+        throw new DaemonError((e as Error).message);
+      }
+    }
+    let config: ContainerConfig = {};
+    try {
+      for (const change of opts.changes ?? []) config = applyConfigInstruction(config, change);
+    } catch (e) {
+      if (e instanceof InstructionError) throw new DaemonError(`dockerfile parse error on line 1: ${e.message}`);
+      throw e;
+    }
+    // Sniff the compression from the first bytes, then inflate the whole stream with them put back.
+    const reader = source.getReader();
+    const chunks: Uint8Array[] = [];
+    let have = 0;
+    while (have < 4) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      have += value.length;
+    }
+    const head = new Uint8Array(have);
+    chunks.reduce((at, c) => (head.set(c, at), at + c.length), 0);
+    const compression = sniffCompression(head);
+    const raw = new ReadableStream<Uint8Array>({
+      start(controller) {
+        if (head.length) controller.enqueue(head);
+      },
+      async pull(controller) {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    });
+    const tar = compression === "none" ? raw : raw.pipeThrough(decompressStream(compression));
+    const message = opts.message || "Imported from -";
+    const created = (opts.now ?? new Date()).toISOString();
+    const encoder = new TextEncoder();
+    const { snapshots } = this.containers;
+    return snapshots.guard(async () => {
+      const layer = await snapshots.backend.layers.putLayer(tar, null);
+      const imageConfig: ImageConfig = {
+        architecture: platform.architecture,
+        comment: message,
+        config,
+        created,
+        history: [{ created, comment: message }],
+        os: platform.os,
+        ...(platform.variant ? { variant: platform.variant } : {}),
+        rootfs: { type: "layers", diff_ids: [layer.diffId] },
+      };
+      const configBytes = encoder.encode(JSON.stringify(imageConfig));
+      const configDigest = await sha256Digest(configBytes);
+      const manifest: ImageManifest = {
+        schemaVersion: 2,
+        mediaType: MediaType.ociManifest,
+        config: { mediaType: MediaType.ociConfig, digest: configDigest, size: configBytes.length },
+        layers: [layer.blob],
+      };
+      const manifestBytes = encoder.encode(JSON.stringify(manifest));
+      const manifestDigest = await sha256Digest(manifestBytes);
+      if (!(await this.store.content.has(configDigest))) await this.store.content.put(configBytes, configDigest, MediaType.ociConfig);
+      if (!(await this.store.content.has(manifestDigest))) await this.store.content.put(manifestBytes, manifestDigest, MediaType.ociManifest);
+      return this.store.recordImage({ id: configDigest, config: imageConfig, manifestDigest, manifestMediaType: MediaType.ociManifest, layers: manifest.layers }, tag ? [tag] : []);
+    });
   }
 }
