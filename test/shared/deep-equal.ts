@@ -116,3 +116,9 @@ export function deepDifference(actual: unknown, expected: unknown, at = "", seen
       return differs(at, actual, expected);
   }
 }
+
+/** Throws, saying `what` and where the values differ, unless `actual` equals `expected` structurally. */
+export function assertEqual(actual: unknown, expected: unknown, what: string): void {
+  const d = deepDifference(actual, expected);
+  if (d !== undefined) throw new Error(`${what}: ${d}`);
+}

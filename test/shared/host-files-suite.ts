@@ -7,7 +7,7 @@
  * runner may leave them out of extra passes (e.g. the IndexedDB run with tiny chunks).
  */
 import { HostFileError, type HostFiles } from "../../src/terminal/host-files.ts";
-import { deepDifference } from "./deep-equal.ts";
+import { assertEqual } from "./deep-equal.ts";
 
 export interface HostFilesEnv {
   files: HostFiles;
@@ -30,10 +30,8 @@ function fail(msg: string): never {
   throw new Error(msg);
 }
 
-function eq(actual: unknown, expected: unknown, what: string): void {
-  const d = deepDifference(actual, expected);
-  if (d !== undefined) fail(`${what}: ${d}`);
-}
+/** Structural equality: the message names where the values differ. */
+const eq = assertEqual;
 
 /** The errno a HostFileError carries, or the error's name. */
 function codeOf(e: unknown): string {

@@ -10,7 +10,7 @@ import { FsError } from "../../src/unionfs/errors.ts";
 import { upperLayerTar } from "../../src/unionfs/export.ts";
 import { tarEntries, type Snapshotter } from "../../src/unionfs/snapshotter.ts";
 import type { UnionFS } from "../../src/unionfs/union.ts";
-import { deepDifference } from "./deep-equal.ts";
+import { assertEqual } from "./deep-equal.ts";
 
 export interface SuiteEnv {
   snapshotter: Snapshotter;
@@ -30,11 +30,8 @@ function fail(msg: string): never {
   throw new Error(msg);
 }
 
-/** Structural equality (test/shared/deep-equal.ts): the message names where the values differ. */
-function eq(actual: unknown, expected: unknown, what: string): void {
-  const d = deepDifference(actual, expected);
-  if (d !== undefined) fail(`${what}: ${d}`);
-}
+/** Structural equality: the message names where the values differ. */
+const eq = assertEqual;
 
 async function rejects(p: Promise<unknown>, code: string, what: string): Promise<void> {
   try {
