@@ -1,12 +1,12 @@
 /** Container commands: create, ps, rm, diff, commit, cp, container inspect — Docker's wording and formats. */
 import type { Daemon } from "../daemon/daemon.ts";
 import { humanSizeWithPrecision, timeAgo } from "../daemon/units.ts";
-import type { ContainerRecord } from "../store/schema.ts";
+import type { ContainerRecord, ImageRecord } from "../store/schema.ts";
 import { boolFlag, flag, UsageError, type FlagSpec, type ParsedArgs } from "./argv.ts";
 import { eachArg, type DockerCommand } from "./command.ts";
 import { ellipsis, table } from "./format.ts";
 import { bytesOf, hostInput } from "./host-io.ts";
-import { goTimeString, inspectParseError, typedContainer, writeInspect, writeListFormat, type InspectItem } from "./images.ts";
+import { DaemonFilterError, goTimeString, inspectParseError, invalidFilterValue, labelsMatch, parseFilters, typedContainer, writeInspect, writeListFormat, type InspectItem } from "./images.ts";
 import { CONTAINER_HEADERS, dockerRow, goQuote, parseDockerTemplate, ROW_TYPES, TemplateError } from "./template.ts";
 
 function commandLine(c: ContainerRecord): string {
@@ -55,6 +55,56 @@ const create: DockerCommand = {
   },
 };
 
+const CONTAINER_STATES = ["created", "restarting", "running", "removing", "paused", "exited", "dead"];
+
+/**
+ * `docker ps --filter` as the daemon applies it (daemon/list.go, Docker 20.10): values of one filter
+ * are alternatives, every filter must hold; name and id are regular expressions (unanchored, as
+ * filters.Args.Match), ancestor an image and its descendants, label every KEY[=VALUE].
+ */
+async function containerFilter(daemon: Daemon, p: ParsedArgs): Promise<(c: ContainerRecord) => boolean> {
+  const filters = parseFilters(p, ["ancestor", "before", "expose", "exited", "health", "id", "isolation", "is-task", "label", "name", "network", "publish", "since", "status", "volume"]);
+  const status = filters.get("status");
+  if (status && !status.every((s) => CONTAINER_STATES.includes(s))) throw invalidFilterValue("status", status);
+  const exited = filters.get("exited")?.map((v) => {
+    if (!/^-?\d+$/.test(v)) throw new DaemonFilterError(`strconv.Atoi: parsing ${JSON.stringify(v)}: invalid syntax`);
+    return Number(v);
+  });
+  const regexps = (name: string) =>
+    filters.get(name)?.map((v) => {
+      try {
+        return new RegExp(v);
+      } catch {
+        throw new DaemonFilterError(`error parsing regexp: ${v}`);
+      }
+    });
+  const names = regexps("name");
+  const ids = regexps("id");
+  const ancestorIds = new Set<string>();
+  for (const a of filters.get("ancestor") ?? []) {
+    const img = await daemon.images.resolve(a);
+    if (img) ancestorIds.add(img.id);
+  }
+  // Each container's image and its parents, for ancestor=.
+  const lineage = new Map<string, string[]>();
+  if (filters.has("ancestor")) {
+    for (const c of await daemon.containers.list({ all: true })) {
+      const chain: string[] = [];
+      for (let id: string | undefined = c.imageId; id && !chain.includes(id); id = (await daemon.store.getImage(id as ImageRecord["id"]))?.parent) chain.push(id);
+      lineage.set(c.id, chain);
+    }
+  }
+  const unsupported = [...filters.keys()].filter((k) => !["ancestor", "exited", "id", "label", "name", "status"].includes(k));
+  if (unsupported.length) throw new UsageError(`the lab does not support the '${unsupported[0]}' filter`);
+  return (c) =>
+    (!status || status.includes(c.state)) &&
+    (!exited || (c.state === "exited" && exited.includes(c.exitCode ?? 0))) &&
+    (!names || names.some((re) => re.test(`/${c.name}`))) &&
+    (!ids || ids.some((re) => re.test(c.id))) &&
+    (!filters.has("ancestor") || (lineage.get(c.id) ?? [c.imageId]).some((id) => ancestorIds.has(id))) &&
+    labelsMatch(filters.get("label"), c.config.Labels);
+}
+
 const ps: DockerCommand = {
   name: "ps",
   aliases: ["container ls", "container list", "container ps"],
@@ -67,9 +117,11 @@ const ps: DockerCommand = {
     { name: "size", short: "s" },
     { name: "latest", short: "l" },
     { name: "format", value: true },
+    { name: "filter", short: "f", value: true, repeat: true },
   ],
   maxArgs: 0,
   async run(daemon, _args, p, io) {
+    const matches = await containerFilter(daemon, p);
     let format = flag(p, "format");
     const quiet = boolFlag(p, "quiet");
     if (format && quiet) {
@@ -93,7 +145,9 @@ const ps: DockerCommand = {
       }
       sizeFromFormat = /\.Size\b/.test(format);
     }
-    const list = await daemon.containers.list({ all: boolFlag(p, "all"), latest: boolFlag(p, "latest") });
+    // A status filter implies --all (daemon/list.go), as does -l.
+    const all = boolFlag(p, "all") || (p.flags.get("filter") ?? []).some((f) => f.startsWith("status="));
+    const list = (await daemon.containers.list({ all, latest: boolFlag(p, "latest") })).filter(matches);
     const trunc = !boolFlag(p, "no-trunc");
     if (format && format !== "table") {
       const rows = [];

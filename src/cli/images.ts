@@ -6,7 +6,7 @@ import type { PullResult } from "../daemon/images.ts";
 import { humanSizeWithPrecision, timeAgo } from "../daemon/units.ts";
 import type { ImageRecord } from "../store/schema.ts";
 import type { CliIO } from "../terminal/types.ts";
-import { boolFlag, flag, UsageError } from "./argv.ts";
+import { boolFlag, flag, UsageError, type ParsedArgs } from "./argv.ts";
 import { eachArg, type DockerCommand } from "./command.ts";
 import { ellipsis, table } from "./format.ts";
 import { bytesOf, hostInput } from "./host-io.ts";
@@ -79,6 +79,65 @@ export async function showPull(daemon: Daemon, name: string, io: CliIO, opts: { 
   return result;
 }
 
+/** `--filter` values as docker/cli's opts.FilterOpt collects them: name → values; Docker's errors for a bad one. */
+export function parseFilters(p: ParsedArgs, valid: readonly string[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const f of p.flags.get("filter") ?? []) {
+    const i = f.indexOf("=");
+    if (i <= 0) throw new UsageError(`invalid argument "${f}" for "-f, --filter" flag: bad format of filter (expected name=value)`);
+    const name = f.slice(0, i).trim().toLowerCase();
+    out.set(name, [...(out.get(name) ?? []), f.slice(i + 1)]);
+  }
+  for (const name of out.keys()) if (!valid.includes(name)) throw new DaemonFilterError(`Invalid filter '${name}'`);
+  return out;
+}
+
+/** A filter the daemon refused: describeError prints it after "Error response from daemon: ". */
+export class DaemonFilterError extends Error {}
+
+/** The daemon's invalidFilter for a bad value: `Invalid filter 'dangling=[maybe]'`. */
+export function invalidFilterValue(name: string, values: readonly string[]): DaemonFilterError {
+  return new DaemonFilterError(`Invalid filter '${name}=[${values.join(" ")}]'`);
+}
+
+/** filters.Args.MatchKVList: every `label=KEY` / `label=KEY=VALUE` holds for these labels. */
+export function labelsMatch(wanted: readonly string[] | undefined, labels: Readonly<Record<string, string>> | null | undefined): boolean {
+  if (!wanted) return true;
+  return wanted.every((w) => {
+    const i = w.indexOf("=");
+    const key = i < 0 ? w : w.slice(0, i);
+    if (!labels || !Object.prototype.hasOwnProperty.call(labels, key)) return false;
+    return i < 0 || labels[key] === w.slice(i + 1);
+  });
+}
+
+/** Go's path.Match as a RegExp (`*` and `?` stop at `/`, `[...]` classes, `\\` escapes); undefined for a bad pattern. */
+export function goPathMatch(pattern: string): RegExp | undefined {
+  let re = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === "*") re += "[^/]*";
+    else if (c === "?") re += "[^/]";
+    else if (c === "\\") {
+      if (++i >= pattern.length) return undefined;
+      re += pattern[i]!.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+    } else if (c === "[") {
+      const end = pattern.indexOf("]", i + 2);
+      if (end < 0) return undefined;
+      let body = pattern.slice(i + 1, end);
+      const neg = body.startsWith("^");
+      if (neg) body = body.slice(1);
+      re += `[${neg ? "^" : ""}${body.replace(/[\]\\^]/g, "\\$&")}]`;
+      i = end;
+    } else re += c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  }
+  try {
+    return new RegExp(`^${re}$`);
+  } catch {
+    return undefined;
+  }
+}
+
 const pull: DockerCommand = {
   name: "pull",
   aliases: ["image pull"],
@@ -110,18 +169,49 @@ const images: DockerCommand = {
     { name: "no-trunc" },
     { name: "digests" },
     { name: "format", value: true },
+    { name: "filter", short: "f", value: true, repeat: true },
   ],
   maxArgs: 1,
   async run(daemon, args, p, io) {
     const filter = args[0];
+    // The daemon's image list filters (daemon/images/images.go, Docker 20.10).
+    const filters = parseFilters(p, ["dangling", "label", "before", "since", "reference"]);
+    const dangling = filters.get("dangling");
+    let danglingOnly: boolean | undefined;
+    if (dangling) {
+      if (dangling.every((v) => v.toLowerCase() === "true" || v === "1")) danglingOnly = true;
+      else if (dangling.every((v) => v.toLowerCase() === "false" || v === "0")) danglingOnly = false;
+      else throw invalidFilterValue("dangling", dangling);
+    }
+    const created = (img: ImageRecord) => isoMs(img.config.created);
+    const bound = async (name: string) => {
+      const v = filters.get(name);
+      if (!v) return undefined;
+      let t: number | undefined;
+      for (const ref of v) t = created(await daemon.images.require(ref));
+      return t;
+    };
+    const before = await bound("before");
+    const since = await bound("since");
+    const refPatterns = filters.get("reference")?.map((pat) => {
+      const re = goPathMatch(pat);
+      if (!re) throw new DaemonFilterError("syntax error in pattern");
+      return re;
+    });
+    const refMatches = (repository: string, tag: string) => !refPatterns || refPatterns.some((re) => re.test(`${repository}:${tag}`) || re.test(repository));
     const rows: { image: ImageRecord; repo: string; tag: string; repoDigests: string[] }[] = [];
     for (const s of await daemon.images.list()) {
+      if (before !== undefined && !(created(s.image) < before)) continue;
+      if (since !== undefined && !(created(s.image) > since)) continue;
+      if (!labelsMatch(filters.get("label"), s.image.config.config?.Labels)) continue;
       if (s.repoTags.length === 0) {
-        if (!filter) rows.push({ image: s.image, repo: "<none>", tag: "<none>", repoDigests: s.repoDigests });
+        if (!filter && danglingOnly !== false && !refPatterns) rows.push({ image: s.image, repo: "<none>", tag: "<none>", repoDigests: s.repoDigests });
         continue;
       }
+      if (danglingOnly) continue;
       for (const { repository, tag } of s.repoTags) {
         if (filter && !(filter === repository || filter === `${repository}:${tag}`)) continue;
+        if (!refMatches(repository, tag)) continue;
         rows.push({ image: s.image, repo: repository, tag, repoDigests: s.repoDigests });
       }
     }

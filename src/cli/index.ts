@@ -11,9 +11,10 @@ import { CONTAINER_COMMANDS } from "./containers.ts";
 import { IMAGE_COMMANDS } from "./images.ts";
 import { runLabCommand } from "./lab-commands.ts";
 import { RUN_COMMANDS } from "./run.ts";
+import { SYSTEM_COMMANDS } from "./system.ts";
 import { TRANSFER_COMMANDS } from "./transfer.ts";
 
-const DOCKER_COMMANDS: readonly DockerCommand[] = [...IMAGE_COMMANDS, ...CONTAINER_COMMANDS, ...RUN_COMMANDS, ...TRANSFER_COMMANDS];
+const DOCKER_COMMANDS: readonly DockerCommand[] = [...IMAGE_COMMANDS, ...CONTAINER_COMMANDS, ...RUN_COMMANDS, ...TRANSFER_COMMANDS, ...SYSTEM_COMMANDS];
 
 function findCommand(words: string[]): { cmd: DockerCommand; rest: string[] } | undefined {
   // Two-word commands ("image inspect") win over one-word ones.
@@ -75,6 +76,11 @@ Containers:
   rename      Rename a container
   export      Export a container's filesystem as a tar archive: docker export -o FILE CONTAINER
   import      Import a root filesystem tarball as an image: docker import FILE|- [REPOSITORY[:TAG]]
+
+System:
+  version     Show the lab's version (client and server)
+  info        Display system-wide information
+  system df   Show disk usage (-v: per image and container)
 
 Lab:
   lab cat CONTAINER|IMAGE PATH
