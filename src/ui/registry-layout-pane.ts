@@ -37,28 +37,28 @@ export class RegistryLayoutPane extends LitElement {
   /** Follows the most recently pushed image unless the learner typed a name. */
   private async refresh(follow: boolean): Promise<void> {
     if (!this.daemon) return;
+    // Refreshes overlap (store changes, the learner's Show): only the latest may write.
+    const n = ++this.refreshing;
+    let name = this.name;
     if (follow && !this.typed) {
       const pushed = (await this.daemon.images.list()).filter((s) => s.repoDigests.length).sort((a, b) => b.image.createdAt - a.image.createdAt);
       for (const { repoDigests, repoTags } of pushed) {
         const repo = repoDigests.at(-1)!.split("@")[0]!;
         const tag = repoTags.find((t) => t.repository === repo);
         if (tag) {
-          this.name = `${tag.repository}:${tag.tag}`;
+          name = `${tag.repository}:${tag.tag}`;
           break;
         }
       }
     }
-    if (!this.name) {
-      this.tree = "";
-      return;
-    }
-    try {
-      this.tree = await this.daemon.images.registryLayout(this.name);
-    } catch (e) {
-      this.tree = (e as Error).message;
-    }
+    let tree = "";
+    if (name) tree = await this.daemon.images.registryLayout(name).catch((e: Error) => e.message);
+    if (n !== this.refreshing || (follow && this.typed)) return;
+    this.name = name;
+    this.tree = tree;
   }
 
+  private refreshing = 0;
   private typed = false;
 
   private onSubmit(e: Event): void {

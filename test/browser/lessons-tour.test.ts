@@ -114,6 +114,8 @@ describe("lessons without containers, by clicking", () => {
     await run(1);
     await done(1);
     await tab("Registry").click();
+    // The pane first follows the last image with a repo digest; type once it has (it writes the input).
+    await expect.poll(() => lab.page.getByLabel("files the registry keeps").textContent()).toContain("_manifests");
     await lab.page.getByLabel("Image (NAME:TAG)").fill("localhost:5000/teaching");
     await lab.page.getByRole("button", { name: "Show" }).click();
     await expect.poll(() => lab.page.getByLabel("files the registry keeps").textContent()).toContain("_manifests");
