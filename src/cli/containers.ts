@@ -6,7 +6,7 @@ import { boolFlag, flag, UsageError, type FlagSpec, type ParsedArgs } from "./ar
 import { eachArg, type DockerCommand } from "./command.ts";
 import { ellipsis, table } from "./format.ts";
 import { bytesOf, hostInput } from "./host-io.ts";
-import { DaemonFilterError, goTimeString, inspectParseError, invalidFilterValue, labelsMatch, parseFilters, typedContainer, writeInspect, writeListFormat, type InspectItem } from "./images.ts";
+import { DaemonFilterError, goTimeString, invalidFilterValue, labelsMatch, parseFilters, runInspect, typedContainer, writeListFormat } from "./images.ts";
 import { CONTAINER_HEADERS, dockerRow, goQuote, parseDockerTemplate, ROW_TYPES, TemplateError } from "./template.ts";
 
 function commandLine(c: ContainerRecord): string {
@@ -303,24 +303,13 @@ const containerInspect: DockerCommand = {
   summary: "Display detailed information on one or more containers",
   flags: [{ name: "format", short: "f", value: true }],
   minArgs: 1,
-  async run(daemon, args, p, io) {
-    const format = flag(p, "format");
-    const bad = inspectParseError(io, format);
-    if (bad !== undefined) return bad;
-    const items: InspectItem[] = [];
-    for (const a of args) {
+  run(daemon, args, p, io) {
+    return runInspect(io, flag(p, "format"), args, async (a) => {
       const c = await daemon.containers.find(a);
-      if (!c) {
-        items.push({ error: `Error: No such container: ${a}` });
-        continue;
-      }
+      if (!c) return { error: `Error: No such container: ${a}` };
       const raw = await daemon.containers.inspect(c);
-      items.push({ typed: typedContainer(raw), raw });
-    }
-    if (format) return writeInspect(io, format, items);
-    for (const i of items) if ("error" in i) io.stderr(`${i.error}\n`);
-    io.stdout(`${JSON.stringify(items.flatMap((i) => ("error" in i ? [] : [i.raw])), null, 4)}\n`);
-    return items.some((i) => "error" in i) ? 1 : 0;
+      return { typed: typedContainer(raw), raw };
+    }, true);
   },
 };
 

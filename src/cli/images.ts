@@ -274,14 +274,14 @@ export function typedContainer(raw: Record<string, unknown>): GoStruct {
 }
 
 /** An inspected object as Docker's inspect formatter takes it, or the error its lookup gave. */
-export type InspectItem = { typed: unknown; raw: unknown } | { error: string };
+type InspectItem = { typed: unknown; raw: unknown } | { error: string };
 
 /**
  * `--format` output of the inspect commands (cli/command/inspect): each element's text, "\n" alone
  * when nothing was printed, then the errors in argument order on stderr (status 1). The template is
  * parsed first: a parse error is all Docker prints, status 64.
  */
-export function writeInspect(io: CliIO, format: string, items: readonly InspectItem[]): number {
+function writeInspect(io: CliIO, format: string, items: readonly InspectItem[]): number {
   let output = "";
   const errors: string[] = [];
   for (const it of items) {
@@ -299,12 +299,29 @@ export function writeInspect(io: CliIO, format: string, items: readonly InspectI
 }
 
 /** Docker parses an inspect `--format` before it looks anything up: a parse error's message and 64, or undefined. */
-export function inspectParseError(io: CliIO, format: string | undefined): number | undefined {
+function inspectParseError(io: CliIO, format: string | undefined): number | undefined {
   if (format === undefined || format === "") return undefined;
   const r = dockerInspect(format, []);
   if (r.status !== 64) return undefined;
   io.stderr(`${r.errors.join("\n")}\n`);
   return 64;
+}
+
+/**
+ * An inspect command: the format checked first, each argument looked up (`lookup` gives its item or
+ * its error), then the `--format` output or the JSON array. `jsonWhenNoneFound`: print `[]` even when
+ * every lookup failed (`docker container inspect` does; `docker image inspect` prints only the errors).
+ */
+export async function runInspect(io: CliIO, format: string | undefined, args: string[], lookup: (arg: string) => Promise<InspectItem>, jsonWhenNoneFound: boolean): Promise<number> {
+  const bad = inspectParseError(io, format);
+  if (bad !== undefined) return bad;
+  const items: InspectItem[] = [];
+  for (const a of args) items.push(await lookup(a));
+  if (format) return writeInspect(io, format, items);
+  const found = items.flatMap((i) => ("error" in i ? [] : [i.raw]));
+  for (const i of items) if ("error" in i) io.stderr(`${i.error}\n`);
+  if (found.length || jsonWhenNoneFound || items.length === 0) io.stdout(`${JSON.stringify(found, null, 4)}\n`);
+  return found.length === items.length ? 0 : 1;
 }
 
 const imageInspect: DockerCommand = {
@@ -314,32 +331,21 @@ const imageInspect: DockerCommand = {
   summary: "Display detailed information on one or more images",
   flags: [{ name: "format", short: "f", value: true }],
   minArgs: 1,
-  async run(daemon, args, p, io) {
-    const format = flag(p, "format");
-    const bad = inspectParseError(io, format);
-    if (bad !== undefined) return bad;
-    const items: InspectItem[] = [];
-    for (const a of args) {
+  run(daemon, args, p, io) {
+    return runInspect(io, flag(p, "format"), args, async (a) => {
       const img = await daemon.images.resolve(a);
       if (img) {
         const raw = await daemon.images.inspect(img);
-        items.push({ typed: goTyped(raw, "types.ImageInspect"), raw });
-        continue;
+        return { typed: goTyped(raw, "types.ImageInspect"), raw };
       }
       // `docker inspect` also answers for containers.
       const c = await daemon.containers.maybe(a);
       if (c) {
         const raw = await daemon.containers.inspect(c);
-        items.push({ typed: typedContainer(raw), raw });
-        continue;
+        return { typed: typedContainer(raw), raw };
       }
-      items.push({ error: `Error: No such image: ${a}` });
-    }
-    if (format) return writeInspect(io, format, items);
-    const found = items.flatMap((i) => ("error" in i ? [] : [i.raw]));
-    for (const i of items) if ("error" in i) io.stderr(`${i.error}\n`);
-    if (found.length || found.length === items.length) io.stdout(`${JSON.stringify(found, null, 4)}\n`);
-    return found.length === items.length ? 0 : 1;
+      return { error: `Error: No such image: ${a}` };
+    }, false);
   },
 };
 
