@@ -7,7 +7,7 @@ import { eachArg, type DockerCommand } from "./command.ts";
 import { ellipsis, table } from "./format.ts";
 import { bytesOf, hostInput } from "./host-io.ts";
 import { DaemonFilterError, goTimeString, invalidFilterValue, labelsMatch, parseFilters, runInspect, typedContainer, writeListFormat } from "./images.ts";
-import { CONTAINER_HEADERS, dockerRow, goQuote, parseDockerTemplate, ROW_TYPES, TemplateError } from "./template.ts";
+import { CONTAINER_HEADERS, dockerRow, goQuote, parseDockerTemplate, ROW_TYPES, tabwrite, TemplateError } from "./template.ts";
 
 function commandLine(c: ContainerRecord): string {
   return [...(c.config.Entrypoint ?? []), ...(c.config.Cmd ?? [])].join(" ");
@@ -25,6 +25,8 @@ export function createContainer(daemon: Daemon, imageRef: string, cmd: string[],
     user: flag(p, "user"),
     tty: boolFlag(p, "tty"),
     openStdin: boolFlag(p, "interactive"),
+    networkMode: flag(p, "network") ?? flag(p, "net"),
+    detach: boolFlag(p, "detach"),
   });
 }
 
@@ -37,6 +39,8 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: "interactive", short: "i" },
   { name: "tty", short: "t" },
   { name: "platform", value: true },
+  { name: "network", value: true },
+  { name: "net", value: true },
 ];
 
 const create: DockerCommand = {
@@ -229,6 +233,22 @@ const diff: DockerCommand = {
   },
 };
 
+const top: DockerCommand = {
+  name: "top",
+  aliases: ["container top"],
+  usage: "docker top CONTAINER [ps OPTIONS]",
+  summary: "Display the running processes of a container",
+  flags: [],
+  minArgs: 1,
+  stopAtFirstArg: true,
+  async run(daemon, [ref, ...psArgs], _p, io) {
+    const { Titles, Processes } = await daemon.containers.top(ref!, psArgs.join(" "));
+    // cli/command/container/top.go: a tabwriter of minimum width 20, padding 3.
+    io.stdout(`${tabwrite([Titles, ...Processes].map((r) => `${r.join("\t")}\n`).join(""), 20, 3)}`);
+    return 0;
+  },
+};
+
 const commit: DockerCommand = {
   name: "commit",
   aliases: ["container commit"],
@@ -301,7 +321,7 @@ const containerInspect: DockerCommand = {
   name: "container inspect",
   usage: "docker container inspect [OPTIONS] CONTAINER [CONTAINER...]",
   summary: "Display detailed information on one or more containers",
-  flags: [{ name: "format", short: "f", value: true }],
+  flags: [{ name: "format", short: "f", value: true }, { name: "size", short: "s" }],
   minArgs: 1,
   run(daemon, args, p, io) {
     return runInspect(io, flag(p, "format"), args, async (a) => {
@@ -313,4 +333,4 @@ const containerInspect: DockerCommand = {
   },
 };
 
-export const CONTAINER_COMMANDS: readonly DockerCommand[] = [create, ps, rm, diff, commit, cp, containerInspect];
+export const CONTAINER_COMMANDS: readonly DockerCommand[] = [create, ps, rm, diff, top, commit, cp, containerInspect];

@@ -25,6 +25,12 @@ export function goRFC3339(ms: number): string {
 }
 
 /** Milliseconds of an ISO time (0 when missing or unreadable, as Docker's zero `Created`). */
+/** `docker history`'s CREATED: the API gives whole seconds (time.Unix(created, 0)). */
+function secondsAgo(iso: string | undefined): string {
+  const t = isoMs(iso);
+  return t ? timeAgo(new Date(Math.floor(t / 1000) * 1000).toISOString()) : timeAgo(iso);
+}
+
 export function isoMs(iso: string | undefined): number {
   const t = iso ? Date.parse(iso) : NaN;
   return Number.isNaN(t) ? 0 : t;
@@ -262,15 +268,9 @@ const images: DockerCommand = {
   },
 };
 
-/**
- * `docker container inspect`'s JSON as Go values: types.ContainerJSON has no description here, so its
- * top level is a struct of the JSON's own fields (a missing field is an error, and Docker then tries
- * the raw JSON), Config the typed *container.Config, the rest plain JSON values.
- */
-export function typedContainer(raw: Record<string, unknown>): GoStruct {
-  const fields: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(raw)) fields[k] = k === "Config" ? goTyped(v, "*container.Config") : v;
-  return new GoStruct("types.ContainerJSON", fields, { json: raw });
+/** `docker container inspect`'s JSON as Go values (types.ContainerJSON). */
+export function typedContainer(raw: Record<string, unknown>): unknown {
+  return goTyped(raw, "types.ContainerJSON");
 }
 
 /** An inspected object as Docker's inspect formatter takes it, or the error its lookup gave. */
@@ -319,33 +319,58 @@ export async function runInspect(io: CliIO, format: string | undefined, args: st
   for (const a of args) items.push(await lookup(a));
   if (format) return writeInspect(io, format, items);
   const found = items.flatMap((i) => ("error" in i ? [] : [i.raw]));
-  for (const i of items) if ("error" in i) io.stderr(`${i.error}\n`);
   if (found.length || jsonWhenNoneFound || items.length === 0) io.stdout(`${JSON.stringify(found, null, 4)}\n`);
+  for (const i of items) if ("error" in i) io.stderr(`${i.error}\n`);
   return found.length === items.length ? 0 : 1;
 }
 
+/** An image's inspect item, or undefined. */
+async function imageItem(daemon: Daemon, a: string): Promise<InspectItem | undefined> {
+  const img = await daemon.images.resolve(a);
+  if (!img) return undefined;
+  const raw = await daemon.images.inspect(img);
+  return { typed: goTyped(raw, "types.ImageInspect"), raw };
+}
+
+/** A container's inspect item, or undefined. */
+async function containerItem(daemon: Daemon, a: string): Promise<InspectItem | undefined> {
+  const c = await daemon.containers.find(a);
+  if (!c) return undefined;
+  const raw = await daemon.containers.inspect(c);
+  return { typed: typedContainer(raw), raw };
+}
+
+const INSPECT_FLAGS = [{ name: "format", short: "f", value: true }];
+
 const imageInspect: DockerCommand = {
   name: "image inspect",
-  aliases: ["inspect"],
   usage: "docker image inspect [OPTIONS] IMAGE [IMAGE...]",
   summary: "Display detailed information on one or more images",
-  flags: [{ name: "format", short: "f", value: true }],
+  flags: INSPECT_FLAGS,
   minArgs: 1,
   run(daemon, args, p, io) {
+    return runInspect(io, flag(p, "format"), args, async (a) => (await imageItem(daemon, a)) ?? { error: `Error: No such image: ${a}` }, true);
+  },
+};
+
+/** `docker inspect`: any object, a container first (cli/command/system/inspect.go), or only those of `--type`. */
+const inspect: DockerCommand = {
+  name: "inspect",
+  usage: "docker inspect [OPTIONS] NAME|ID [NAME|ID...]",
+  summary: "Return low-level information on Docker objects",
+  flags: [...INSPECT_FLAGS, { name: "type", value: true }, { name: "size", short: "s" }],
+  minArgs: 1,
+  run(daemon, args, p, io) {
+    const type = flag(p, "type");
+    if (type !== undefined && type !== "container" && type !== "image") {
+      io.stderr(`"${type}" is not a valid value for --type\n`);
+      return Promise.resolve(1);
+    }
     return runInspect(io, flag(p, "format"), args, async (a) => {
-      const img = await daemon.images.resolve(a);
-      if (img) {
-        const raw = await daemon.images.inspect(img);
-        return { typed: goTyped(raw, "types.ImageInspect"), raw };
-      }
-      // `docker inspect` also answers for containers.
-      const c = await daemon.containers.maybe(a);
-      if (c) {
-        const raw = await daemon.containers.inspect(c);
-        return { typed: typedContainer(raw), raw };
-      }
-      return { error: `Error: No such image: ${a}` };
-    }, false);
+      const found = (type !== "image" ? await containerItem(daemon, a) : undefined) ?? (type !== "container" ? await imageItem(daemon, a) : undefined);
+      if (found) return found;
+      return { error: type ? `Error: No such ${type}: ${a}` : `Error: No such object: ${a}` };
+    }, true);
   },
 };
 
@@ -367,7 +392,10 @@ const history: DockerCommand = {
     const noTrunc = boolFlag(p, "no-trunc");
     const human = flag(p, "human") !== "false";
     const rows = await daemon.images.history(image);
-    const id = (i: number) => (i === 0 ? (noTrunc ? image.id : shortId(image.id)) : "<missing>");
+    const id = (i: number) => {
+      const d = rows[i]?.id;
+      return d ? (noTrunc ? d : shortId(d)) : "<missing>";
+    };
     // cli/command/image NewHistoryFormat: a format of its own wins over -q; a bare `table` is the default.
     const format = flag(p, "format");
     if (format !== undefined && format !== "table") {
@@ -378,7 +406,7 @@ const history: DockerCommand = {
           Comment: h.comment ?? "",
           CreatedAt: createdAt,
           CreatedBy: noTrunc ? createdBy : ellipsis(createdBy, 45),
-          CreatedSince: human ? timeAgo(h.created) : createdAt,
+          CreatedSince: human ? secondsAgo(h.created) : createdAt,
           ID: id(i),
           Size: human ? humanSizeWithPrecision(size, 3) : String(size),
         });
@@ -393,7 +421,7 @@ const history: DockerCommand = {
       const createdBy = (h.created_by ?? "").replace(/\t/g, " ");
       return [
         id(i),
-        human ? timeAgo(h.created) : (h.created ?? ""),
+        human ? secondsAgo(h.created) : goRFC3339(isoMs(h.created)),
         noTrunc ? createdBy : ellipsis(createdBy.replace(/\n/g, " "), 45),
         human ? humanSizeWithPrecision(size, 3) : String(size),
         noTrunc ? (h.comment ?? "") : ellipsis(h.comment ?? "", 45),
@@ -425,12 +453,17 @@ const rmi: DockerCommand = {
   summary: "Remove one or more images",
   flags: [{ name: "force", short: "f" }, { name: "no-prune" }],
   minArgs: 1,
-  run(daemon, args, p, io) {
-    return eachArg(args, io, async (a) => {
+  async run(daemon, args, p, io) {
+    // The API client words a 404 itself ("Error: No such image: X", as typed); the daemon's other refusals follow.
+    const missing: string[] = [];
+    for (const a of args) if (!(await daemon.images.resolve(a))) missing.push(a);
+    const status = await eachArg(args.filter((a) => !missing.includes(a)), io, async (a) => {
       const result = await daemon.images.remove(a, { force: boolFlag(p, "force") });
       for (const u of result.untagged) io.stdout(`Untagged: ${u}\n`);
       for (const d of result.deleted) io.stdout(`Deleted: ${d}\n`);
     });
+    for (const a of missing) io.stderr(`Error: No such image: ${a}\n`);
+    return missing.length ? 1 : status;
   },
 };
 
@@ -562,4 +595,4 @@ const logout: DockerCommand = {
   },
 };
 
-export const IMAGE_COMMANDS: readonly DockerCommand[] = [pull, images, imageInspect, history, tag, rmi, imagePrune, save, load, push, login, logout];
+export const IMAGE_COMMANDS: readonly DockerCommand[] = [pull, images, imageInspect, inspect, history, tag, rmi, imagePrune, save, load, push, login, logout];

@@ -2776,6 +2776,29 @@ export const DOCKER_TYPES: GoTypes = {
       ["StopSignal", "string"], ["StopTimeout", "*int"], ["Shell", "strslice.StrSlice"],
     ],
   },
+  // types.ContainerJSON embeds *ContainerJSONBase; its fields are listed here as promoted. HostConfig and
+  // NetworkSettings are read as plain JSON (their fields are reached the same way; only printing one
+  // whole differs).
+  "types.ContainerJSON": {
+    struct: [
+      ["ID", "string", "Id"], ["Created", "string"], ["Path", "string"], ["Args", "[]string"], ["State", "*types.ContainerState"],
+      ["Image", "string"], ["ResolvConfPath", "string"], ["HostnamePath", "string"], ["HostsPath", "string"], ["LogPath", "string"],
+      ["Name", "string"], ["RestartCount", "int"], ["Driver", "string"], ["Platform", "string"], ["MountLabel", "string"],
+      ["ProcessLabel", "string"], ["AppArmorProfile", "string"], ["ExecIDs", "[]string"], ["HostConfig", "interface {}"],
+      ["GraphDriver", "types.GraphDriverData"], ["SizeRw", "*int64"], ["SizeRootFs", "*int64"], ["Mounts", "[]types.MountPoint"],
+      ["Config", "*container.Config"], ["NetworkSettings", "interface {}"],
+    ],
+  },
+  "types.ContainerState": {
+    struct: [
+      ["Status", "string"], ["Running", "bool"], ["Paused", "bool"], ["Restarting", "bool"], ["OOMKilled", "bool"], ["Dead", "bool"],
+      ["Pid", "int"], ["ExitCode", "int"], ["Error", "string"], ["StartedAt", "string"], ["FinishedAt", "string"], ["Health", "*types.Health"],
+    ],
+  },
+  "types.Health": { struct: [["Status", "string"], ["FailingStreak", "int"], ["Log", "[]interface {}"]] },
+  "types.MountPoint": {
+    struct: [["Type", "string"], ["Name", "string"], ["Source", "string"], ["Destination", "string"], ["Driver", "string"], ["Mode", "string"], ["RW", "bool"], ["Propagation", "string"]],
+  },
   "container.HealthConfig": {
     struct: [["Test", "[]string"], ["Interval", "time.Duration"], ["Timeout", "time.Duration"], ["StartPeriod", "time.Duration"], ["Retries", "int"]],
   },

@@ -19,9 +19,11 @@ import type { LowerView } from "../unionfs/lower.ts";
 import { cleanPath } from "../unionfs/path.ts";
 import { UnionFS } from "../unionfs/union.ts";
 import { MemoryUpperStorage } from "../unionfs/upper.ts";
+import { dockerConfigJSON } from "../oci/config-json.ts";
 import { DaemonError } from "./errors.ts";
 import type { ImageService } from "./images.ts";
 import { namedTag } from "./references.ts";
+import { topOf, type ContainerTop } from "./top.ts";
 import { humanDuration } from "./units.ts";
 
 /** `docker create`'s flags, as the store takes them (`-e KEY` alone is resolved by the client from its environment). */
@@ -98,10 +100,11 @@ export class ContainerService {
     return { rw, virtual: rw + (image?.size ?? 0) };
   }
 
-  /** What `docker container inspect` shows. */
+  /** What `docker container inspect` shows: types.ContainerJSON's fields in Docker's order, with the lab's values. */
   async inspect(c: ContainerRecord): Promise<Record<string, unknown>> {
     const iso = (t?: number) => (t ? new Date(t).toISOString() : "0001-01-01T00:00:00Z");
     const [path, ...args] = [...(c.config.Entrypoint ?? []), ...(c.config.Cmd ?? [])];
+    const networkMode = c.networkMode ?? "default";
     return {
       Id: c.id,
       Created: iso(c.createdAt),
@@ -121,12 +124,31 @@ export class ContainerService {
         FinishedAt: iso(c.finishedAt),
       },
       Image: c.imageId,
+      ResolvConfPath: "",
+      HostnamePath: "",
+      HostsPath: "",
+      LogPath: "",
       Name: `/${c.name}`,
+      RestartCount: 0,
       Driver: "layerlab",
       Platform: "linux",
-      GraphDriver: { Name: "layerlab", Data: { Snapshot: c.snapshotKey, Parent: (await this.records.snapshots.stat(c.snapshotKey))?.parent ?? null } },
-      Config: { ...c.config, Image: c.image },
+      MountLabel: "",
+      ProcessLabel: "",
+      AppArmorProfile: "",
+      ExecIDs: null,
+      HostConfig: hostConfig(networkMode),
+      GraphDriver: { Data: { Snapshot: c.snapshotKey, Parent: (await this.records.snapshots.stat(c.snapshotKey))?.parent ?? null }, Name: "layerlab" },
+      Mounts: [],
+      Config: dockerConfigJSON(c.config, { Image: c.image, Labels: c.config.Labels ?? {} }),
+      NetworkSettings: networkSettings(networkMode === "default" ? "bridge" : networkMode),
     };
+  }
+
+  /** `docker top`: the container's processes as ps prints them for `psArgs` (Docker's default `-ef`). */
+  async top(ref: string, psArgs?: string): Promise<ContainerTop> {
+    const c = await this.require(ref);
+    if (!this.engine.isRunning(c.id)) throw new DaemonError(`Container ${c.id} is not running`);
+    return topOf(await this.engine.processes(c), psArgs || undefined);
   }
 
   /** `docker rm [-f]`: a running container is refused, or with force killed (SIGKILL) first so nothing writes to the layer being removed. */
@@ -359,4 +381,37 @@ async function extractInto(fs: UnionFS, dir: string, data: ReadableStream<Uint8A
     await fs.utimes(path, e.mtime, e.mtime).catch(() => {});
   }
   return bytes;
+}
+
+/** A container's HostConfig as Docker 20.10 fills it for `docker create` without host flags. */
+function hostConfig(networkMode: string): Record<string, unknown> {
+  return {
+    Binds: null, ContainerIDFile: "", LogConfig: { Type: "json-file", Config: {} }, NetworkMode: networkMode, PortBindings: {},
+    RestartPolicy: { Name: "no", MaximumRetryCount: 0 }, AutoRemove: false, VolumeDriver: "", VolumesFrom: null, ConsoleSize: [0, 0],
+    CapAdd: null, CapDrop: null, CgroupnsMode: "host", Dns: [], DnsOptions: [], DnsSearch: [], ExtraHosts: null, GroupAdd: null,
+    IpcMode: "private", Cgroup: "", Links: null, OomScoreAdj: 0, PidMode: "", Privileged: false, PublishAllPorts: false,
+    ReadonlyRootfs: false, SecurityOpt: null, UTSMode: "", UsernsMode: "", ShmSize: 67108864, Runtime: "runc", Isolation: "",
+    CpuShares: 0, Memory: 0, NanoCpus: 0, CgroupParent: "", BlkioWeight: 0, BlkioWeightDevice: [], BlkioDeviceReadBps: [],
+    BlkioDeviceWriteBps: [], BlkioDeviceReadIOps: [], BlkioDeviceWriteIOps: [], CpuPeriod: 0, CpuQuota: 0, CpuRealtimePeriod: 0,
+    CpuRealtimeRuntime: 0, CpusetCpus: "", CpusetMems: "", Devices: [], DeviceCgroupRules: null, DeviceRequests: null,
+    MemoryReservation: 0, MemorySwap: 0, MemorySwappiness: null, OomKillDisable: false, PidsLimit: null, Ulimits: [], CpuCount: 0,
+    CpuPercent: 0, IOMaximumIOps: 0, IOMaximumBandwidth: 0,
+    MaskedPaths: ["/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware"],
+    ReadonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
+  };
+}
+
+/** NetworkSettings of a container without an address (the lab's containers have no network yet). */
+function networkSettings(network: string): Record<string, unknown> {
+  return {
+    Bridge: "", SandboxID: "", HairpinMode: false, LinkLocalIPv6Address: "", LinkLocalIPv6PrefixLen: 0, Ports: {}, SandboxKey: "",
+    SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: "", Gateway: "", GlobalIPv6Address: "", GlobalIPv6PrefixLen: 0,
+    IPAddress: "", IPPrefixLen: 0, IPv6Gateway: "", MacAddress: "",
+    Networks: {
+      [network]: {
+        IPAMConfig: null, Links: null, Aliases: null, NetworkID: "", EndpointID: "", Gateway: "", IPAddress: "", IPPrefixLen: 0,
+        IPv6Gateway: "", GlobalIPv6Address: "", GlobalIPv6PrefixLen: 0, MacAddress: "", DriverOpts: null,
+      },
+    },
+  };
 }

@@ -23,7 +23,8 @@ import { pushImage, type PushEvent } from "../store/push.ts";
 import type { ImageRecord } from "../store/schema.ts";
 import { efficiency, type EfficiencyReport } from "../unionfs/efficiency.ts";
 import { DaemonError } from "./errors.ts";
-import { familiar, namedTag, qualifiedTagName, repositoryAndTag, repositoryName, tryParseReference } from "./references.ts";
+import { dockerConfigJSON } from "../oci/config-json.ts";
+import { familiar, namedTag, notFoundName, qualifiedTagName, repositoryAndTag, repositoryName, tryParseReference } from "./references.ts";
 
 export type { PullEvent, PushEvent };
 
@@ -41,6 +42,8 @@ export interface HistoryRow {
   size: number;
   /** Index of that layer, bottom first. */
   layer?: number;
+  /** The image ID Docker shows in the row, or undefined for `<missing>`. */
+  id?: Digest;
 }
 
 export interface PullResult {
@@ -114,7 +117,7 @@ export class ImageService {
   /** resolve(), or Docker's "No such image". */
   async require(s: string): Promise<ImageRecord> {
     const img = await this.resolve(s);
-    if (!img) throw new DaemonError(`No such image: ${s}`);
+    if (!img) throw new DaemonError(`No such image: ${notFoundName(s)}`);
     return img;
   }
 
@@ -137,28 +140,7 @@ export class ImageService {
     const tags = await this.store.tagsOf(image.id);
     const c = image.config;
     const cc = c.config ?? {};
-    const config = {
-      Hostname: "",
-      Domainname: "",
-      User: cc.User ?? "",
-      AttachStdin: false,
-      AttachStdout: false,
-      AttachStderr: false,
-      ...(cc.ExposedPorts ? { ExposedPorts: cc.ExposedPorts } : {}),
-      Tty: false,
-      OpenStdin: false,
-      StdinOnce: false,
-      Env: cc.Env ?? null,
-      Cmd: cc.Cmd ?? null,
-      ...(cc.ArgsEscaped ? { ArgsEscaped: true } : {}),
-      Image: "",
-      Volumes: cc.Volumes ?? null,
-      WorkingDir: cc.WorkingDir ?? "",
-      Entrypoint: cc.Entrypoint ?? null,
-      OnBuild: null,
-      Labels: cc.Labels ?? null,
-      ...(cc.StopSignal ? { StopSignal: cc.StopSignal } : {}),
-    };
+    const config = dockerConfigJSON(cc);
     return {
       Id: image.id,
       RepoTags: tags.map((t) => familiar(t.name)).sort(),
@@ -166,6 +148,8 @@ export class ImageService {
       Parent: image.parent ?? "",
       Comment: (c.comment as string | undefined) ?? c.history?.at(-1)?.comment ?? "",
       Created: c.created ?? "0001-01-01T00:00:00Z",
+      Container: typeof c.container === "string" ? c.container : "",
+      ContainerConfig: dockerConfigJSON((c.container_config ?? {}) as ContainerConfig),
       DockerVersion: (c.docker_version as string | undefined) ?? "",
       Author: c.author ?? "",
       Config: config,
@@ -174,6 +158,7 @@ export class ImageService {
       Os: c.os,
       ...(c["os.version"] ? { OsVersion: c["os.version"] } : {}),
       Size: image.size,
+      VirtualSize: image.size,
       GraphDriver: { Data: null, Name: "layerlab" },
       RootFS: { Type: "layers", Layers: image.diffIds },
       Metadata: { LastTagTime: tags.length ? new Date(Math.max(...tags.map((t) => t.updatedAt))).toISOString() : "0001-01-01T00:00:00Z" },
@@ -186,7 +171,16 @@ export class ImageService {
     // Sizes come from the layers, in order, for the entries that made one.
     const sizes = await Promise.all(image.chainIds.map(async (c) => (await this.store.getLayer(c))?.size ?? 0));
     let layer = 0;
-    return entries.map((h) => (h.empty_layer ? { h, size: 0 } : { h, size: sizes[layer] ?? 0, layer: layer++ })).reverse();
+    const rows: HistoryRow[] = entries.map((h) => (h.empty_layer ? { h, size: 0 } : { h, size: sizes[layer] ?? 0, layer: layer++ })).reverse();
+    // daemon/images/image_history.go: the rows, newest first, take the IDs of the image and then of
+    // its parents, one each, as far as the parent chain is stored (the rest are <missing>).
+    let img: ImageRecord | undefined = image;
+    for (const row of rows) {
+      if (!img) break;
+      row.id = img.id;
+      img = img.parent ? await this.store.getImage(img.parent) : undefined;
+    }
+    return rows;
   }
 
   async tag(source: string, target: string): Promise<void> {

@@ -42,3 +42,11 @@ export function namedTag(s: string): string | undefined {
   const ref = tryParseReference(s);
   return ref && !ref.digest && !IMAGE_ID_RE.test(s) ? qualifiedTagName(ref) : undefined;
 }
+
+/** How Docker names an image it could not find: a reference in familiar form with its tag (`nosuch:latest`), else as typed. */
+export function notFoundName(s: string): string {
+  if (s.startsWith("sha256:")) return s;
+  const ref = tryParseReference(s);
+  if (!ref) return s;
+  return familiarString(ref.digest ? ref : { ...ref, tag: ref.tag ?? "latest" });
+}

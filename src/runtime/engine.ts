@@ -8,7 +8,7 @@ import type { ContainerStore } from "../store/containers.ts";
 import type { ContainerRecord, ImageRecord } from "../store/schema.ts";
 import { signalNumber } from "./signals.ts";
 import { resolveProcess, SpecError, type ResolvedProcess } from "./spec.ts";
-import { EngineError, ProcessStartError, type ContainerRuntime, type OutputListener, type RunningContainer, type RuntimeProcess } from "./types.ts";
+import { EngineError, ProcessStartError, type ContainerProcess, type ContainerRuntime, type OutputListener, type RunningContainer, type RuntimeProcess } from "./types.ts";
 
 export { EngineError, type OutputListener } from "./types.ts";
 
@@ -152,6 +152,13 @@ export class ContainerEngine {
   wait(c: ContainerRecord): Promise<number> {
     const r = this.running.get(c.id);
     return r ? r.exited : Promise.resolve(c.exitCode ?? 0);
+  }
+
+  /** `docker top`: the processes of a running container. */
+  async processes(c: ContainerRecord): Promise<ContainerProcess[]> {
+    const r = this.running.get(c.id);
+    if (!r) throw new EngineError(`Container ${c.id} is not running`, 1);
+    return r.container.processes();
   }
 
   /** docker exec: a new process beside the main one, with the container's env, user and workdir. */

@@ -29,8 +29,34 @@ export interface RunningContainer {
   /** `docker stop`: `signal`, then after `timeoutS` the end of the container. */
   stop(timeoutS?: number, signal?: number): Promise<number>;
   kill(signal: number): void;
+  /** `docker top`: the container's processes now, as its kernel reports them. */
+  processes(): Promise<ContainerProcess[]>;
   /** `docker exec`: another process in the container's root. */
   exec(proc: ResolvedProcess, handlers: ProcessHandlers): Promise<{ process: RuntimeProcess; exited: Promise<number> }>;
+}
+
+/** One process of a running container, as `ps` reads it from /proc. */
+export interface ContainerProcess {
+  pid: number;
+  ppid: number;
+  /** Effective user id. */
+  uid: number;
+  /** The controlling terminal as ps names it (`pts/0`), or `?`. */
+  tty: string;
+  /** When it started (ms since the epoch, on the page's clock). */
+  startedAt: number;
+  /** CPU time used so far, user and system (seconds). */
+  cpuSeconds: number;
+  /** Its command name (`comm`, at most 15 characters). */
+  comm: string;
+  /** Its argv; empty when the kernel keeps none (ps then shows `[comm]`). */
+  argv: string[];
+  /** ps's STAT: the state letter (R, S, D, Z, T…) and its flags (`s` session leader, `+` foreground, `l` threads, `<`/`N` nice). */
+  stat: string;
+  nice: number;
+  /** Virtual and resident memory (KiB). */
+  vszKiB: number;
+  rssKiB: number;
 }
 
 export interface ContainerRuntime {

@@ -5,6 +5,7 @@
  * keeps the parent's media-type family and references the parent's layer blobs (never copies them).
  * An unchanged container gives an empty_layer history entry and no new layer, as Docker does.
  */
+import { dockerConfigJSON } from "../oci/config-json.ts";
 import { sha256Digest, type Digest } from "../oci/digest.ts";
 import { MediaType } from "../oci/mediatypes.ts";
 import type { ContainerConfig, Descriptor, HistoryEntry, ImageConfig } from "../oci/types.ts";
@@ -38,16 +39,21 @@ export async function commitContainer(containers: ContainerStore, container: Con
   return snapshots.guard(async () => {
     const layer = await snapshots.diff(container.snapshotKey);
     const empty = layer.diffId === EMPTY_TAR_DIFF_ID;
-    const history: HistoryEntry = { created, created_by: (container.config.Cmd ?? []).join(" ") };
+    // Docker's created_by is the container's Path and Args: its entrypoint and command.
+    const history: HistoryEntry = { created, created_by: [...(container.config.Entrypoint ?? []), ...(container.config.Cmd ?? [])].join(" ") };
     if (opts.author) history.author = opts.author;
     if (opts.comment) history.comment = opts.comment;
     if (empty) history.empty_layer = true;
     const diffIds = empty ? parent.diffIds : [...parent.diffIds, layer.diffId];
-    const { Hostname: _hostname, ...imageRuntimeConfig } = config;
+    // As Docker writes a committed image: the container's whole config (its hostname and the image
+    // name it was created from included), again as container_config, and the container's ID.
+    const runtimeConfig = dockerConfigJSON(config, { Image: container.image, Labels: config.Labels ?? {} }) as ContainerConfig;
     const imageConfig: ImageConfig = {
       architecture: parent.config.architecture,
       ...(opts.author ? { author: opts.author } : {}),
-      config: imageRuntimeConfig,
+      config: runtimeConfig,
+      container: container.id,
+      container_config: dockerConfigJSON(container.config, { Image: container.image, Labels: container.config.Labels ?? {} }),
       created,
       history: [...(parent.config.history ?? []), history],
       os: parent.config.os,

@@ -48,6 +48,10 @@ export interface CreateOptions {
   tty?: boolean;
   /** -i: keep stdin open. */
   openStdin?: boolean;
+  /** `docker run -d`: nothing attached. */
+  detach?: boolean;
+  /** --network: `none` (the lab's containers have no network of their own yet); Docker's `default` when not given. */
+  networkMode?: string;
 }
 
 /** The image's config with `docker create` flags applied, as the daemon merges them. */
@@ -65,9 +69,14 @@ export function containerConfig(image: ImageRecord, o: Omit<CreateOptions, "imag
   }
   if (o.workingDir !== undefined) c.WorkingDir = o.workingDir;
   if (o.user !== undefined) c.User = o.user;
+  // The client attaches stdout and stderr (and stdin with -i) unless it detaches (cli/command/container).
+  const attached = o.detach !== true;
+  c.AttachStdin = attached && o.openStdin === true;
+  c.AttachStdout = attached;
+  c.AttachStderr = attached;
   c.Tty = o.tty === true;
   c.OpenStdin = o.openStdin === true;
-  c.StdinOnce = o.openStdin === true;
+  c.StdinOnce = attached && o.openStdin === true;
   return c;
 }
 
@@ -114,11 +123,13 @@ export class ContainerStore {
       do name = randomName();
       while (await this.store.db.getFromIndex("containers", "name", name));
     }
+    const networkMode = o.networkMode ?? "default";
+    if (networkMode !== "none" && networkMode !== "default") throw new ContainerError(`network ${networkMode} not found`);
     const config = containerConfig(o.image, o, id);
     if (!config.Cmd?.length && !config.Entrypoint?.length) throw new ContainerError("no command specified");
     const parent = o.image.chainIds.at(-1) ?? null;
     await this.snapshots.prepare(id, parent, { "layerlab.container": id });
-    const rec: ContainerRecord = { id, name, image: o.imageRef, imageId: o.image.id, snapshotKey: id, config, state: "created", createdAt: Date.now() };
+    const rec: ContainerRecord = { id, name, image: o.imageRef, imageId: o.image.id, snapshotKey: id, config, state: "created", createdAt: Date.now(), networkMode };
     await this.store.db.put("containers", rec);
     this.store.notify({ type: "containers" });
     return rec;

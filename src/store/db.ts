@@ -1,11 +1,12 @@
 import { openDB, type IDBPDatabase } from "idb";
+import { dockerDiffSize } from "../layer/size.ts";
 import { DB_NAME, DB_VERSION, type LabDB } from "./schema.ts";
 
 export type LabDatabase = IDBPDatabase<LabDB>;
 
 export async function openLabDB(name = DB_NAME): Promise<LabDatabase> {
   return openDB<LabDB>(name, DB_VERSION, {
-    upgrade(db, oldVersion) {
+    async upgrade(db, oldVersion, _newVersion, tx) {
       if (oldVersion < 1) {
         db.createObjectStore("blobs", { keyPath: "digest" });
         db.createObjectStore("chunks");
@@ -28,6 +29,19 @@ export async function openLabDB(name = DB_NAME): Promise<LabDatabase> {
       if (oldVersion < 3) {
         db.createObjectStore("uploads", { keyPath: "key" });
         db.createObjectStore("settings", { keyPath: "key" });
+      }
+      if (oldVersion >= 1 && oldVersion < 4) {
+        // Layer and image sizes were the tars' lengths; Docker counts the files' bytes.
+        const sizes = new Map<string, number>();
+        for (const layer of await tx.objectStore("layers").getAll()) {
+          const index = await tx.objectStore("layerIndex").get(layer.diffId);
+          const size = index ? dockerDiffSize(index.entries) : layer.size;
+          sizes.set(layer.chainId, size);
+          await tx.objectStore("layers").put({ ...layer, size, tarSize: layer.tarSize ?? layer.size });
+        }
+        for (const image of await tx.objectStore("images").getAll()) {
+          await tx.objectStore("images").put({ ...image, size: image.chainIds.reduce((n, c) => n + (sizes.get(c) ?? 0), 0) });
+        }
       }
     },
     blocking(_current, _blocked, event) {

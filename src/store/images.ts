@@ -5,6 +5,7 @@
 import type { Digest } from "../oci/digest.ts";
 import { digestHex } from "../oci/digest.ts";
 import type { TarEntry } from "../layer/tar.ts";
+import { dockerDiffSize } from "../layer/size.ts";
 import { cleanPath } from "../unionfs/path.ts";
 import { chainIdOf } from "../oci/chainid.ts";
 import type { Descriptor, ImageConfig } from "../oci/types.ts";
@@ -126,7 +127,7 @@ export class ImageStore {
     const info = await this.content.info(diffId);
     const index = await this.db.get("layerIndex", diffId);
     if (!info || !index) throw new FileNotFoundError(`layer ${diffId} is not stored`);
-    await this.db.put("layers", { chainId, diffId, parent, size: info.size, entryCount: index.entries.length, createdAt: Date.now() });
+    await this.db.put("layers", { chainId, diffId, parent, size: dockerDiffSize(index.entries), tarSize: info.size, entryCount: index.entries.length, createdAt: Date.now() });
     return chainId;
   }
 

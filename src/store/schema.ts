@@ -11,7 +11,7 @@ import type { SnapshotInfo } from "../unionfs/snapshotter.ts";
 import type { Inode, UpperEntry } from "../unionfs/upper.ts";
 
 export const DB_NAME = "layerlab";
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 
 /** A verified blob. Its bytes live in `chunks` under `owner` (the ingest that wrote them). */
 export interface BlobRecord {
@@ -42,8 +42,10 @@ export interface LayerRecord {
   chainId: Digest;
   diffId: Digest;
   parent: Digest | null;
-  /** Uncompressed size (the tar). */
+  /** Docker's size of the layer: the bytes of the files it adds or changes (src/layer/size.ts). */
   size: number;
+  /** The uncompressed tar's length. */
+  tarSize: number;
   entryCount: number;
   createdAt: number;
 }
@@ -107,6 +109,8 @@ export interface ContainerRecord {
   createdAt: number;
   startedAt?: number;
   finishedAt?: number;
+  /** HostConfig.NetworkMode (`default` or `none`). */
+  networkMode?: string;
   /** The main process's output as it was when it last stopped (docker logs). */
   logs?: { fd: 1 | 2; t: number; data: Uint8Array }[];
 }

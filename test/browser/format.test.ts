@@ -92,10 +92,14 @@ describe("docker image inspect -f / docker inspect -f", () => {
     expect(r.output).toContain('template parsing error: template: :1:2: executing "" at <.Foo>: map has no entry for key "Foo"\n');
     const missing = await lab.exec("docker image inspect -f '{{.Id}}' nothing-here");
     expect(missing).toEqual({ code: 1, output: "\nError: No such image: nothing-here\n" });
+    expect(await lab.exec("docker inspect nothing-here")).toEqual({ code: 1, output: "[]\nError: No such object: nothing-here\n" });
+    expect(await lab.exec("docker inspect --type container -f '{{.Id}}' layerlab.demo/busybox")).toEqual({ code: 1, output: "\nError: No such container: layerlab.demo/busybox\n" });
   });
 
   it("docker container inspect -f and docker inspect -f read containers", async () => {
     expect(await ok("docker container inspect -f '{{.Name}} {{.State.Status}} {{.State.Running}}' fmt-a")).toBe("/fmt-a created false\n");
+    // Typed as Docker's types.ContainerJSON: a struct prints as Go prints one.
+    expect(await ok("docker inspect -f '{{.State}}|{{.Mounts}}|{{.HostConfig.NetworkMode}}|{{.ExecIDs}}' fmt-a")).toBe("{created false false false false false 0 0  0001-01-01T00:00:00Z 0001-01-01T00:00:00Z <nil>}|[]|default|[]\n");
     expect(await ok("docker inspect -f '{{.Config.Cmd}} {{json .Config.Cmd}}' fmt-b")).toBe('[echo hi] ["echo","hi"]\n');
     expect(JSON.parse(await ok("docker container inspect -f '{{json .}}' fmt-a")).Name).toBe("/fmt-a");
     expect(await lab.exec("docker container inspect -f '{{.Id' fmt-a")).toEqual({ code: 64, output: "template parsing error: template: :1: unclosed action\n" });

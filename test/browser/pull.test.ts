@@ -177,7 +177,7 @@ describe.each(["none", "htpasswd", "token"] as const)("docker pull with %s auth"
       const v = await storeView(lab);
       for (const l of nonEmpty(pushed.alpine.layers, "alpine's layers")) expect(v.blobs.map((b) => b.digest)).not.toContain(l.digest);
       const missing = await lab.exec(`docker rmi ${name}`);
-      expect(missing.output).toContain(`Error response from daemon: No such image: ${name}`);
+      expect(missing.output).toContain(`Error: No such image: ${name}`);
     });
 
     it("two tabs pulling the same image at once share one copy and leave no stray chunks", async () => {

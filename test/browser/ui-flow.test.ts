@@ -65,7 +65,7 @@ describe("pull, inspect, edit, commit — through the interface", () => {
     await lab.screenshot(`${OUT}/edit-1280x800.png`);
     await type("docker diff edited");
     const diff = await lab.exec("docker diff edited");
-    expect(diff.output).toBe("C /etc/motd\n");
+    expect(diff.output).toBe("C /etc\nC /etc/motd\n");
   });
 
   it("commits the container; the new image's stack has the change as a new top layer", async () => {

@@ -10,8 +10,8 @@
  * and removes D. Call `requireDocker(ctx)` in each test (or a beforeEach): under CI=true a missing
  * dockerd fails the test naming it, elsewhere the test is skipped (shared.ts's rule).
  */
-import { execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from "node:fs";
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "vitest";
@@ -33,6 +33,8 @@ export interface TestDocker {
   dir: string;
   /** unix://D/docker.sock */
   host: string;
+  /** The storage driver it runs with: overlay2 when asked for and the kernel lets us mount overlayfs here, else vfs. */
+  storageDriver: "vfs" | "overlay2";
   /** dockerd's PID, as it wrote it to D/pid. */
   pid: number;
   /** From spawning dockerd until `docker version` answered. */
@@ -41,6 +43,8 @@ export interface TestDocker {
   run(args: readonly string[], opts?: { input?: string; env?: Record<string, string> }): Promise<DockerResult>;
   /** Like run, but throws (with stderr) unless the exit code is 0; returns stdout. */
   docker(...args: string[]): Promise<string>;
+  /** Runs a shell line (`sh -c`, /usr/bin first on PATH) with this daemon as `docker`'s; never throws for a non-zero exit. */
+  shell(line: string): Promise<DockerResult>;
   /** The last lines dockerd logged (for failure messages). */
   log(): string;
   stop(): Promise<void>;
@@ -62,12 +66,12 @@ export function haveDocker(): boolean {
   return existsSync(DOCKERD) && existsSync(DOCKER_CLI) && process.getuid?.() === 0;
 }
 
-function runDocker(dir: string, host: string, args: readonly string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<DockerResult> {
+function runDocker(dir: string, host: string, args: readonly string[], opts: { input?: string; env?: Record<string, string>; file?: string } = {}): Promise<DockerResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(
-      DOCKER_CLI,
+      opts.file ?? DOCKER_CLI,
       args,
-      { env: { ...process.env, DOCKER_HOST: host, DOCKER_CONFIG: join(dir, "config"), DOCKER_CLI_HINTS: "false", ...opts.env }, maxBuffer: 1 << 26 },
+      { env: { ...process.env, PATH: `/usr/bin:${process.env.PATH ?? "/bin"}`, DOCKER_HOST: host, DOCKER_CONFIG: join(dir, "config"), DOCKER_CLI_HINTS: "false", ...opts.env }, maxBuffer: 1 << 26 },
       (err, stdout, stderr) => {
         const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : -1) : 0;
         if (err && code === -1) reject(err);
@@ -88,9 +92,25 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Whether an overlayfs mount works under `dir` (a trial mount, unmounted at once). */
+function overlayMounts(dir: string): boolean {
+  const t = join(dir, "overlay-probe");
+  for (const d of ["l", "u", "w", "m"]) mkdirSync(join(t, d), { recursive: true });
+  try {
+    execFileSync("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${t}/l,upperdir=${t}/u,workdir=${t}/w`, `${t}/m`], { stdio: "ignore" });
+    execFileSync("umount", [`${t}/m`], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(t, { recursive: true, force: true });
+  }
+}
+
 /** Starts a private dockerd; resolves once `docker version` answers (≈ a second here). */
-export async function startDocker(opts: { insecureRegistries?: readonly string[]; timeoutMs?: number } = {}): Promise<TestDocker> {
+export async function startDocker(opts: { insecureRegistries?: readonly string[]; timeoutMs?: number; storageDriver?: "vfs" | "overlay2" } = {}): Promise<TestDocker> {
   const dir = mkdtempSync(join(tmpdir(), "layerlab-docker-"));
+  const storageDriver = opts.storageDriver === "overlay2" && overlayMounts(dir) ? "overlay2" : "vfs";
   const host = `unix://${join(dir, "docker.sock")}`;
   const pidfile = join(dir, "pid");
   const logPath = join(dir, "dockerd.log");
@@ -100,7 +120,7 @@ export async function startDocker(opts: { insecureRegistries?: readonly string[]
     "--exec-root", join(dir, "exec"),
     "-H", host,
     "--pidfile", pidfile,
-    "--storage-driver", "vfs",
+    "--storage-driver", storageDriver,
     "--iptables=false",
     "--ip-masq=false",
     "--bridge=none",
@@ -161,8 +181,10 @@ export async function startDocker(opts: { insecureRegistries?: readonly string[]
     dir,
     host,
     pid,
+    storageDriver,
     startupMs,
     run: (a, o) => runDocker(dir, host, a, o),
+    shell: (line) => runDocker(dir, host, ["-c", line], { file: "/bin/sh" }),
     async docker(...a) {
       const r = await runDocker(dir, host, a);
       if (r.code !== 0) throw new Error(`docker ${a.join(" ")} exited ${r.code}: ${r.stderr.trim()}`);

@@ -276,3 +276,47 @@ export async function pushFixtures(reg: TestRegistry): Promise<PushedFixtures> {
   };
 }
 
+
+/** Where the Docker-oracle tests' images are, in an anonymous test registry. */
+export interface OracleImages {
+  /** busybox 386 as a Docker v2 manifest and as an OCI manifest. */
+  busyboxV2: string;
+  busyboxOci: string;
+  /** busybox with a config of everything: labels (with `<&>`), ports, env, a volume, entrypoint + cmd, user, workdir, author, a history comment, a fixed creation time. */
+  rich: string;
+  richLatest: string;
+}
+
+/**
+ * Pushes the oracle images (for tests that compare the lab with real Docker on the same images) to
+ * `reg`; `work` is a scratch directory for the layouts.
+ */
+export async function pushOracleImages(reg: TestRegistry, work: string): Promise<OracleImages> {
+  const fx = await buildFixtures();
+  const copy = (from: string, to: string, ...flags: string[]) => runAsync("skopeo", ["copy", "--quiet", "--dest-tls-verify=false", ...flags, from, to]);
+  const base = `oci:${fx.layout}:${fx.tags.busybox386}`;
+  const images: OracleImages = {
+    busyboxV2: `${reg.host}/lab/busybox:v2`,
+    busyboxOci: `${reg.host}/lab/busybox:oci`,
+    rich: `${reg.host}/lab/rich:1.0`,
+    richLatest: `${reg.host}/lab/rich:latest`,
+  };
+  await copy(base, `docker://${images.busyboxV2}`, "--format", "v2s2");
+  await copy(base, `docker://${images.busyboxOci}`);
+  await copy(base, `oci:${work}/rich:base`);
+  const created = "2025-06-01T12:00:00Z";
+  await runAsync("umoci", [
+    "config", "--image", `${work}/rich:base`, "--tag", "rich",
+    "--config.label", "a.label=one <&>", "--config.label", "org.example.title=Rich image", "--config.label", "empty=",
+    "--config.exposedports", "8080/tcp", "--config.exposedports", "53/udp",
+    "--config.env", "GREETING=hello world", "--config.env", "EMPTY=",
+    "--config.volume", "/data", "--config.workingdir", "/home/learner", "--config.user", "learner",
+    "--config.entrypoint", "/bin/sh", "--config.entrypoint", "-c", "--config.cmd", "echo hi",
+    "--author", "Layerlab <lab@example.invalid>", "--created", created,
+    "--history.created", created, "--history.created_by", "/bin/sh -c #(nop)  LABEL a.label=one <&> org.example.title=Rich\timage",
+    "--history.comment", "configured by umoci", "--history.author", "Layerlab",
+  ]);
+  await copy(`oci:${work}/rich:rich`, `docker://${images.rich}`, "--format", "v2s2");
+  await copy(`oci:${work}/rich:rich`, `docker://${images.richLatest}`, "--format", "v2s2");
+  return images;
+}

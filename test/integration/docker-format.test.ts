@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { dockerInspect, dockerRow, goTyped, HISTORY_HEADERS, IMAGE_HEADERS, parseDockerFormat, ROW_TYPES, TemplateError } from "../../src/cli/template.ts";
 import { haveDocker, requireDocker, startDocker, type DockerResult, type TestDocker } from "../harness/docker.ts";
-import { buildFixtures, runAsync } from "../harness/fixtures.ts";
+import { pushOracleImages } from "../harness/fixtures.ts";
 import { haveRegistryBinary, startRegistry, type TestRegistry } from "../harness/registry.ts";
 import { requireHostFile } from "../harness/shared.ts";
 
@@ -131,34 +131,13 @@ let historyRef = "";
 beforeAll(async () => {
   if (!haveDocker() || !haveRegistryBinary()) return; // each test then fails (CI=true) or skips, naming what is missing
   reg = await startRegistry();
-  const fx = await buildFixtures();
   work = mkdtempSync(join(tmpdir(), "layerlab-docker-format-"));
-  const copy = (from: string, to: string, ...flags: string[]) => runAsync("skopeo", ["copy", "--quiet", "--dest-tls-verify=false", ...flags, from, to]);
-  const base = `oci:${fx.layout}:${fx.tags.busybox386}`;
-  await copy(base, `docker://${reg.host}/lab/busybox:v2`, "--format", "v2s2");
-  await copy(base, `docker://${reg.host}/lab/busybox:oci`);
-  // A richer image on busybox: labels (with <&>), ports, env, a volume, entrypoint + cmd, author, a
-  // history comment, and a fixed creation time (its "N months ago" stays put during the test).
-  await copy(base, `oci:${work}/rich:base`);
-  const created = "2025-06-01T12:00:00Z";
-  await runAsync("umoci", [
-    "config", "--image", `${work}/rich:base`, "--tag", "rich",
-    "--config.label", "a.label=one <&>", "--config.label", "org.example.title=Rich image", "--config.label", "empty=",
-    "--config.exposedports", "8080/tcp", "--config.exposedports", "53/udp",
-    "--config.env", "GREETING=hello world", "--config.env", "EMPTY=",
-    "--config.volume", "/data", "--config.workingdir", "/home/learner", "--config.user", "learner",
-    "--config.entrypoint", "/bin/sh", "--config.entrypoint", "-c", "--config.cmd", "echo hi",
-    "--author", "Layerlab <lab@example.invalid>", "--created", created,
-    "--history.created", created, "--history.created_by", "/bin/sh -c #(nop)  LABEL a.label=one <&> org.example.title=Rich\timage",
-    "--history.comment", "configured by umoci", "--history.author", "Layerlab",
-  ]);
-  await copy(`oci:${work}/rich:rich`, `docker://${reg.host}/lab/rich:1.0`, "--format", "v2s2");
-  await copy(`oci:${work}/rich:rich`, `docker://${reg.host}/lab/rich:latest`, "--format", "v2s2");
+  const images = await pushOracleImages(reg, work);
   docker = await startDocker({ insecureRegistries: [reg.host] });
   console.info(`dockerd answered after ${docker.startupMs.toFixed(0)} ms`);
-  for (const ref of ["lab/busybox:v2", "lab/busybox:oci", "lab/rich:1.0", "lab/rich:latest"]) await docker.docker("pull", "-q", `${reg.host}/${ref}`);
-  inspectRefs = [`${reg.host}/lab/rich:1.0`, `${reg.host}/lab/busybox:v2`];
-  historyRef = `${reg.host}/lab/rich:1.0`;
+  for (const ref of [images.busyboxV2, images.busyboxOci, images.rich, images.richLatest]) await docker.docker("pull", "-q", ref);
+  inspectRefs = [images.rich, images.busyboxV2];
+  historyRef = images.rich;
 }, 300_000);
 
 afterAll(async () => {

@@ -139,6 +139,24 @@ describe("x86 runtime (v86 in Node, 9P from the union)", () => {
     expect(polite.stopMs!).toBeLessThan(2_000);
   });
 
+  it("docker top: the container's processes from the machine's /proc (its /init and the listing itself left out)", async () => {
+    const c = await container(alpine);
+    const proc = await resolveProcess(c.fs, c.config, { tty: false, argv: ["sh", "-c", "sleep 300 & exec sleep 299"], user: "nobody" });
+    const running = await runtime.start(c.key, c.fs, proc, { output: () => {} });
+    let ps = await running.processes();
+    for (let i = 0; i < 50 && ps.length < 2; i++) ps = await running.processes();
+    const t0 = Date.now();
+    expect(ps.map((p) => p.argv)).toEqual([["sleep", "299"], ["sleep", "300"]]);
+    expect(ps[1]!.ppid).toBe(ps[0]!.pid);
+    expect(ps.map((p) => [p.uid, p.comm, p.tty, p.stat[0]])).toEqual([[65534, "sleep", "?", "S"], [65534, "sleep", "?", "S"]]);
+    expect(ps[0]!.stat).toBe("Ss");
+    for (const p of ps) {
+      expect(Math.abs(t0 - p.startedAt)).toBeLessThan(30_000);
+      expect(p.vszKiB).toBeGreaterThan(0);
+    }
+    await running.stop(1);
+  });
+
   it("User and WorkingDir: names from the image's /etc/passwd, a missing WORKDIR is created", async () => {
     const c = await container(alpine);
     c.config.WorkingDir = "/work/dir";

@@ -165,7 +165,7 @@ export const snapshotterCases: SuiteCase[] = [
       eq(a.origin("etc"), "upper", "parent copied up");
       eq((await a.stat("etc")).mtime, 1000, "copy-up keeps the directory's mtime");
       eq(await text(b, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n", "other container");
-      eq(diff(a), ["C /etc/passwd"], "docker diff");
+      eq(diff(a), ["C /etc", "C /etc/passwd"], "docker diff");
       eq(diff(b), [], "docker diff of the other container");
       const view = await s.view(key("view"), chain);
       eq(await text(view, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n", "a view of the image");
@@ -217,9 +217,9 @@ export const snapshotterCases: SuiteCase[] = [
       await fs.mkdir("var/lib/data");
       await fs.writeFile("var/lib/data/z", enc.encode("Z"));
       eq(names(fs, "var/lib/data"), ["z"], "only the new entry");
-      // moby reports every unreported ancestor of an A or D as C, after the entries already walked:
-      // /var was copied up unchanged (skipped), /var/lib changed (its mtime), so /var follows it.
-      eq(diff(fs), ["C /var/lib", "C /var", "D /var/lib/data", "A /var/lib/data/z"], "docker diff");
+      // Docker's tree differ sees /var/lib/data in both trees: what was in it is gone (D), z is new, and
+      // every directory above a change is C.
+      eq(diff(fs), ["C /var", "C /var/lib", "C /var/lib/data", "D /var/lib/data/c", "A /var/lib/data/z"], "docker diff");
       eq(await exportedPaths(fs), ["dir:var", "dir:var/lib", "dir:var/lib/data", "file:var/lib/data/.wh..wh..opq", "file:var/lib/data/z"], "layer tar");
       await fs.removeAll("opt");
       eq(await exportedPaths(fs).then((p) => p.filter((x) => x.includes("opt"))), ["file:.wh.opt"], "a removed tree is one whiteout");
@@ -281,8 +281,8 @@ export const snapshotterCases: SuiteCase[] = [
       await fs.create("sparse");
       await fs.write("sparse", 10, enc.encode("x"));
       eq(Array.from(await fs.read("sparse")), [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 120], "a hole reads as zeros");
-      // /etc was copied up with its mtime: an unchanged directory is not reported.
-      eq(diff(fs), ["C /etc/hosts", "C /etc/passwd", "A /sparse"], "docker diff");
+      // Every directory above a change is reported (Docker's tree differ), unchanged or not.
+      eq(diff(fs), ["C /etc", "C /etc/hosts", "C /etc/passwd", "A /sparse"], "docker diff");
     },
   },
   {

@@ -8,7 +8,7 @@ import { Rpc } from "../../store/rpc.ts";
 import type { UnionFS } from "../../unionfs/union.ts";
 import type { ResolvedProcess } from "../spec.ts";
 import { SIGNALS } from "../signals.ts";
-import { notFoundMessage, ProcessStartError, shimError, type ContainerRuntime, type ProcessHandlers, type RunningContainer, type RuntimeProcess } from "../types.ts";
+import { notFoundMessage, ProcessStartError, shimError, type ContainerProcess, type ContainerRuntime, type ProcessHandlers, type RunningContainer, type RuntimeProcess } from "../types.ts";
 import { answer, BRIDGE_BYTES } from "./bridge.ts";
 import type { WasiPageApi, WasiWorkerApi, WorkerLike } from "./protocol.ts";
 
@@ -86,6 +86,9 @@ export class WasiRuntime implements ContainerRuntime {
   }
 }
 
+/** WASI instances have no kernel pid: the lab numbers them as a host would. */
+let nextWasiPid = 1000;
+
 export class RunningWasiContainer implements RunningContainer {
   readonly main: RuntimeProcess;
   readonly exited: Promise<number>;
@@ -93,10 +96,14 @@ export class RunningWasiContainer implements RunningContainer {
   private stdin: Uint8Array[] = [];
   private stdinClosed: boolean;
   private stdinWaiter?: () => void;
+  private readonly startedAt = Date.now();
+  private readonly pid = nextWasiPid++;
+  private readonly argv: string[];
 
   constructor(worker: WorkerLike, fs: UnionFS, module: WebAssembly.Module, proc: ResolvedProcess, handlers: ProcessHandlers) {
     this.exited = new Promise((r) => (this.finish = r));
     this.stdinClosed = !proc.stdin;
+    this.argv = proc.argv;
     const sab = new SharedArrayBuffer(BRIDGE_BYTES);
     let done = false;
     const end = (code: number) => {
@@ -156,6 +163,11 @@ export class RunningWasiContainer implements RunningContainer {
 
   kill(signal: number): void {
     this.main.kill(signal === 0 ? SIGNALS.KILL : signal);
+  }
+
+  /** `docker top`: the module is the container's one process. */
+  async processes(): Promise<ContainerProcess[]> {
+    return [{ pid: this.pid, ppid: 0, uid: 0, tty: "?", startedAt: this.startedAt, cpuSeconds: (Date.now() - this.startedAt) / 1000, comm: this.argv[0]?.split("/").pop()?.slice(0, 15) ?? "", argv: this.argv, stat: "Ss", nice: 0, vszKiB: 0, rssKiB: 0 }];
   }
 
   async exec(): Promise<never> {

@@ -12,9 +12,10 @@ import { ERRNO, errnoText } from "../../unionfs/errors.ts";
 import type { UnionFS } from "../../unionfs/union.ts";
 import { SIGNALS } from "../signals.ts";
 import type { ResolvedProcess } from "../spec.ts";
-import { execFailure, notFoundMessage, ProcessStartError, runcError, type ContainerRuntime, type ProcessHandlers, type RunningContainer, type StartFailure } from "../types.ts";
+import { execFailure, notFoundMessage, ProcessStartError, runcError, type ContainerProcess, type ContainerRuntime, type ProcessHandlers, type RunningContainer, type StartFailure } from "../types.ts";
 import { StartError, type Guest, type GuestProcess } from "./guest.ts";
 import { P9Server } from "./p9.ts";
+import { parseProcListing, PROC_LISTING_SCRIPT } from "../procfs.ts";
 
 export interface Vm {
   readonly guest: Guest;
@@ -226,6 +227,23 @@ export class RunningX86Container implements RunningContainer {
       return { process: p, exited: Promise.resolve(f.status) };
     }
     return { process: p, exited: p.exited };
+  }
+
+  /** `docker top`: /proc of the container's machine, read by the machine's own busybox (outside the container's root). */
+  async processes(): Promise<ContainerProcess[]> {
+    const chunks: Uint8Array[] = [];
+    const p = this.vm.guest.spawn({
+      argv: ["/bin/busybox", "sh", "-c", PROC_LISTING_SCRIPT], env: ["PATH=/bin"], cwd: "/", uid: 0, gid: 0, groups: [0],
+      hostname: "", tty: false, root: "/",
+    });
+    p.onOutput = (fd, d) => {
+      if (fd === 1) chunks.push(d);
+    };
+    p.closeStdin();
+    await p.started;
+    await p.exited;
+    const now = Date.now();
+    return parseProcListing(await new Blob(chunks as BlobPart[]).text(), now);
   }
 
   private shutdownPromise?: Promise<void>;
