@@ -9,8 +9,10 @@ import { bytesOf, hostInput } from "./host-io.ts";
 import { DaemonFilterError, goTimeString, invalidFilterValue, labelsMatch, parseFilters, runInspect, typedContainer, writeListFormat } from "./images.ts";
 import { CONTAINER_HEADERS, dockerRow, goQuote, parseDockerTemplate, ROW_TYPES, tabwrite, TemplateError } from "./template.ts";
 
+/** `docker ps`'s COMMAND (daemon/list.go): the path, then the arguments, one with a space in single quotes. */
 function commandLine(c: ContainerRecord): string {
-  return [...(c.config.Entrypoint ?? []), ...(c.config.Cmd ?? [])].join(" ");
+  const [path = "", ...args] = [...(c.config.Entrypoint ?? []), ...(c.config.Cmd ?? [])];
+  return args.length ? `${path} ${args.map((a) => (a.includes(" ") ? `'${a}'` : a)).join(" ")}` : path;
 }
 
 /** `docker create`'s work, shared with `docker run`: the flags as the daemon takes them (`-e KEY` from the client's environment). */
@@ -128,6 +130,11 @@ const ps: DockerCommand = {
     const matches = await containerFilter(daemon, p);
     let format = flag(p, "format");
     const quiet = boolFlag(p, "quiet");
+    // formatter.NewContainerFormat's `raw`: one "key: value" block per container.
+    if (format === "raw") {
+      format = "container_id: {{.ID}}\nimage: {{.Image}}\ncommand: {{.Command}}\ncreated_at: {{.CreatedAt}}\nstate: {{- pad .State 1 0}}\nstatus: {{- pad .Status 1 0}}\nnames: {{.Names}}\nlabels: {{- pad .Labels 1 0}}\nports: {{- pad .Ports 1 0}}\n";
+      if (boolFlag(p, "size")) format += "size: {{.Size}}\n";
+    }
     if (format && quiet) {
       // docker/cli 20.10 runPs: -q wins.
       io.stderr("WARNING: Ignoring custom format, because both --format and --quiet are set.\n");

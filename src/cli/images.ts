@@ -225,7 +225,12 @@ const images: DockerCommand = {
     const noTrunc = boolFlag(p, "no-trunc");
     const id = (img: ImageRecord) => (noTrunc ? img.id : shortId(img.id));
     // docker/cli's NewImageFormat: a format of its own wins over -q and --digests; a bare `table` is the default.
-    const format = flag(p, "format");
+    let format = flag(p, "format");
+    // formatter.NewImageFormat's `raw`: one "key: value" block per image.
+    if (format === "raw") {
+      const digestLine = boolFlag(p, "digests") ? "digest: {{.Digest}}\n" : "";
+      format = boolFlag(p, "quiet") ? "image_id: {{.ID}}" : `repository: {{ .Repository }}\ntag: {{.Tag}}\n${digestLine}image_id: {{.ID}}\ncreated_at: {{.CreatedAt}}\nvirtual_size: {{.Size}}\n`;
+    }
     if (format !== undefined && format !== "table") {
       // The CLI shows repo digests when asked (--digests) or when the format names {{.Digest}}.
       const withDigests = boolFlag(p, "digests") || format.includes("{{.Digest}}");

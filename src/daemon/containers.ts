@@ -20,6 +20,7 @@ import { cleanPath } from "../unionfs/path.ts";
 import { UnionFS } from "../unionfs/union.ts";
 import { MemoryUpperStorage } from "../unionfs/upper.ts";
 import { dockerConfigJSON } from "../oci/config-json.ts";
+import { dockerDiffSize } from "../layer/size.ts";
 import { DaemonError } from "./errors.ts";
 import type { ImageService } from "./images.ts";
 import { namedTag } from "./references.ts";
@@ -91,11 +92,11 @@ export class ContainerService {
     return `Exited (${c.exitCode ?? 0}) ${humanDuration(now - (c.finishedAt ?? now))} ago`;
   }
 
-  /** `docker ps -s`: bytes of regular files in the container layer, and with the image's (virtual). */
+  /** `docker ps -s`: the container layer's size as Docker counts a layer (src/layer/size.ts), and with the image's (virtual). */
   async size(c: ContainerRecord): Promise<{ rw: number; virtual: number }> {
     const fs = await this.fs(c);
-    let rw = 0;
-    for (const { inode } of fs.upperEntries()) if (inode?.type === "file") rw += inode.size;
+    const inodes = new Map(fs.upperEntries().flatMap(({ inode }) => (inode ? [[inode.ino, inode] as const] : [])));
+    const rw = dockerDiffSize([...inodes.values()]);
     const image = await this.store.getImage(c.imageId);
     return { rw, virtual: rw + (image?.size ?? 0) };
   }

@@ -83,6 +83,8 @@ describe("the lab and real Docker on the same images", () => {
       const repo = ref.slice(0, ref.lastIndexOf(":"));
       await same(`docker images --format '{{.Repository}}:{{.Tag}} {{.ID}} {{.Size}}' ${repo}`);
       await same(`docker images --no-trunc --digests --format '{{.ID}} {{.Digest}}' ${repo}`);
+      await same(`docker images --digests --format raw ${repo}`);
+      await same(`docker images -q --format raw ${repo}`);
     }
   });
 
@@ -144,6 +146,7 @@ describe("the lab and real Docker on the same images", () => {
     await same("docker inspect -f '{{json .Config}}' oracle-w", noIds);
     await same("docker inspect -f '{{.Config.Hostname}}' oracle-w", noIds);
     await same("docker top oracle-w", noIds);
+    await same("docker ps -a -s --filter name=oracle-w --format raw", (s) => noIds(s).replace(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} \w+/, "<time>").replace(/Exited \(0\) .* ago/, "Exited (0) <when>"));
 
     await same("docker commit -m 'added files' -a 'Learner <learner@example.invalid>' oracle-w oracle/commit:1 | wc -c");
     await same("docker history --no-trunc --format '{{.CreatedBy}}|{{.Size}}|{{.Comment}}' oracle/commit:1");
