@@ -18,7 +18,13 @@ import { storeSnapshotter } from "../store/snapshots.ts";
 import { WorkerLayerSink } from "../store/worker-sink.ts";
 import { ContainerService } from "./containers.ts";
 import { MemoryCredentials } from "./credentials.ts";
+import { BuildError, ClassicBuilder, type BuildImage } from "../build/classic.ts";
+import { BuildContext } from "../build/context.ts";
+import { InstructionError } from "../build/instructions.ts";
+import { dockerfileInstructions, DockerfileError } from "../build/dockerfile-instructions.ts";
+import { DaemonBuildBackend } from "./build.ts";
 import { DaemonError } from "./errors.ts";
+import { namedTag } from "./references.ts";
 import { ImageService } from "./images.ts";
 
 export interface DaemonOptions {
@@ -96,6 +102,37 @@ export class Daemon {
    * `docker login`: the credentials are tried against the registry before they are kept (in memory, or
    * with `remember` on this device); a refusal restores what was there. Returns the server's name.
    */
+  /**
+   * `docker build` with the classic builder: `context` is the tar the client sent. Resolves with the
+   * image, or the error the client prints (and the status it exits with); finished steps' images stay.
+   */
+  async build(o: { context: Uint8Array; dockerfile: string; tags: readonly string[]; buildArgs: ReadonlyMap<string, string>; noCache?: boolean; quiet?: boolean; out: (s: string) => void; err: (s: string) => void; signal?: AbortSignal }): Promise<{ image?: BuildImage; error?: string; status: number }> {
+    const tags: string[] = [];
+    for (const t of o.tags) {
+      const name = namedTag(t);
+      if (!name) return { error: `invalid argument "${t}" for "-t, --tag" flag: invalid reference format`, status: 125 };
+      tags.push(t);
+    }
+    let instructions;
+    try {
+      instructions = dockerfileInstructions(o.dockerfile);
+    } catch (e) {
+      if (e instanceof DockerfileError) return { error: `Error response from daemon: ${e.message}`, status: 1 };
+      throw e;
+    }
+    const context = BuildContext.fromTar(o.context);
+    const builder = new ClassicBuilder(new DaemonBuildBackend(this.images, this.containers, this.engine, context));
+    try {
+      const image = await builder.build({ ...o, instructions, context, tags });
+      return { image, status: 0 };
+    } catch (e) {
+      if (e instanceof BuildError) return { error: e.message, status: e.status };
+      if (e instanceof InstructionError) return { error: `Error response from daemon: ${e.message}`, status: 1 };
+      if (e instanceof DaemonError) return { error: `Error response from daemon: ${e.message}`, status: 1 };
+      throw e;
+    }
+  }
+
   async login(server: string | undefined, username: string, password: string, remember = false): Promise<string> {
     const host = normalizeServer(server);
     const previous = this.credentials.get(host);

@@ -330,6 +330,9 @@ export class HostShell implements CommandLine {
     return {
       resolve,
       stat: (p) => this.files.stat(resolve(p)),
+      lstat: (p) => this.files.lstat(resolve(p)),
+      readdir: (p) => this.files.readdir(resolve(p)),
+      readlink: (p) => this.files.readlink(resolve(p)),
       readFile: (p) => this.files.readFile(resolve(p)),
       writeFile: (p, data) => this.files.writeFile(resolve(p), data),
     };

@@ -24,14 +24,20 @@ export interface CommitOptions {
   tag?: string;
   /** The clock (tests pin it). */
   now?: Date;
+  /** The builder's commit: the image config as given (not the container's), this run config as container_config, this history text. */
+  build?: { config: ContainerConfig; runConfig: ContainerConfig; createdBy: string };
 }
 
 const encoder = new TextEncoder();
 
 export async function commitContainer(containers: ContainerStore, container: ContainerRecord, opts: CommitOptions = {}): Promise<ImageRecord> {
   const { store, snapshots } = containers;
-  const parent = await store.getImage(container.imageId);
-  if (!parent) throw new Error(`the container's image ${container.imageId} is no longer in the store`);
+  const found = container.imageId ? await store.getImage(container.imageId) : undefined;
+  if (container.imageId && !found) throw new Error(`the container's image ${container.imageId} is no longer in the store`);
+  // FROM scratch: no parent; the image is for the lab's own platform.
+  const parent: Pick<ImageRecord, "id" | "config" | "diffIds" | "layers" | "manifestMediaType"> = found ?? {
+    id: "" as Digest, config: { architecture: "386", os: "linux", rootfs: { type: "layers", diff_ids: [] } }, diffIds: [], layers: [], manifestMediaType: MediaType.dockerManifest,
+  };
   const config: ContainerConfig = structuredClone(opts.config ?? container.config);
   const created = (opts.now ?? new Date()).toISOString();
   const docker = parent.manifestMediaType === MediaType.dockerManifest;
@@ -40,20 +46,20 @@ export async function commitContainer(containers: ContainerStore, container: Con
     const layer = await snapshots.diff(container.snapshotKey);
     const empty = layer.diffId === EMPTY_TAR_DIFF_ID;
     // Docker's created_by is the container's Path and Args: its entrypoint and command.
-    const history: HistoryEntry = { created, created_by: [...(container.config.Entrypoint ?? []), ...(container.config.Cmd ?? [])].join(" ") };
+    const history: HistoryEntry = { created, created_by: opts.build?.createdBy ?? [...(container.config.Entrypoint ?? []), ...(container.config.Cmd ?? [])].join(" ") };
     if (opts.author) history.author = opts.author;
     if (opts.comment) history.comment = opts.comment;
     if (empty) history.empty_layer = true;
     const diffIds = empty ? parent.diffIds : [...parent.diffIds, layer.diffId];
     // As Docker writes a committed image: the container's whole config (its hostname and the image
     // name it was created from included), again as container_config, and the container's ID.
-    const runtimeConfig = dockerConfigJSON(config, { Image: container.image, Labels: config.Labels ?? {} }) as ContainerConfig;
+    const runtimeConfig = (opts.build ? dockerConfigJSON(opts.build.config, { Hostname: "" }) : dockerConfigJSON(config, { Image: container.image, Labels: config.Labels ?? {} })) as ContainerConfig;
     const imageConfig: ImageConfig = {
       architecture: parent.config.architecture,
       ...(opts.author ? { author: opts.author } : {}),
       config: runtimeConfig,
       container: container.id,
-      container_config: dockerConfigJSON(container.config, { Image: container.image, Labels: container.config.Labels ?? {} }),
+      container_config: opts.build ? dockerConfigJSON(opts.build.runConfig, { Hostname: container.id.slice(0, 12) }) : dockerConfigJSON(container.config, { Image: container.image, Labels: container.config.Labels ?? {} }),
       created,
       history: [...(parent.config.history ?? []), history],
       os: parent.config.os,
@@ -76,6 +82,6 @@ export async function commitContainer(containers: ContainerStore, container: Con
     if (!empty) await store.putDistribution({ digest: layer.blob.digest, diffId: layer.diffId, mediaType: layerType, size: layer.blob.size, sources: [] });
     if (!(await store.content.has(configDigest))) await store.content.put(configBytes, configDigest, configType);
     if (!(await store.content.has(manifestDigest))) await store.content.put(manifestBytes, manifestDigest, manifest.mediaType);
-    return store.recordImage({ id: configDigest, config: imageConfig, manifestDigest, manifestMediaType: manifest.mediaType, layers, parent: parent.id }, opts.tag ? [opts.tag] : []);
+    return store.recordImage({ id: configDigest, config: imageConfig, manifestDigest, manifestMediaType: manifest.mediaType, layers, ...(parent.id ? { parent: parent.id } : {}) }, opts.tag ? [opts.tag] : []);
   });
 }

@@ -9,11 +9,22 @@
  * what `docker save -o FILE`, `docker load -i FILE` and `docker cp` read and write. Errors carry an
  * errno `code` (ENOENT, EISDIR, ENOSPC, …).
  */
+export interface HostFileStat {
+  type: "file" | "directory" | "symlink";
+  size: number;
+  mode: number;
+  mtime: Date;
+}
+
 export interface HostFileAccess {
   /** The absolute path of `path`. */
   resolve(path: string): string;
-  /** Follows symbolic links; throws (code ENOENT) when nothing is there. */
-  stat(path: string): Promise<{ type: "file" | "directory" | "symlink"; size: number }>;
+  /** Follows symbolic links; throws (code ENOENT) when nothing is there. `mode`: permission bits. */
+  stat(path: string): Promise<HostFileStat>;
+  /** Does not follow a symbolic link at the end. */
+  lstat(path: string): Promise<HostFileStat>;
+  readdir(path: string): Promise<{ name: string; type: HostFileStat["type"] }[]>;
+  readlink(path: string): Promise<string>;
   readFile(path: string): Promise<Uint8Array>;
   /** Creates or replaces a file; its directory must exist. */
   writeFile(path: string, data: Uint8Array): Promise<void>;

@@ -1,0 +1,450 @@
+/**
+ * Docker's classic builder (moby 20.10 builder/dockerfile): every instruction after FROM runs as a
+ * container of the current image and is committed as the next image, so every step leaves an image
+ * (its parent the step before: what `docker history` walks and what a failed build is debugged from).
+ * A step is taken from the cache when a child of the current image was made with the same run config
+ * (image/cache/compare.go); after the first miss the rest of the stage is built. What the learner
+ * reads — `Step N/M : …`, ` ---> Running in …`, ` ---> Using cache`, `Removing intermediate container …`,
+ * the history's `#(nop)` strings, the failure line and status — is the classic builder's, byte for byte.
+ *
+ * The builder decides; the daemon does (BuildBackend): images, containers, runs, copies, commits.
+ */
+import { digestHex, sha256Digest, type Digest } from "../oci/digest.ts";
+import type { ContainerConfig } from "../oci/types.ts";
+import { splitDockerfileWords } from "./instructions.ts";
+import type { BuildContext } from "./context.ts";
+
+/** One instruction as the parser gives it. */
+export interface Instruction {
+  /** Upper-case: RUN, COPY… */
+  cmd: string;
+  /** As written (Step N/M shows it). */
+  original: string;
+  flags: string[];
+  /** The arguments; ENV and LABEL as key, value pairs. */
+  args: string[];
+  /** Exec (JSON) form. */
+  json: boolean;
+  line: number;
+}
+
+/** An image as the builder needs it. */
+export interface BuildImage {
+  id: Digest;
+  config: ContainerConfig;
+  /** The run config it was committed with (container_config), for the cache. */
+  containerConfig?: ContainerConfig;
+  os: string;
+}
+
+/** A container the builder made. */
+export interface BuildContainer {
+  id: string;
+}
+
+export interface BuildBackend {
+  /** The image FROM names: local, else pulled (the pull's progress goes to `out`). */
+  fromImage(ref: string, out: (text: string) => void): Promise<BuildImage>;
+  /** The images whose parent is `parent` (the cache's candidates). */
+  children(parent: Digest | null): Promise<BuildImage[]>;
+  /** A container of `image` (null: scratch) with `config`. */
+  create(image: BuildImage | null, config: ContainerConfig): Promise<BuildContainer>;
+  /** Runs its process; its output goes to `out`; resolves with the exit code. */
+  run(c: BuildContainer, out: (fd: 1 | 2, data: Uint8Array) => void, signal?: AbortSignal): Promise<number>;
+  /** Makes the directory (and its parents) in the container, owned by root. */
+  mkdirAll(c: BuildContainer, path: string): Promise<void>;
+  /** Copies context files into the container (COPY/ADD). */
+  copy(c: BuildContainer, files: readonly CopySource[], dest: string, opts: { chown?: string; chmod?: number }): Promise<void>;
+  /** Commits: the image config is `config`; `runConfig` is kept as its container_config. */
+  commit(c: BuildContainer, parent: BuildImage | null, config: ContainerConfig, runConfig: ContainerConfig, createdBy: string): Promise<BuildImage>;
+  remove(c: BuildContainer): Promise<void>;
+  tag(image: BuildImage, tag: string): Promise<void>;
+}
+
+/** A file or directory of the context to copy, and where under `dest` it lands. */
+export interface CopySource {
+  /** Path in the context. */
+  path: string;
+  /** Path below the destination ("" for the destination itself). */
+  target: string;
+}
+
+export class BuildError extends Error {
+  override name = "BuildError";
+  constructor(message: string, readonly status = 1) {
+    super(message);
+  }
+}
+
+export interface BuildOptions {
+  instructions: readonly Instruction[];
+  context: BuildContext;
+  tags: readonly string[];
+  buildArgs: ReadonlyMap<string, string>;
+  noCache?: boolean;
+  quiet?: boolean;
+  /** Everything the build prints (stdout). */
+  out: (text: string) => void;
+  /** A step's stderr, as the CLI colours it. */
+  err: (text: string) => void;
+  signal?: AbortSignal;
+}
+
+const DEFAULT_SHELL = ["/bin/sh", "-c"];
+const short = (id: string) => id.replace(/^sha256:/, "").slice(0, 12);
+const dec = new TextDecoder();
+
+/** image/cache/compare.go compare(): the run config fields a cached step must match (Env and Cmd in order). */
+function sameRunConfig(a: ContainerConfig | undefined, b: ContainerConfig): boolean {
+  if (!a) return false;
+  const bool = (c: ContainerConfig, k: string) => c[k] === true;
+  for (const k of ["OpenStdin", "AttachStdin", "AttachStdout", "AttachStderr", "Tty"]) if (bool(a, k) !== bool(b, k)) return false;
+  if ((a.User ?? "") !== (b.User ?? "")) return false;
+  const same = (x: readonly unknown[] | null | undefined, y: readonly unknown[] | null | undefined) => JSON.stringify(x ?? []) === JSON.stringify(y ?? []);
+  if (!same(a.Cmd, b.Cmd) || !same(a.Env, b.Env) || !same(a.Entrypoint, b.Entrypoint)) return false;
+  const keys = (x: object | null | undefined) => JSON.stringify(Object.keys(x ?? {}).sort());
+  if (keys(a.ExposedPorts) !== keys(b.ExposedPorts) || keys(a.Volumes) !== keys(b.Volumes)) return false;
+  const entries = (x: Record<string, string> | null | undefined) => JSON.stringify(Object.entries(x ?? {}).sort());
+  return entries(a.Labels) === entries(b.Labels);
+}
+
+/** Go's %q of a []string: `["a" "b"]`. */
+function goQuoteList(v: readonly string[]): string {
+  return `[${v.map((x) => JSON.stringify(x)).join(" ")}]`;
+}
+
+function envMap(env: readonly string[] | undefined): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const kv of env ?? []) {
+    const i = kv.indexOf("=");
+    m.set(i < 0 ? kv : kv.slice(0, i), i < 0 ? "" : kv.slice(i + 1));
+  }
+  return m;
+}
+
+function withEnv(env: readonly string[] | undefined, key: string, value: string): string[] {
+  const out = [...(env ?? [])];
+  const i = out.findIndex((kv) => kv === key || kv.startsWith(`${key}=`));
+  if (i >= 0) out[i] = `${key}=${value}`;
+  else out.push(`${key}=${value}`);
+  return out;
+}
+
+/** The state of the stage being built: the current image and the run config the next step starts from. */
+interface State {
+  image: BuildImage | null;
+  runConfig: ContainerConfig;
+  /** ARGs declared in this stage with their values (the defaults or --build-arg). */
+  args: Map<string, string | undefined>;
+  /** Whether the cache is still being followed. */
+  cache: boolean;
+  /** A CMD was set in this stage (an ENTRYPOINT then keeps it). */
+  cmdSet?: boolean;
+}
+
+export class ClassicBuilder {
+  constructor(private readonly backend: BuildBackend) {}
+
+  async build(o: BuildOptions): Promise<BuildImage> {
+    const out = (s: string) => {
+      if (!o.quiet) o.out(s);
+    };
+    const total = o.instructions.length;
+    let st: State | undefined;
+    let step = 0;
+    const globalArgs = new Map<string, string | undefined>();
+    const usedArgs = new Set<string>();
+    for (const ins of o.instructions) {
+      if (o.signal?.aborted) throw new BuildError("context canceled");
+      step++;
+      out(`Step ${step}/${total} : ${ins.original}\n`);
+      if (ins.cmd === "FROM") {
+        st = await this.from(ins, st, globalArgs, usedArgs, o, out);
+        continue;
+      }
+      if (!st) {
+        if (ins.cmd === "ARG") {
+          for (const a of ins.args) {
+            const [k, v] = splitArg(a);
+            globalArgs.set(k, v);
+          }
+          continue;
+        }
+        throw new BuildError("Please provide a source image with `from` prior to commit");
+      }
+      await this.dispatch(ins, st, o, out, usedArgs);
+    }
+    if (!st?.image) throw new BuildError("No image was generated. Is your Dockerfile empty?");
+    const unused = [...o.buildArgs.keys()].filter((k) => !usedArgs.has(k) && !PROXY_ARGS.has(k)).sort();
+    if (unused.length) out(`[Warning] One or more build-args [${unused.join(" ")}] were not consumed\n`);
+    out(`Successfully built ${short(st.image.id)}\n`);
+    for (const t of o.tags) {
+      await this.backend.tag(st.image, t);
+      out(`Successfully tagged ${t}\n`);
+    }
+    if (o.quiet) o.out(`${st.image.id}\n`);
+    return st.image;
+  }
+
+  private async from(ins: Instruction, _prev: State | undefined, globalArgs: Map<string, string | undefined>, used: Set<string>, o: BuildOptions, out: (s: string) => void): Promise<State> {
+    const env = new Map<string, string>();
+    for (const [k, v] of globalArgs) {
+      const given = o.buildArgs.get(k);
+      if (given !== undefined) used.add(k);
+      const value = given ?? v;
+      if (value !== undefined) env.set(k, value);
+    }
+    const name = processWord(ins.args[0] ?? "", envList(env));
+    let image: BuildImage | null = null;
+    if (name.toLowerCase() !== "scratch") image = await this.backend.fromImage(name, out);
+    out(` ---> ${image ? short(image.id) : ""}\n`);
+    const runConfig: ContainerConfig = structuredClone(image?.config ?? {});
+    runConfig.Image = image?.id ?? "";
+    return { image, runConfig, args: new Map(), cache: !o.noCache };
+  }
+
+  /** The values ARG makes visible to the step (declared in the stage, given or defaulted). */
+  private argEnv(st: State, o: BuildOptions, used: Set<string>): Map<string, string> {
+    const m = new Map<string, string>();
+    for (const [k, v] of st.args) {
+      const given = o.buildArgs.get(k);
+      if (given !== undefined) used.add(k);
+      const value = given ?? v;
+      if (value !== undefined) m.set(k, value);
+    }
+    return m;
+  }
+
+  private async dispatch(ins: Instruction, st: State, o: BuildOptions, out: (s: string) => void, used: Set<string>): Promise<void> {
+    const argEnv = this.argEnv(st, o, used);
+    // Words are expanded with the ARGs, then the config's ENV (ENV wins).
+    const env = new Map([...argEnv, ...envMap(st.runConfig.Env)]);
+    const expand = (w: string) => processWord(w, envList(env));
+    const shell = (st.runConfig.Shell as string[] | undefined) ?? DEFAULT_SHELL;
+    const rc = st.runConfig;
+    switch (ins.cmd) {
+      case "ENV": {
+        let msg = "ENV";
+        const next = structuredClone(rc);
+        for (let i = 0; i < ins.args.length; i += 2) {
+          const k = expand(ins.args[i]!);
+          const v = expand(ins.args[i + 1] ?? "");
+          next.Env = withEnv(next.Env, k, v);
+          msg += ` ${k}=${v}`;
+        }
+        return this.commitNop(st, next, msg, o, out);
+      }
+      case "LABEL": {
+        let msg = "LABEL";
+        const next = structuredClone(rc);
+        next.Labels = { ...(next.Labels ?? {}) };
+        for (let i = 0; i < ins.args.length; i += 2) {
+          const k = expand(ins.args[i]!);
+          const v = expand(ins.args[i + 1] ?? "");
+          next.Labels[k] = v;
+          msg += ` ${k}=${v}`;
+        }
+        return this.commitNop(st, next, msg, o, out);
+      }
+      case "MAINTAINER": {
+        const next = structuredClone(rc);
+        return this.commitNop(st, next, `MAINTAINER ${ins.args.join(" ")}`, o, out, { author: ins.args.join(" ") });
+      }
+      case "CMD":
+      case "ENTRYPOINT": {
+        const next = structuredClone(rc);
+        const v = ins.json ? ins.args : [...shell, ins.args.join(" ")];
+        if (ins.cmd === "CMD") next.Cmd = v;
+        else {
+          next.Entrypoint = v;
+          // An ENTRYPOINT resets the CMD the base image had (not one set in this Dockerfile).
+          if (!st.cmdSet) next.Cmd = null;
+        }
+        if (ins.cmd === "CMD") st.cmdSet = true;
+        return this.commitNop(st, next, `${ins.cmd} ${goQuoteList(v)}`, o, out);
+      }
+      case "EXPOSE": {
+        const next = structuredClone(rc);
+        next.ExposedPorts = { ...(next.ExposedPorts ?? {}) };
+        const ports: string[] = [];
+        for (const a of ins.args) {
+          const p = expand(a);
+          const key = p.includes("/") ? p : `${p}/tcp`;
+          next.ExposedPorts[key] = {};
+          ports.push(key);
+        }
+        // instructions/parse.go sorts the ports as written.
+        return this.commitNop(st, next, `EXPOSE ${ins.args.map(expand).sort().join(" ")}`, o, out);
+      }
+      case "VOLUME": {
+        const next = structuredClone(rc);
+        next.Volumes = { ...(next.Volumes ?? {}) };
+        const vols = ins.args.map(expand);
+        for (const v of vols) next.Volumes[v] = {};
+        return this.commitNop(st, next, `VOLUME [${vols.join(" ")}]`, o, out);
+      }
+      case "USER": {
+        const next = structuredClone(rc);
+        next.User = expand(ins.args[0] ?? "");
+        return this.commitNop(st, next, `USER ${next.User}`, o, out);
+      }
+      case "STOPSIGNAL": {
+        const next = structuredClone(rc);
+        next.StopSignal = expand(ins.args[0] ?? "");
+        return this.commitNop(st, next, `STOPSIGNAL ${next.StopSignal}`, o, out);
+      }
+      case "SHELL": {
+        const next = structuredClone(rc);
+        next.Shell = ins.args;
+        return this.commitNop(st, next, `SHELL [${ins.args.join(" ")}]`, o, out);
+      }
+      case "ARG": {
+        const parts: string[] = [];
+        for (const a of ins.args) {
+          const [k, v] = splitArg(a);
+          st.args.set(k, v === undefined ? undefined : expand(v));
+          parts.push(v === undefined ? k : `${k}=${expand(v)}`);
+        }
+        // The ARG itself changes no config; Docker still commits a step with its text.
+        return this.commitNop(st, structuredClone(rc), `ARG ${parts.join(" ")}`, o, out);
+      }
+      case "WORKDIR": {
+        const next = structuredClone(rc);
+        const dir = expand(ins.args[0] ?? "");
+        const base = next.WorkingDir || "/";
+        next.WorkingDir = cleanAbs(dir.startsWith("/") ? dir : `${base}/${dir}`);
+        return this.workdir(st, next, o, out);
+      }
+      case "RUN":
+        return this.run(ins, st, shell, argEnv, o, out);
+      case "COPY":
+      case "ADD":
+        return this.copy(ins, st, expand, o, out);
+      default:
+        throw new BuildError(`dockerfile parse error on line ${ins.line}: unknown instruction: ${ins.cmd}`);
+    }
+  }
+
+  /** A child of the current image made with this run config, when the cache is followed. */
+  private async probe(st: State, runConfig: ContainerConfig, out: (s: string) => void): Promise<boolean> {
+    if (!st.cache) return false;
+    const hit = (await this.backend.children(st.image?.id ?? null)).find((c) => sameRunConfig(c.containerConfig, runConfig));
+    if (!hit) {
+      st.cache = false;
+      return false;
+    }
+    out(" ---> Using cache\n");
+    out(` ---> ${short(hit.id)}\n`);
+    st.image = hit;
+    st.runConfig = { ...structuredClone(hit.config), Image: hit.id };
+    return true;
+  }
+
+  /** ENV, LABEL, CMD…: a step whose run config carries the instruction as `#(nop) ` text. */
+  private async commitNop(st: State, next: ContainerConfig, text: string, o: BuildOptions, out: (s: string) => void, extra: { author?: string } = {}): Promise<void> {
+    void extra;
+    const shell = (next.Shell as string[] | undefined) ?? DEFAULT_SHELL;
+    const runConfig = { ...structuredClone(next), Cmd: [...shell, "#(nop) ", text] };
+    if (await this.probe(st, runConfig, out)) return;
+    const c = await this.backend.create(st.image, runConfig);
+    out(` ---> Running in ${short(c.id)}\n`);
+    await this.finish(st, c, next, runConfig, o, out);
+  }
+
+  private async workdir(st: State, next: ContainerConfig, o: BuildOptions, out: (s: string) => void): Promise<void> {
+    const shell = (next.Shell as string[] | undefined) ?? DEFAULT_SHELL;
+    const runConfig = { ...structuredClone(next), Cmd: [...shell, `#(nop) WORKDIR ${next.WorkingDir}`] };
+    if (await this.probe(st, runConfig, out)) return;
+    const c = await this.backend.create(st.image, runConfig);
+    out(` ---> Running in ${short(c.id)}\n`);
+    await this.backend.mkdirAll(c, next.WorkingDir!);
+    await this.finish(st, c, next, runConfig, o, out);
+  }
+
+  private async finish(st: State, c: BuildContainer, config: ContainerConfig, runConfig: ContainerConfig, _o: BuildOptions, out: (s: string) => void, announceRemoval = true): Promise<void> {
+    const createdBy = (runConfig.Cmd ?? []).join(" ");
+    const image = await this.backend.commit(c, st.image, { ...config, Image: st.image?.id ?? "" }, runConfig, createdBy);
+    await this.backend.remove(c);
+    if (announceRemoval) out(`Removing intermediate container ${short(c.id)}\n`);
+    out(` ---> ${short(image.id)}\n`);
+    st.image = image;
+    st.runConfig = { ...structuredClone(config), Image: image.id };
+  }
+
+  private async run(ins: Instruction, st: State, shell: string[], argEnv: Map<string, string>, o: BuildOptions, out: (s: string) => void): Promise<void> {
+    if (!st.image) throw new BuildError("no such file or directory", 1);
+    const cmd = ins.json ? ins.args : [...shell, ins.args.join(" ")];
+    // Build args the step sees are part of its run config's Cmd (`|N K=V … /bin/sh -c …`), so a
+    // different value misses the cache; they reach the process as environment variables.
+    const argsUsed = [...argEnv].filter(([k]) => !envMap(st.runConfig.Env).has(k)).sort(([a], [b]) => (a < b ? -1 : 1));
+    const prefix = argsUsed.length ? [`|${argsUsed.length}`, ...argsUsed.map(([k, v]) => `${k}=${v}`)] : [];
+    const runConfig: ContainerConfig = { ...structuredClone(st.runConfig), Cmd: [...prefix, ...cmd] };
+    if (await this.probe(st, runConfig, out)) return;
+    const processConfig: ContainerConfig = { ...structuredClone(st.runConfig), Cmd: cmd, Entrypoint: null, Env: [...(st.runConfig.Env ?? []), ...argsUsed.map(([k, v]) => `${k}=${v}`)] };
+    const c = await this.backend.create(st.image, processConfig);
+    out(` ---> Running in ${short(c.id)}\n`);
+    const code = await this.backend.run(c, (fd, data) => (fd === 2 ? o.err(dec.decode(data, { stream: true })) : out(dec.decode(data, { stream: true }))), o.signal);
+    if (code !== 0) {
+      const shown = ins.json ? JSON.stringify(cmd) : cmd.join(" ");
+      throw new BuildError(`The command '${shown}' returned a non-zero code: ${code}`, code);
+    }
+    await this.finish(st, c, st.runConfig, runConfig, o, out);
+  }
+
+  private async copy(ins: Instruction, st: State, expand: (w: string) => string, o: BuildOptions, out: (s: string) => void): Promise<void> {
+    const words = ins.args.map(expand);
+    if (words.length < 2) throw new BuildError(`${ins.cmd} requires at least two arguments, but only one was provided. Destination could not be determined.`);
+    const dest0 = words.at(-1)!;
+    const srcs = words.slice(0, -1);
+    const base = st.runConfig.WorkingDir || "/";
+    const destDir = dest0.endsWith("/") || srcs.length > 1;
+    const dest = cleanAbs(dest0.startsWith("/") ? dest0 : `${base}/${dest0}`) + (destDir && dest0 !== "/" ? "/" : "");
+    const sources: CopySource[] = [];
+    const hashes: string[] = [];
+    for (const s of srcs) {
+      const matches = o.context.glob(s);
+      if (!matches.length) throw new BuildError(`COPY failed: file not found in build context or excluded by .dockerignore: stat ${s}: file does not exist`);
+      for (const m of matches) {
+        const entry = o.context.get(m)!;
+        hashes.push(await o.context.hash(m));
+        sources.push({ path: m, target: entry.type === "dir" ? "" : m.split("/").pop()! });
+      }
+    }
+    const srcHash = hashes.length > 1 ? `multi:${digestHex(await sha256Digest(hashes.join(",")))}` : hashes[0]!;
+    const shell = (st.runConfig.Shell as string[] | undefined) ?? DEFAULT_SHELL;
+    const runConfig = { ...structuredClone(st.runConfig), Cmd: [...shell, `#(nop) ${ins.cmd} ${srcHash} in ${dest0} `] };
+    if (await this.probe(st, runConfig, out)) return;
+    const c = await this.backend.create(st.image, runConfig);
+    const chown = ins.flags.find((f) => f.startsWith("--chown="))?.slice(8);
+    const chmodFlag = ins.flags.find((f) => f.startsWith("--chmod="))?.slice(8);
+    await this.backend.copy(c, sources, dest, { chown, chmod: chmodFlag ? parseInt(chmodFlag, 8) : undefined });
+    await this.finish(st, c, st.runConfig, runConfig, o, out, false);
+  }
+}
+
+/** BuildKit and Docker predefine these: never reported as unconsumed. */
+const PROXY_ARGS = new Set(["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"]);
+
+function splitArg(a: string): [string, string | undefined] {
+  const i = a.indexOf("=");
+  return i < 0 ? [a, undefined] : [a.slice(0, i), a.slice(i + 1)];
+}
+
+function envList(m: ReadonlyMap<string, string>): string[] {
+  return [...m].map(([k, v]) => `${k}=${v}`);
+}
+
+/** One word with $VAR, ${VAR}, ${VAR:-x}, ${VAR:+x} expanded and quotes removed. */
+function processWord(word: string, env: readonly string[]): string {
+  return splitDockerfileWords(word, envMap(env)).join(" ");
+}
+
+function cleanAbs(p: string): string {
+  const parts: string[] = [];
+  for (const seg of p.split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") parts.pop();
+    else parts.push(seg);
+  }
+  return `/${parts.join("/")}`;
+}

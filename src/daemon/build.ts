@@ -1,0 +1,141 @@
+/**
+ * The daemon's side of `docker build` (moby's builder.Backend): what the classic builder (src/build)
+ * asks for, done with the daemon's images, containers and engine — FROM's image (pulled when missing),
+ * the children of an image for the cache, intermediate containers with the step's run config, runs,
+ * copies from the context, commits with the builder's config and history text, tags.
+ */
+import type { BuildBackend, BuildContainer, BuildImage, CopySource } from "../build/classic.ts";
+import type { BuildContext } from "../build/context.ts";
+import type { Digest } from "../oci/digest.ts";
+import type { ContainerConfig } from "../oci/types.ts";
+import { commitContainer } from "../store/commit.ts";
+import type { ContainerRecord, ImageRecord } from "../store/schema.ts";
+import type { ContainerEngine } from "../runtime/engine.ts";
+import { cleanPath } from "../unionfs/path.ts";
+import type { ContainerService } from "./containers.ts";
+import type { ImageService } from "./images.ts";
+
+function asBuildImage(i: ImageRecord): BuildImage {
+  return { id: i.id, config: i.config.config ?? {}, containerConfig: i.config.container_config as ContainerConfig | undefined, os: i.config.os };
+}
+
+export class DaemonBuildBackend implements BuildBackend {
+  private readonly made = new Map<string, ContainerRecord>();
+
+  constructor(
+    private readonly images: ImageService,
+    private readonly containers: ContainerService,
+    private readonly engine: ContainerEngine,
+    private readonly context: BuildContext,
+  ) {}
+
+  async fromImage(ref: string, out: (text: string) => void): Promise<BuildImage> {
+    const found = await this.images.resolve(ref);
+    if (found) return asBuildImage(found);
+    let header = false;
+    const r = await this.images.pull(ref, {
+      onEvent: (e) => {
+        if (!header && (e.kind === "resolved" || e.kind === "done")) {
+          out(`${ref.includes(":") && !ref.includes("@") ? ref.split(":").pop() : "latest"}: Pulling from ${e.kind === "resolved" ? e.repository : ref}\n`);
+          header = true;
+        }
+        if (e.kind === "layer" && e.status === "Pull complete") out(`${e.id}: Pull complete\n`);
+      },
+    });
+    out(`Digest: ${r.digest}\n`);
+    out(`Status: Downloaded newer image for ${r.familiar}\n`);
+    return asBuildImage(r.image);
+  }
+
+  async children(parent: Digest | null): Promise<BuildImage[]> {
+    const all = await this.containers.records.store.listImages();
+    return all.filter((i) => (i.parent ?? null) === parent && i.config.container_config).sort((a, b) => b.createdAt - a.createdAt).map(asBuildImage);
+  }
+
+  async create(image: BuildImage | null, config: ContainerConfig): Promise<BuildContainer> {
+    const rec = await this.containers.records.createForBuild(image ? ((await this.images.resolve(image.id)) ?? null) : null, config);
+    this.made.set(rec.id, rec);
+    return { id: rec.id };
+  }
+
+  async run(c: BuildContainer, out: (fd: 1 | 2, data: Uint8Array) => void, signal?: AbortSignal): Promise<number> {
+    const rec = this.made.get(c.id)!;
+    const { exited } = await this.engine.start(rec, { listener: out });
+    const stop = () => this.engine.kill(rec, "KILL");
+    signal?.addEventListener("abort", stop, { once: true });
+    try {
+      return await exited;
+    } finally {
+      signal?.removeEventListener("abort", stop);
+      this.made.set(c.id, (await this.containers.records.get(c.id)) ?? rec);
+    }
+  }
+
+  async mkdirAll(c: BuildContainer, path: string): Promise<void> {
+    const fs = await this.containers.fs(this.made.get(c.id)!);
+    const p = cleanPath(path);
+    if (p && !(await fs.tryStat(p))) await fs.mkdirAll(p, { mode: 0o755, uid: 0, gid: 0 });
+  }
+
+  /**
+   * COPY/ADD (builder/dockerfile/copy.go): a directory's contents go into the destination; a file
+   * goes into it when it ends in `/`, is a directory already, or more than one source is copied;
+   * otherwise the destination is the file's new path. Parents are made; owner root unless --chown.
+   */
+  async copy(c: BuildContainer, files: readonly CopySource[], dest: string, opts: { chown?: string; chmod?: number }): Promise<void> {
+    const fs = await this.containers.fs(this.made.get(c.id)!);
+    const [uid, gid] = (opts.chown ?? "0:0").split(":").map((x) => Number(x) || 0) as [number, number?];
+    const owner = { uid, gid: gid ?? uid };
+    const destPath = cleanPath(dest);
+    const destIsDir = dest.endsWith("/") || files.length > 1 || (await fs.tryStat(destPath))?.type === "dir";
+    const ensureDir = async (p: string) => {
+      if (p && !(await fs.tryStat(p))) await fs.mkdirAll(p, { mode: 0o755, uid: 0, gid: 0 });
+    };
+    for (const src of files) {
+      const entry = this.context.get(src.path)!;
+      if (entry.type === "dir") {
+        await ensureDir(destPath);
+        for (const e of this.context.below(src.path)) {
+          const rel = e.path.slice(src.path ? src.path.length + 1 : 0);
+          await this.put(fs, cleanPath(`${destPath}/${rel}`), e, owner, opts.chmod);
+        }
+        continue;
+      }
+      const target = destIsDir ? cleanPath(`${destPath}/${src.target}`) : destPath;
+      await ensureDir(target.includes("/") ? target.slice(0, target.lastIndexOf("/")) : "");
+      await this.put(fs, target, entry, owner, opts.chmod);
+    }
+  }
+
+  private async put(fs: Awaited<ReturnType<ContainerService["fs"]>>, path: string, e: ReturnType<BuildContext["get"]> & object, owner: { uid: number; gid: number }, chmod?: number): Promise<void> {
+    const existing = await fs.tryStat(path);
+    const mode = chmod ?? e.mode;
+    if (e.type === "dir") {
+      if (!existing) await fs.mkdirAll(path, { mode, uid: owner.uid, gid: owner.gid });
+      return;
+    }
+    if (existing && existing.type !== "dir") await fs.unlink(path);
+    if (e.type === "symlink") await fs.symlink(e.linkname ?? "", path);
+    else {
+      await fs.writeFile(path, e.data ?? new Uint8Array(0));
+      await fs.chmod(path, mode);
+    }
+    if (e.type !== "symlink") await fs.chown(path, owner.uid, owner.gid);
+  }
+
+  async commit(c: BuildContainer, _parent: BuildImage | null, config: ContainerConfig, runConfig: ContainerConfig, createdBy: string): Promise<BuildImage> {
+    const rec = this.made.get(c.id)!;
+    const image = await commitContainer(this.containers.records, rec, { build: { config, runConfig, createdBy } });
+    return asBuildImage(image);
+  }
+
+  async remove(c: BuildContainer): Promise<void> {
+    const rec = (await this.containers.records.get(c.id)) ?? this.made.get(c.id)!;
+    await this.containers.records.remove(rec, true);
+    this.made.delete(c.id);
+  }
+
+  async tag(image: BuildImage, tag: string): Promise<void> {
+    await this.images.tag(image.id, tag);
+  }
+}

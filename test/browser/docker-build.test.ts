@@ -1,0 +1,134 @@
+/**
+ * `docker build` against real Docker 20.10's classic builder (DOCKER_BUILDKIT=0): the same Dockerfile
+ * and context (a local directory handed to the lab with workIn) built by both from the same base image
+ * (pulled from one test registry), and what they print and store compared — the build output with
+ * each side's IDs numbered in order of appearance, `docker history --no-trunc` rows (the `#(nop)`
+ * strings and the COPY hashes included), sizes, the image config, layer counts, a rebuild's
+ * ` ---> Using cache`, and a failing RUN's message and status.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { launchLab, type LabDriver } from "../harness/browser.ts";
+import { haveDocker, requireDocker, startDocker, type TestDocker } from "../harness/docker.ts";
+import { pushOracleImages, type OracleImages } from "../harness/fixtures.ts";
+import { haveRegistryBinary, startRegistry, type TestRegistry } from "../harness/registry.ts";
+import { requireHostFile } from "../harness/shared.ts";
+
+let reg: TestRegistry | undefined;
+let docker: TestDocker | undefined;
+let lab: LabDriver | undefined;
+let images: OracleImages;
+let work = "";
+
+beforeAll(async () => {
+  if (!haveDocker() || !haveRegistryBinary()) return;
+  reg = await startRegistry();
+  work = mkdtempSync(join(tmpdir(), "layerlab-build-"));
+  images = await pushOracleImages(reg, work);
+  docker = await startDocker({ insecureRegistries: [reg.host], storageDriver: "overlay2" });
+  lab = await launchLab({ allowRegistries: reg.allowHosts });
+  await docker.docker("pull", "-q", images.busyboxV2);
+  const r = await lab.exec(`docker pull -q ${images.busyboxV2} && docker tag ${images.busyboxV2} base:1`);
+  if (r.code !== 0) throw new Error(r.output);
+  await docker.docker("tag", images.busyboxV2, "base:1");
+}, 300_000);
+
+afterAll(async () => {
+  await lab?.close();
+  await docker?.stop();
+  await reg?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+beforeEach((ctx) => {
+  requireDocker(ctx);
+  requireHostFile(ctx, "/usr/bin/docker-registry", "docker-registry");
+});
+
+/** A context directory with these files. */
+function context(name: string, files: Record<string, string>): string {
+  const dir = join(work, name);
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(dir, path, ".."), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
+/**
+ * Each side's 12-hex IDs replaced by <1>, <2>… in order of first appearance; a step's stderr arrives in
+ * chunks, each coloured on its own (how it is cut varies), so adjacent coloured chunks are joined.
+ */
+function numberIds(s: string): string {
+  const seen = new Map<string, number>();
+  return s.replaceAll("\x1b[0m\x1b[91m", "").replace(/\b[0-9a-f]{12}\b/g, (id) => {
+    if (!seen.has(id)) seen.set(id, seen.size + 1);
+    return `<${seen.get(id)}>`;
+  });
+}
+
+interface Built {
+  docker: { out: string; code: number };
+  lab: { out: string; code: number };
+}
+
+/** Builds `dir` in both (classic builder), stdout and stderr together. */
+async function buildBoth(dir: string, args: string): Promise<Built> {
+  const d = await docker!.shell(`cd ${dir} && DOCKER_BUILDKIT=0 docker build --network none ${args} . 2>&1`);
+  await lab!.workIn(dir);
+  const l = await lab!.exec(`docker build ${args} . 2>&1`);
+  return { docker: { out: d.stdout, code: d.code }, lab: { out: l.output, code: l.code } };
+}
+
+async function same(line: string, normalize: (s: string) => string = (s) => s): Promise<void> {
+  const d = await docker!.shell(`${line} 2>&1`);
+  const l = await lab!.exec(`${line} 2>&1`);
+  expect({ line, out: normalize(l.output), code: l.code }).toEqual({ line, out: normalize(d.stdout), code: d.code });
+}
+
+const DOCKERFILE = `FROM base:1
+ENV GREETING="hello world" EMPTY=
+LABEL org.example.title="A lab image" stage=one
+WORKDIR /app
+COPY notes.txt .
+COPY conf/ /etc/app/
+RUN echo "$GREETING" > /app/greeting && ls /etc/app
+RUN dd if=/dev/zero of=/app/file1 bs=1k count=10 2>/dev/null
+EXPOSE 8080 53/udp
+USER nobody
+CMD ["cat", "/app/greeting"]
+`;
+
+describe("docker build (classic builder), compared with Docker 20.10", () => {
+  it("prints the same steps and stores the same history, config and layers", async () => {
+    const dir = context("basic", { Dockerfile: DOCKERFILE, "notes.txt": "some notes\n", "conf/a.conf": "a=1\n", "conf/sub/b.conf": "b=2\n" });
+    const r = await buildBoth(dir, "-t built:1");
+    expect({ out: numberIds(r.lab.out), code: r.lab.code }).toEqual({ out: numberIds(r.docker.out), code: r.docker.code });
+    await same("docker history --no-trunc --format '{{.CreatedBy}}|{{.Size}}|{{.Comment}}' built:1");
+    await same("docker image inspect -f '{{len .RootFS.Layers}} {{.Size}} {{json .Config.Env}} {{json .Config.Labels}} {{json .Config.ExposedPorts}} {{.Config.User}} {{.Config.WorkingDir}} {{json .Config.Cmd}} {{.Config.Hostname}}|' built:1");
+    await same("docker run --rm --network none built:1");
+  });
+
+  it("a rebuild uses the cache for every step; a changed file rebuilds from its COPY on", async () => {
+    const dir = context("basic", {});
+    const again = await buildBoth(dir, "-t built:1");
+    expect(again.lab.out.match(/Using cache/g)?.length).toBe(10);
+    expect(numberIds(again.lab.out)).toBe(numberIds(again.docker.out));
+    writeFileSync(join(dir, "notes.txt"), "other notes\n");
+    const changed = await buildBoth(dir, "-t built:2");
+    expect(numberIds(changed.lab.out)).toBe(numberIds(changed.docker.out));
+    expect(changed.lab.out.match(/Using cache/g)?.length).toBe(3);
+  });
+
+  it("a failing RUN: Docker's message, its status, and the last good step's image to debug from", async () => {
+    const dir = context("fail", { Dockerfile: 'FROM base:1\nRUN touch tmpfile\nRUN /bin/bash -c echo "continue to build..."\nCOPY testfile /\n' });
+    const r = await buildBoth(dir, "");
+    expect(r.lab.code).toBe(127);
+    expect(numberIds(r.lab.out)).toBe(numberIds(r.docker.out));
+    const last = [...r.lab.out.matchAll(/ ---> ([0-9a-f]{12})\n/g)].at(-1)![1]!;
+    const debug = await lab!.exec(`docker run --rm ${last} ls tmpfile`);
+    expect(debug).toEqual({ code: 0, output: "tmpfile\n" });
+  });
+});
