@@ -56,7 +56,7 @@ export interface BuildBackend {
   /** Copies context files into the container (COPY/ADD). */
   copy(c: BuildContainer, files: readonly CopySource[], dest: string, opts: { chown?: string; chmod?: number }): Promise<void>;
   /** Commits: the image config is `config`; `runConfig` is kept as its container_config. */
-  commit(c: BuildContainer, parent: BuildImage | null, config: ContainerConfig, runConfig: ContainerConfig, createdBy: string): Promise<BuildImage>;
+  commit(c: BuildContainer, parent: BuildImage | null, config: ContainerConfig, runConfig: ContainerConfig, createdBy: string, author?: string): Promise<BuildImage>;
   remove(c: BuildContainer): Promise<void>;
   tag(image: BuildImage, tag: string): Promise<void>;
 }
@@ -140,6 +140,8 @@ interface State {
   cache: boolean;
   /** A CMD was set in this stage (an ENTRYPOINT then keeps it). */
   cmdSet?: boolean;
+  /** MAINTAINER: the author of every image committed after it. */
+  maintainer?: string;
 }
 
 export class ClassicBuilder {
@@ -248,7 +250,8 @@ export class ClassicBuilder {
       }
       case "MAINTAINER": {
         const next = structuredClone(rc);
-        return this.commitNop(st, next, `MAINTAINER ${ins.args.join(" ")}`, o, out, { author: ins.args.join(" ") });
+        st.maintainer = ins.args.join(" ");
+        return this.commitNop(st, next, `MAINTAINER ${st.maintainer}`, o, out);
       }
       case "CMD":
       case "ENTRYPOINT": {
@@ -341,8 +344,7 @@ export class ClassicBuilder {
   }
 
   /** ENV, LABEL, CMD…: a step whose run config carries the instruction as `#(nop) ` text. */
-  private async commitNop(st: State, next: ContainerConfig, text: string, o: BuildOptions, out: (s: string) => void, extra: { author?: string } = {}): Promise<void> {
-    void extra;
+  private async commitNop(st: State, next: ContainerConfig, text: string, o: BuildOptions, out: (s: string) => void): Promise<void> {
     const shell = (next.Shell as string[] | undefined) ?? DEFAULT_SHELL;
     const runConfig = { ...structuredClone(next), Cmd: [...shell, "#(nop) ", text] };
     if (await this.probe(st, runConfig, out)) return;
@@ -363,7 +365,7 @@ export class ClassicBuilder {
 
   private async finish(st: State, c: BuildContainer, config: ContainerConfig, runConfig: ContainerConfig, _o: BuildOptions, out: (s: string) => void, announceRemoval = true): Promise<void> {
     const createdBy = (runConfig.Cmd ?? []).join(" ");
-    const image = await this.backend.commit(c, st.image, { ...config, Image: st.image?.id ?? "" }, runConfig, createdBy);
+    const image = await this.backend.commit(c, st.image, { ...config, Image: st.image?.id ?? "" }, runConfig, createdBy, st.maintainer);
     await this.backend.remove(c);
     if (announceRemoval) out(`Removing intermediate container ${short(c.id)}\n`);
     out(` ---> ${short(image.id)}\n`);

@@ -1,15 +1,20 @@
 /**
  * A Dockerfile's text as the classic builder's instructions: the escape directive, comments, line
  * continuations, exec (JSON) and shell forms, `--flags`, ENV and LABEL pairs (both forms). Errors in
- * Docker's words with the line (`dockerfile parse error on line 3: unknown instruction: RUNN`).
+ * Docker's words with the line (`dockerfile parse error line 3: unknown instruction: RUNN` from the
+ * classic builder, `… on line 3: …` from BuildKit).
  */
 import type { Instruction } from "./classic.ts";
 import { splitDockerfileWords } from "./instructions.ts";
 
+/** A Dockerfile that does not parse; the message is BuildKit's, `classicMessage` the classic builder's (Docker 20.10). */
 export class DockerfileError extends Error {
   override name = "DockerfileError";
-  constructor(readonly line: number, message: string) {
-    super(`dockerfile parse error on line ${line}: ${message}`);
+  constructor(readonly line: number, readonly reason: string) {
+    super(`dockerfile parse error on line ${line}: ${reason}`);
+  }
+  get classicMessage(): string {
+    return `dockerfile parse error line ${this.line}: ${this.reason}`;
   }
 }
 

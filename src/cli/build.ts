@@ -167,7 +167,7 @@ export const build: DockerCommand = {
     }
     const inContext = dockerfilePath.startsWith(`${dir}/`) ? dockerfilePath.slice(dir.length + 1) : undefined;
     const tar = await contextTar(files, dir, new Set([".dockerignore", ...(inContext ? [inContext] : [])]));
-    io.stdout(`Sending build context to Docker daemon  ${humanSize(tar.length)}\r\r\n`);
+    if (!boolFlag(p, "quiet")) io.stdout(`Sending build context to Docker daemon  ${humanSize(tar.length)}\r\r\n`);
     const buildArgs = new Map<string, string>();
     for (const a of p.flags.get("build-arg") ?? []) {
       const i = a.indexOf("=");

@@ -123,9 +123,9 @@ export class DaemonBuildBackend implements BuildBackend {
     if (e.type !== "symlink") await fs.chown(path, owner.uid, owner.gid);
   }
 
-  async commit(c: BuildContainer, _parent: BuildImage | null, config: ContainerConfig, runConfig: ContainerConfig, createdBy: string): Promise<BuildImage> {
+  async commit(c: BuildContainer, _parent: BuildImage | null, config: ContainerConfig, runConfig: ContainerConfig, createdBy: string, author?: string): Promise<BuildImage> {
     const rec = this.made.get(c.id)!;
-    const image = await commitContainer(this.containers.records, rec, { build: { config, runConfig, createdBy } });
+    const image = await commitContainer(this.containers.records, rec, { build: { config, runConfig, createdBy }, ...(author ? { author } : {}) });
     return asBuildImage(image);
   }
 

@@ -117,9 +117,12 @@ export class Daemon {
     try {
       instructions = dockerfileInstructions(o.dockerfile);
     } catch (e) {
-      if (e instanceof DockerfileError) return { error: `Error response from daemon: ${e.message}`, status: 1 };
+      if (e instanceof DockerfileError) return { error: `Error response from daemon: ${e.classicMessage}`, status: 1 };
       throw e;
     }
+    // instructions.Parse: only ARGs may come before the first FROM.
+    const first = instructions.find((i) => i.cmd !== "ARG");
+    if (first?.cmd !== "FROM") return { error: "Error response from daemon: no build stage in current context", status: 1 };
     const context = BuildContext.fromTar(o.context);
     const builder = new ClassicBuilder(new DaemonBuildBackend(this.images, this.containers, this.engine, context));
     try {
