@@ -54,7 +54,8 @@ export interface BuildBackend {
   /** Makes the directory (and its parents) in the container, owned by root. */
   mkdirAll(c: BuildContainer, path: string): Promise<void>;
   /** Copies context files into the container (COPY/ADD). */
-  copy(c: BuildContainer, files: readonly CopySource[], dest: string, opts: { chown?: string; chmod?: number }): Promise<void>;
+  /** Copies context files into the container (COPY/ADD; ADD extracts local tar archives, plain or gzip'd). */
+  copy(c: BuildContainer, files: readonly CopySource[], dest: string, opts: { chown?: string; chmod?: number; extract?: boolean }): Promise<void>;
   /** Commits: the image config is `config`; `runConfig` is kept as its container_config. */
   commit(c: BuildContainer, parent: BuildImage | null, config: ContainerConfig, runConfig: ContainerConfig, createdBy: string, author?: string): Promise<BuildImage>;
   remove(c: BuildContainer): Promise<void>;
@@ -91,6 +92,7 @@ export interface BuildOptions {
 }
 
 const DEFAULT_SHELL = ["/bin/sh", "-c"];
+const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const short = (id: string) => id.replace(/^sha256:/, "").slice(0, 12);
 const dec = new TextDecoder();
 
@@ -202,6 +204,10 @@ export class ClassicBuilder {
     out(` ---> ${image ? short(image.id) : ""}\n`);
     const runConfig: ContainerConfig = structuredClone(image?.config ?? {});
     runConfig.Image = image?.id ?? "";
+    // dispatchState.beginStage: Linux's default PATH when the image sets none; stdin closed.
+    if (!envMap(runConfig.Env).has("PATH")) runConfig.Env = [...(runConfig.Env ?? []), `PATH=${DEFAULT_PATH}`];
+    runConfig.OpenStdin = false;
+    runConfig.StdinOnce = false;
     return { image, runConfig, args: new Map(), cache: !o.noCache };
   }
 
@@ -419,7 +425,7 @@ export class ClassicBuilder {
     const c = await this.backend.create(st.image, runConfig);
     const chown = ins.flags.find((f) => f.startsWith("--chown="))?.slice(8);
     const chmodFlag = ins.flags.find((f) => f.startsWith("--chmod="))?.slice(8);
-    await this.backend.copy(c, sources, dest, { chown, chmod: chmodFlag ? parseInt(chmodFlag, 8) : undefined });
+    await this.backend.copy(c, sources, dest, { chown, chmod: chmodFlag ? parseInt(chmodFlag, 8) : undefined, extract: ins.cmd === "ADD" });
     await this.finish(st, c, st.runConfig, runConfig, o, out, false);
   }
 }

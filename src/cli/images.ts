@@ -206,7 +206,13 @@ const images: DockerCommand = {
     });
     const refMatches = (repository: string, tag: string) => !refPatterns || refPatterns.some((re) => re.test(`${repository}:${tag}`) || re.test(repository));
     const rows: { image: ImageRecord; repo: string; tag: string; repoDigests: string[] }[] = [];
-    for (const s of await daemon.images.list()) {
+    const summaries = await daemon.images.list();
+    // daemon/images/images.go: an untagged image that is another's parent (a build's intermediate
+    // image) is listed only with -a.
+    const parents = new Set(summaries.flatMap((x) => (x.image.parent ? [x.image.parent] : [])));
+    const all = boolFlag(p, "all");
+    for (const s of summaries) {
+      if (s.repoTags.length === 0 && s.repoDigests.length === 0 && !all && parents.has(s.image.id)) continue;
       if (before !== undefined && !(created(s.image) < before)) continue;
       if (since !== undefined && !(created(s.image) > since)) continue;
       if (!labelsMatch(filters.get("label"), s.image.config.config?.Labels)) continue;

@@ -12,7 +12,8 @@ import { commitContainer } from "../store/commit.ts";
 import type { ContainerRecord, ImageRecord } from "../store/schema.ts";
 import type { ContainerEngine } from "../runtime/engine.ts";
 import { cleanPath } from "../unionfs/path.ts";
-import type { ContainerService } from "./containers.ts";
+import { decompressStream } from "../layer/compression.ts";
+import { extractInto, type ContainerService } from "./containers.ts";
 import type { ImageService } from "./images.ts";
 
 function asBuildImage(i: ImageRecord): BuildImage {
@@ -82,7 +83,7 @@ export class DaemonBuildBackend implements BuildBackend {
    * goes into it when it ends in `/`, is a directory already, or more than one source is copied;
    * otherwise the destination is the file's new path. Parents are made; owner root unless --chown.
    */
-  async copy(c: BuildContainer, files: readonly CopySource[], dest: string, opts: { chown?: string; chmod?: number }): Promise<void> {
+  async copy(c: BuildContainer, files: readonly CopySource[], dest: string, opts: { chown?: string; chmod?: number; extract?: boolean }): Promise<void> {
     const fs = await this.containers.fs(this.made.get(c.id)!);
     const [uid, gid] = (opts.chown ?? "0:0").split(":").map((x) => Number(x) || 0) as [number, number?];
     const owner = { uid, gid: gid ?? uid };
@@ -93,6 +94,15 @@ export class DaemonBuildBackend implements BuildBackend {
     };
     for (const src of files) {
       const entry = this.context.get(src.path)!;
+      const archive = opts.extract && entry.type === "file" && entry.data ? archiveKind(entry.data) : undefined;
+      if (archive) {
+        // ADD of a local archive: its contents land in the destination directory.
+        await ensureDir(destPath);
+        let stream = new Blob([entry.data as BlobPart]).stream() as ReadableStream<Uint8Array>;
+        if (archive === "gzip") stream = stream.pipeThrough(decompressStream("gzip"));
+        await extractInto(fs, destPath, stream);
+        continue;
+      }
       if (entry.type === "dir") {
         await ensureDir(destPath);
         for (const e of this.context.below(src.path)) {
@@ -138,4 +148,11 @@ export class DaemonBuildBackend implements BuildBackend {
   async tag(image: BuildImage, tag: string): Promise<void> {
     await this.images.tag(image.id, tag);
   }
+}
+
+/** What ADD extracts (archive.IsArchivePath): a tar, or a gzip'd one; anything else is copied as a file. */
+function archiveKind(data: Uint8Array): "tar" | "gzip" | undefined {
+  if (data[0] === 0x1f && data[1] === 0x8b) return "gzip";
+  const magic = new TextDecoder().decode(data.subarray(257, 262));
+  return magic === "ustar" ? "tar" : undefined;
 }

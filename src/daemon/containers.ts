@@ -356,7 +356,8 @@ async function bytesOf(s: ReadableStream<Uint8Array>): Promise<Uint8Array> {
 }
 
 /** Extracts a tar stream into a directory of the union (`docker cp - CONTAINER:DIR`). */
-async function extractInto(fs: UnionFS, dir: string, data: ReadableStream<Uint8Array>): Promise<number> {
+/** Unpacks a tar into `dir` of a union (`docker cp -`, ADD of an archive): owners, modes, links, devices, times kept. */
+export async function extractInto(fs: UnionFS, dir: string, data: ReadableStream<Uint8Array>): Promise<number> {
   const tar = await bytesOf(data);
   const entries: TarEntry[] = [];
   const parser = new TarStreamParser((e) => entries.push(e));

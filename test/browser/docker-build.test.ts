@@ -180,4 +180,15 @@ CMD /hello
       expect({ name, out: numberIds(r.lab.out), code: r.lab.code }).toEqual({ name, out: numberIds(r.docker.out), code: r.docker.code });
     }
   });
+
+  it("a base image from scratch: ADD of a gzip'd rootfs (made by docker export) unpacks it", async () => {
+    const dir = context("scratch", { Dockerfile: 'FROM scratch\nADD rootfs.tar.gz /\nCMD ["/bin/sh"]\n' });
+    const exp = await docker!.shell(`docker create --name exporter base:1 >/dev/null && docker export exporter | gzip -n > ${dir}/rootfs.tar.gz && docker rm exporter >/dev/null`);
+    expect(exp.code).toBe(0);
+    const r = await buildBoth(dir, "-t fromscratch:1");
+    expect({ out: numberIds(r.lab.out), code: r.lab.code }).toEqual({ out: numberIds(r.docker.out), code: r.docker.code });
+    await same("docker history --no-trunc --format '{{.CreatedBy}}|{{.Size}}' fromscratch:1");
+    await same("docker image inspect -f '{{len .RootFS.Layers}} {{json .Config.Env}} {{json .Config.Cmd}}' fromscratch:1");
+    await same("docker run --rm --network none fromscratch:1 cat /etc/motd");
+  });
 });
