@@ -55,7 +55,9 @@ export interface BuildBackend {
   mkdirAll(c: BuildContainer, path: string): Promise<void>;
   /** Copies context files into the container (COPY/ADD). */
   /** Copies context files into the container (COPY/ADD; ADD extracts local tar archives, plain or gzip'd). */
-  copy(c: BuildContainer, files: readonly CopySource[], dest: string, opts: { chown?: string; chmod?: number; extract?: boolean }): Promise<void>;
+  copy(c: BuildContainer, source: BuildContext, files: readonly CopySource[], dest: string, opts: { chown?: string; chmod?: number; extract?: boolean }): Promise<void>;
+  /** COPY --from: the files of an image at these paths (and all below them), as a source. */
+  imageSource(image: BuildImage, paths: readonly string[]): Promise<BuildContext>;
   /** Commits: the image config is `config`; `runConfig` is kept as its container_config. */
   commit(c: BuildContainer, parent: BuildImage | null, config: ContainerConfig, runConfig: ContainerConfig, createdBy: string, author?: string): Promise<BuildImage>;
   remove(c: BuildContainer): Promise<void>;
@@ -82,6 +84,8 @@ export interface BuildOptions {
   context: BuildContext;
   tags: readonly string[];
   buildArgs: ReadonlyMap<string, string>;
+  /** --target: the stage to stop after. */
+  target?: string;
   noCache?: boolean;
   quiet?: boolean;
   /** Everything the build prints (stdout). */
@@ -144,6 +148,8 @@ interface State {
   cmdSet?: boolean;
   /** MAINTAINER: the author of every image committed after it. */
   maintainer?: string;
+  /** `FROM … AS name`. */
+  name?: string;
 }
 
 export class ClassicBuilder {
@@ -153,17 +159,27 @@ export class ClassicBuilder {
     const out = (s: string) => {
       if (!o.quiet) o.out(s);
     };
-    const total = o.instructions.length;
+    let instructions = o.instructions;
+    if (o.target !== undefined) {
+      // The stages up to the target's last instruction are all there is to build.
+      const froms = instructions.map((ins, i) => [ins, i] as const).filter(([ins]) => ins.cmd === "FROM");
+      const at = froms.findIndex(([ins]) => stageName(ins)?.toLowerCase() === o.target!.toLowerCase());
+      if (at < 0) throw new BuildError(`failed to reach build target ${o.target} in Dockerfile`);
+      instructions = instructions.slice(0, froms[at + 1]?.[1] ?? instructions.length);
+    }
+    const total = instructions.length;
+    const stages: State[] = [];
     let st: State | undefined;
     let step = 0;
     const globalArgs = new Map<string, string | undefined>();
     const usedArgs = new Set<string>();
-    for (const ins of o.instructions) {
+    for (const ins of instructions) {
       if (o.signal?.aborted) throw new BuildError("context canceled");
       step++;
       out(`Step ${step}/${total} : ${ins.original}\n`);
       if (ins.cmd === "FROM") {
-        st = await this.from(ins, st, globalArgs, usedArgs, o, out);
+        if (st) stages.push(st);
+        st = await this.from(ins, stages, globalArgs, usedArgs, o, out);
         continue;
       }
       if (!st) {
@@ -176,7 +192,7 @@ export class ClassicBuilder {
         }
         throw new BuildError("Please provide a source image with `from` prior to commit");
       }
-      await this.dispatch(ins, st, o, out, usedArgs);
+      await this.dispatch(ins, st, o, out, usedArgs, stages);
     }
     if (!st?.image) throw new BuildError("No image was generated. Is your Dockerfile empty?");
     const unused = [...o.buildArgs.keys()].filter((k) => !usedArgs.has(k) && !PROXY_ARGS.has(k)).sort();
@@ -190,7 +206,7 @@ export class ClassicBuilder {
     return st.image;
   }
 
-  private async from(ins: Instruction, _prev: State | undefined, globalArgs: Map<string, string | undefined>, used: Set<string>, o: BuildOptions, out: (s: string) => void): Promise<State> {
+  private async from(ins: Instruction, stages: readonly State[], globalArgs: Map<string, string | undefined>, used: Set<string>, o: BuildOptions, out: (s: string) => void): Promise<State> {
     const env = new Map<string, string>();
     for (const [k, v] of globalArgs) {
       const given = o.buildArgs.get(k);
@@ -200,7 +216,9 @@ export class ClassicBuilder {
     }
     const name = processWord(ins.args[0] ?? "", envList(env));
     let image: BuildImage | null = null;
-    if (name.toLowerCase() !== "scratch") image = await this.backend.fromImage(name, out);
+    const stage = stages.find((x) => x.name !== undefined && x.name.toLowerCase() === name.toLowerCase());
+    if (stage) image = stage.image;
+    else if (name.toLowerCase() !== "scratch") image = await this.backend.fromImage(name, out);
     out(` ---> ${image ? short(image.id) : ""}\n`);
     const runConfig: ContainerConfig = structuredClone(image?.config ?? {});
     runConfig.Image = image?.id ?? "";
@@ -208,7 +226,8 @@ export class ClassicBuilder {
     if (!envMap(runConfig.Env).has("PATH")) runConfig.Env = [...(runConfig.Env ?? []), `PATH=${DEFAULT_PATH}`];
     runConfig.OpenStdin = false;
     runConfig.StdinOnce = false;
-    return { image, runConfig, args: new Map(), cache: !o.noCache };
+    const named = stageName(ins);
+    return { image, runConfig, args: new Map(), cache: !o.noCache, ...(named !== undefined ? { name: named } : {}) };
   }
 
   /** The values ARG makes visible to the step (declared in the stage, given or defaulted). */
@@ -223,7 +242,7 @@ export class ClassicBuilder {
     return m;
   }
 
-  private async dispatch(ins: Instruction, st: State, o: BuildOptions, out: (s: string) => void, used: Set<string>): Promise<void> {
+  private async dispatch(ins: Instruction, st: State, o: BuildOptions, out: (s: string) => void, used: Set<string>, stages: readonly State[]): Promise<void> {
     const argEnv = this.argEnv(st, o, used);
     // Words are expanded with the ARGs, then the config's ENV (ENV wins).
     const env = new Map([...argEnv, ...envMap(st.runConfig.Env)]);
@@ -328,7 +347,7 @@ export class ClassicBuilder {
         return this.run(ins, st, shell, argEnv, o, out);
       case "COPY":
       case "ADD":
-        return this.copy(ins, st, expand, o, out);
+        return this.copy(ins, st, expand, o, out, stages);
       default:
         throw new BuildError(`dockerfile parse error on line ${ins.line}: unknown instruction: ${ins.cmd}`);
     }
@@ -399,7 +418,7 @@ export class ClassicBuilder {
     await this.finish(st, c, st.runConfig, runConfig, o, out);
   }
 
-  private async copy(ins: Instruction, st: State, expand: (w: string) => string, o: BuildOptions, out: (s: string) => void): Promise<void> {
+  private async copy(ins: Instruction, st: State, expand: (w: string) => string, o: BuildOptions, out: (s: string) => void, stages: readonly State[]): Promise<void> {
     const words = ins.args.map(expand);
     if (words.length < 2) throw new BuildError(`${ins.cmd} requires at least two arguments, but only one was provided. Destination could not be determined.`);
     const dest0 = words.at(-1)!;
@@ -407,14 +426,25 @@ export class ClassicBuilder {
     const base = st.runConfig.WorkingDir || "/";
     const destDir = dest0.endsWith("/") || srcs.length > 1;
     const dest = cleanAbs(dest0.startsWith("/") ? dest0 : `${base}/${dest0}`) + (destDir && dest0 !== "/" ? "/" : "");
+    // --from: a stage (by name or index) or an image; its files are the source.
+    const fromFlag = ins.flags.find((f) => f.startsWith("--from="))?.slice(7);
+    let source = o.context;
+    if (fromFlag !== undefined) {
+      const from = expand(fromFlag);
+      const stage = /^\d+$/.test(from) ? stages[Number(from)] : stages.find((x) => x.name?.toLowerCase() === from.toLowerCase());
+      if (/^\d+$/.test(from) && !stage) throw new BuildError(`invalid from flag value ${from}: index out of bounds`);
+      const image = stage ? stage.image : await this.backend.fromImage(from, out);
+      if (!image) throw new BuildError(`COPY failed: stage ${from} has no image`);
+      source = await this.backend.imageSource(image, srcs);
+    }
     const sources: CopySource[] = [];
     const hashes: string[] = [];
     for (const s of srcs) {
-      const matches = o.context.glob(s);
+      const matches = source.glob(s);
       if (!matches.length) throw new BuildError(`COPY failed: file not found in build context or excluded by .dockerignore: stat ${s}: file does not exist`);
       for (const m of matches) {
-        const entry = o.context.get(m)!;
-        hashes.push(await o.context.hash(m));
+        const entry = source.get(m)!;
+        hashes.push(await source.hash(m));
         sources.push({ path: m, target: entry.type === "dir" ? "" : m.split("/").pop()! });
       }
     }
@@ -425,13 +455,18 @@ export class ClassicBuilder {
     const c = await this.backend.create(st.image, runConfig);
     const chown = ins.flags.find((f) => f.startsWith("--chown="))?.slice(8);
     const chmodFlag = ins.flags.find((f) => f.startsWith("--chmod="))?.slice(8);
-    await this.backend.copy(c, sources, dest, { chown, chmod: chmodFlag ? parseInt(chmodFlag, 8) : undefined, extract: ins.cmd === "ADD" });
+    await this.backend.copy(c, source, sources, dest, { chown, chmod: chmodFlag ? parseInt(chmodFlag, 8) : undefined, extract: ins.cmd === "ADD" });
     await this.finish(st, c, st.runConfig, runConfig, o, out, false);
   }
 }
 
 /** BuildKit and Docker predefine these: never reported as unconsumed. */
 const PROXY_ARGS = new Set(["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"]);
+
+/** `FROM image AS name`: the stage's name. */
+function stageName(ins: Instruction): string | undefined {
+  return ins.args.length === 3 && ins.args[1]!.toLowerCase() === "as" ? ins.args[2] : undefined;
+}
 
 function splitArg(a: string): [string, string | undefined] {
   const i = a.indexOf("=");

@@ -13,6 +13,12 @@ export interface ContextEntry {
   type: TarEntry["type"];
   mode: number;
   size: number;
+  /** Owner (0:0 in a context the client sent; the files' own in an image, for COPY --from). */
+  uid?: number;
+  gid?: number;
+  /** Owner names as the daemon's host resolves them (none for a context the client sent). */
+  uname?: string;
+  gname?: string;
   linkname?: string;
   data?: Uint8Array;
 }
@@ -25,6 +31,18 @@ export class BuildContext {
   private readonly sums = new Map<string, Promise<string>>();
 
   private constructor(readonly size: number) {}
+
+  /** A source made of these entries (COPY --from: files of an image, read by the daemon). */
+  static fromEntries(entries: readonly ContextEntry[]): BuildContext {
+    const ctx = new BuildContext(0);
+    for (const e of entries) {
+      const path = clean(e.path);
+      if (!path) continue;
+      ctx.entries.set(path, { ...e, path });
+      for (let d = parentOf(path); d; d = parentOf(d)) if (!ctx.entries.has(d)) ctx.entries.set(d, { path: d, type: "dir", mode: 0o755, size: 0 });
+    }
+    return ctx;
+  }
 
   /** Reads a context tar. */
   static fromTar(tar: Uint8Array): BuildContext {
@@ -94,8 +112,8 @@ export class BuildContext {
       // The header's name is the path in the context (lazySource.prepareHash), a directory's with "/".
       const name = `${e.path}${e.type === "dir" ? "/" : ""}`;
       const header = [
-        ["name", name], ["mode", String((TYPE_BITS[e.type] ?? 0) | e.mode)], ["uid", "0"], ["gid", "0"], ["size", String(e.size)],
-        ["typeflag", TYPE_FLAG[e.type] ?? "0"], ["linkname", e.linkname ?? ""], ["uname", ""], ["gname", ""], ["devmajor", "0"], ["devminor", "0"],
+        ["name", name], ["mode", String((TYPE_BITS[e.type] ?? 0) | e.mode)], ["uid", String(e.uid ?? 0)], ["gid", String(e.gid ?? 0)], ["size", String(e.size)],
+        ["typeflag", TYPE_FLAG[e.type] ?? "0"], ["linkname", e.linkname ?? ""], ["uname", e.uname ?? ""], ["gname", e.gname ?? ""], ["devmajor", "0"], ["devminor", "0"],
       ].map(([k, v]) => `${k}${v}`).join("");
       const head = new TextEncoder().encode(header);
       const bytes = new Uint8Array(head.length + (e.data?.length ?? 0));

@@ -183,6 +183,7 @@ export const build: DockerCommand = {
       tags,
       buildArgs,
       noCache: boolFlag(p, "no-cache"),
+      ...(flag(p, "target") !== undefined ? { target: flag(p, "target") } : {}),
       quiet: boolFlag(p, "quiet"),
       out: (s) => io.stdout(s),
       err: (s) => io.stderr(`\x1b[91m${s}\x1b[0m`),

@@ -5,7 +5,7 @@
  * copies from the context, commits with the builder's config and history text, tags.
  */
 import type { BuildBackend, BuildContainer, BuildImage, CopySource } from "../build/classic.ts";
-import type { BuildContext } from "../build/context.ts";
+import { BuildContext, type ContextEntry } from "../build/context.ts";
 import type { Digest } from "../oci/digest.ts";
 import type { ContainerConfig } from "../oci/types.ts";
 import { commitContainer } from "../store/commit.ts";
@@ -15,6 +15,9 @@ import { cleanPath } from "../unionfs/path.ts";
 import { decompressStream } from "../layer/compression.ts";
 import { extractInto, type ContainerService } from "./containers.ts";
 import type { ImageService } from "./images.ts";
+
+/** The daemon's host's users and groups (a Debian host's root; other ids have no name there). */
+const HOST_NAMES: Readonly<Record<number, string>> = { 0: "root" };
 
 function asBuildImage(i: ImageRecord): BuildImage {
   return { id: i.id, config: i.config.config ?? {}, containerConfig: i.config.container_config as ContainerConfig | undefined, os: i.config.os };
@@ -27,7 +30,6 @@ export class DaemonBuildBackend implements BuildBackend {
     private readonly images: ImageService,
     private readonly containers: ContainerService,
     private readonly engine: ContainerEngine,
-    private readonly context: BuildContext,
   ) {}
 
   async fromImage(ref: string, out: (text: string) => void): Promise<BuildImage> {
@@ -83,7 +85,7 @@ export class DaemonBuildBackend implements BuildBackend {
    * goes into it when it ends in `/`, is a directory already, or more than one source is copied;
    * otherwise the destination is the file's new path. Parents are made; owner root unless --chown.
    */
-  async copy(c: BuildContainer, files: readonly CopySource[], dest: string, opts: { chown?: string; chmod?: number; extract?: boolean }): Promise<void> {
+  async copy(c: BuildContainer, source: BuildContext, files: readonly CopySource[], dest: string, opts: { chown?: string; chmod?: number; extract?: boolean }): Promise<void> {
     const fs = await this.containers.fs(this.made.get(c.id)!);
     const [uid, gid] = (opts.chown ?? "0:0").split(":").map((x) => Number(x) || 0) as [number, number?];
     const owner = { uid, gid: gid ?? uid };
@@ -93,7 +95,7 @@ export class DaemonBuildBackend implements BuildBackend {
       if (p && !(await fs.tryStat(p))) await fs.mkdirAll(p, { mode: 0o755, uid: 0, gid: 0 });
     };
     for (const src of files) {
-      const entry = this.context.get(src.path)!;
+      const entry = source.get(src.path)!;
       const archive = opts.extract && entry.type === "file" && entry.data ? archiveKind(entry.data) : undefined;
       if (archive) {
         // ADD of a local archive: its contents land in the destination directory.
@@ -105,7 +107,7 @@ export class DaemonBuildBackend implements BuildBackend {
       }
       if (entry.type === "dir") {
         await ensureDir(destPath);
-        for (const e of this.context.below(src.path)) {
+        for (const e of source.below(src.path)) {
           const rel = e.path.slice(src.path ? src.path.length + 1 : 0);
           await this.put(fs, cleanPath(`${destPath}/${rel}`), e, owner, opts.chmod);
         }
@@ -131,6 +133,33 @@ export class DaemonBuildBackend implements BuildBackend {
       await fs.chmod(path, mode);
     }
     if (e.type !== "symlink") await fs.chown(path, owner.uid, owner.gid);
+  }
+
+  /** The files of `image` at `paths` (a pattern's directory for a glob), read from its union. */
+  async imageSource(image: BuildImage, paths: readonly string[]): Promise<BuildContext> {
+    const record = await this.images.resolve(image.id);
+    if (!record) throw new Error(`image ${image.id} is gone`);
+    const fs = await this.containers.imageFs(record);
+    const entries: ContextEntry[] = [];
+    const seen = new Set<string>();
+    const add = async (path: string): Promise<void> => {
+      if (seen.has(path)) return;
+      seen.add(path);
+      const st = await fs.tryStat(path);
+      if (!st) return;
+      // The names Go's archive code looks up on the daemon's host for the files' owners.
+      const e: ContextEntry = { path, type: st.type, mode: st.mode & 0o7777, size: st.type === "file" ? st.size : 0, uid: st.uid, gid: st.gid, uname: HOST_NAMES[st.uid] ?? "", gname: HOST_NAMES[st.gid] ?? "" };
+      if (st.type === "file") e.data = await fs.read(path);
+      if (st.type === "symlink") e.linkname = await fs.readlink(path);
+      entries.push(e);
+      if (st.type === "dir") for (const d of await fs.readdir(path)) await add(path ? `${path}/${d.name}` : d.name);
+    };
+    for (const p of paths) {
+      const clean = cleanPath(p);
+      const glob = /[*?[\\]/.exec(clean);
+      await add(glob ? cleanPath(clean.slice(0, clean.lastIndexOf("/", glob.index) + 1)) : clean);
+    }
+    return BuildContext.fromEntries(entries);
   }
 
   async commit(c: BuildContainer, _parent: BuildImage | null, config: ContainerConfig, runConfig: ContainerConfig, createdBy: string, author?: string): Promise<BuildImage> {

@@ -106,7 +106,7 @@ export class Daemon {
    * `docker build` with the classic builder: `context` is the tar the client sent. Resolves with the
    * image, or the error the client prints (and the status it exits with); finished steps' images stay.
    */
-  async build(o: { context: Uint8Array; dockerfile: string; tags: readonly string[]; buildArgs: ReadonlyMap<string, string>; noCache?: boolean; quiet?: boolean; out: (s: string) => void; err: (s: string) => void; signal?: AbortSignal }): Promise<{ image?: BuildImage; error?: string; status: number }> {
+  async build(o: { context: Uint8Array; dockerfile: string; tags: readonly string[]; buildArgs: ReadonlyMap<string, string>; target?: string; noCache?: boolean; quiet?: boolean; out: (s: string) => void; err: (s: string) => void; signal?: AbortSignal }): Promise<{ image?: BuildImage; error?: string; status: number }> {
     const tags: string[] = [];
     for (const t of o.tags) {
       const name = namedTag(t);
@@ -124,7 +124,7 @@ export class Daemon {
     const first = instructions.find((i) => i.cmd !== "ARG");
     if (first?.cmd !== "FROM") return { error: "Error response from daemon: no build stage in current context", status: 1 };
     const context = BuildContext.fromTar(o.context);
-    const builder = new ClassicBuilder(new DaemonBuildBackend(this.images, this.containers, this.engine, context));
+    const builder = new ClassicBuilder(new DaemonBuildBackend(this.images, this.containers, this.engine));
     try {
       const image = await builder.build({ ...o, instructions, context, tags });
       return { image, status: 0 };

@@ -191,4 +191,23 @@ CMD /hello
     await same("docker image inspect -f '{{len .RootFS.Layers}} {{json .Config.Env}} {{json .Config.Cmd}}' fromscratch:1");
     await same("docker run --rm --network none fromscratch:1 cat /etc/motd");
   });
+
+  it("multi-stage: FROM … AS, COPY --from a stage by name and by index, --target", async () => {
+    const dir = context("stages", {
+      Dockerfile: `FROM base:1 AS builder
+RUN mkdir -p /out/sub && echo built > /out/artifact && echo deep > /out/sub/x && chmod 640 /out/artifact
+FROM base:1
+COPY --from=builder /out/artifact /app/
+COPY --from=0 /out /out2
+CMD ["cat", "/app/artifact"]
+`,
+    });
+    const r = await buildBoth(dir, "-t staged:1");
+    expect({ out: numberIds(r.lab.out), code: r.lab.code }).toEqual({ out: numberIds(r.docker.out), code: r.docker.code });
+    await same("docker history --no-trunc --format '{{.CreatedBy}}|{{.Size}}' staged:1");
+    await same("docker run --rm --network none staged:1");
+    await same("docker run --rm --network none staged:1 ls -lR /out2 /app");
+    const t = await buildBoth(dir, "--target builder -t staged:builder");
+    expect({ out: numberIds(t.lab.out), code: t.lab.code }).toEqual({ out: numberIds(t.docker.out), code: t.docker.code });
+  });
 });

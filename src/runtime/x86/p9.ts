@@ -251,7 +251,9 @@ export class P9Server {
         const w = new Writer(180).u64(GETATTR_BASIC).qid(st);
         const rdev = st.type === "char" || st.type === "block" ? ((st.devmajor ?? 0) << 8) | (st.devminor ?? 0) : 0;
         w.u32(S_IFMT[st.type] | (st.mode & 0o7777)).u32(st.uid).u32(st.gid).u64(st.type === "dir" ? 2 : st.nlink).u64(rdev)
-          .u64(st.size).u64(4096).u64(Math.ceil(st.size / 512));
+          // Sizes and blocks as ext4 reports them under Docker's overlay2 (what `ls -l` and `du` show
+          // there): a directory is one 4 KiB block, files take whole 4 KiB blocks, short symlinks none.
+          .u64(st.type === "dir" ? 4096 : st.size).u64(4096).u64(st.type === "dir" ? 8 : st.type === "file" ? Math.ceil(st.size / 4096) * 8 : 0);
         for (const t of [st.atime, st.mtime, st.ctime]) {
           const [s, ns] = sec(t);
           w.u64(s).u64(ns);
