@@ -343,6 +343,20 @@ export class ClassicBuilder {
         next.WorkingDir = cleanAbs(dir.startsWith("/") ? dir : `${base}/${dir}`);
         return this.workdir(st, next, o, out);
       }
+      case "HEALTHCHECK": {
+        const next = structuredClone(rc);
+        const hc = healthcheck(ins, shell);
+        const old = rc.Healthcheck as HealthConfig | undefined;
+        if (old?.Test?.length && old.Test[0] !== "NONE") out(`Note: overriding previous HEALTHCHECK: [${old.Test.join(" ")}]\n`);
+        // daemon/commit.go merge(): what the new one leaves at zero comes from the image's.
+        const merged: HealthConfig = { Test: hc.Test };
+        for (const k of ["Interval", "Timeout", "StartPeriod", "Retries"] as const) {
+          const v = hc[k] || old?.[k];
+          if (v) merged[k] = v;
+        }
+        next.Healthcheck = merged;
+        return this.commitNop(st, next, `HEALTHCHECK &{${goQuoteList(hc.Test)} "${goDuration(hc.Interval ?? 0)}" "${goDuration(hc.Timeout ?? 0)}" "${goDuration(hc.StartPeriod ?? 0)}" ${goRune(hc.Retries ?? 0)}}`, o, out);
+      }
       case "RUN":
         return this.run(ins, st, shell, argEnv, o, out);
       case "COPY":
@@ -462,6 +476,85 @@ export class ClassicBuilder {
 
 /** BuildKit and Docker predefine these: never reported as unconsumed. */
 const PROXY_ARGS = new Set(["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"]);
+
+interface HealthConfig {
+  Test: string[];
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  Retries?: number;
+}
+
+/** HEALTHCHECK [--interval … --timeout … --start-period … --retries …] CMD … | NONE (instructions/parse.go). */
+function healthcheck(ins: Instruction, shell: readonly string[]): HealthConfig {
+  const rest = (ins.args[0] ?? "").trim();
+  const m = /^(\S+)\s*([\s\S]*)$/.exec(rest);
+  const kind = m?.[1]?.toUpperCase();
+  if (kind === "NONE") {
+    if (m![2] || ins.flags.length) throw new BuildError(`dockerfile parse error line ${ins.line}: HEALTHCHECK NONE takes no arguments`);
+    return { Test: ["NONE"] };
+  }
+  if (kind !== "CMD") throw new BuildError(`dockerfile parse error line ${ins.line}: Unknown type "${m?.[1] ?? ""}" in HEALTHCHECK (try CMD)`);
+  const body = m![2]!;
+  let test: string[];
+  try {
+    const v: unknown = JSON.parse(body);
+    test = Array.isArray(v) && v.every((x) => typeof x === "string") ? ["CMD", ...(v as string[])] : ["CMD-SHELL", body];
+  } catch {
+    test = ["CMD-SHELL", body];
+  }
+  void shell;
+  const hc: HealthConfig = { Test: test };
+  for (const f of ins.flags) {
+    const [name, value = ""] = f.slice(2).split(/=(.*)/s);
+    if (name === "retries") {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 1) throw new BuildError(`dockerfile parse error line ${ins.line}: --retries must be at least 1 (not ${value})`);
+      hc.Retries = n;
+      continue;
+    }
+    const key = ({ interval: "Interval", timeout: "Timeout", "start-period": "StartPeriod" } as const)[name!];
+    if (!key) throw new BuildError(`dockerfile parse error line ${ins.line}: Unknown flag: ${name}`);
+    const ns = parseGoDuration(value);
+    if (ns === undefined) throw new BuildError(`dockerfile parse error line ${ins.line}: time: invalid duration "${value}"`);
+    if (ns !== 0) hc[key] = ns;
+  }
+  return hc;
+}
+
+const UNITS: Readonly<Record<string, number>> = { ns: 1, us: 1e3, "µs": 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+
+/** Go's time.ParseDuration, in nanoseconds. */
+function parseGoDuration(s: string): number | undefined {
+  if (s === "0") return 0;
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
+  let total = 0;
+  let at = 0;
+  for (let m; (m = re.exec(s)); at = re.lastIndex) total += Number(m[1]) * UNITS[m[2]!]!;
+  return at === s.length && s.length > 0 ? Math.round(total) : undefined;
+}
+
+/** Go's Duration.String() for whole numbers of nanoseconds. */
+function goDuration(ns: number): string {
+  if (ns === 0) return "0s";
+  if (ns < 1e9) {
+    const [unit, div] = ns < 1e3 ? ["ns", 1] : ns < 1e6 ? ["µs", 1e3] : ["ms", 1e6];
+    return `${trimZeros(ns / div)}${unit}`;
+  }
+  const h = Math.floor(ns / 3600e9);
+  const m = Math.floor((ns % 3600e9) / 60e9);
+  const sec = (ns % 60e9) / 1e9;
+  return `${h ? `${h}h` : ""}${h || m ? `${m}m` : ""}${trimZeros(sec)}s`;
+}
+
+function trimZeros(n: number): string {
+  return String(Math.round(n * 1e9) / 1e9);
+}
+
+/** Go's %q of an int: the rune it is. */
+function goRune(n: number): string {
+  return n < 0x20 || n === 0x7f ? `'\\x${n.toString(16).padStart(2, "0")}'` : `'${String.fromCharCode(n)}'`;
+}
 
 /** `FROM image AS name`: the stage's name. */
 function stageName(ins: Instruction): string | undefined {
