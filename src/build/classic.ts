@@ -11,22 +11,12 @@
  */
 import { digestHex, sha256Digest, type Digest } from "../oci/digest.ts";
 import type { ContainerConfig } from "../oci/types.ts";
-import { splitDockerfileWords } from "./instructions.ts";
 import type { BuildContext } from "./context.ts";
+import { processWord } from "./dockerfile/index.ts";
+import { triggerInstruction, type Instruction } from "./dockerfile-instructions.ts";
+import type { BuildEvent, BuildEventListener } from "./events.ts";
 
-/** One instruction as the parser gives it. */
-export interface Instruction {
-  /** Upper-case: RUN, COPY… */
-  cmd: string;
-  /** As written (Step N/M shows it). */
-  original: string;
-  flags: string[];
-  /** The arguments; ENV and LABEL as key, value pairs. */
-  args: string[];
-  /** Exec (JSON) form. */
-  json: boolean;
-  line: number;
-}
+export type { Instruction } from "./dockerfile-instructions.ts";
 
 /** An image as the builder needs it. */
 export interface BuildImage {
@@ -93,6 +83,9 @@ export interface BuildOptions {
   /** A step's stderr, as the CLI colours it. */
   err: (text: string) => void;
   signal?: AbortSignal;
+  /** The build as data, step by step (the page's build view). */
+  onEvent?: BuildEventListener;
+  buildId?: string;
 }
 
 const DEFAULT_SHELL = ["/bin/sh", "-c"];
@@ -153,9 +146,21 @@ interface State {
 }
 
 export class ClassicBuilder {
+  /** The step being dispatched (a failure happened in it) and the last image a finished step left. */
+  step = 0;
+  lastImage: BuildImage | null = null;
+  private emitEvent: (e: BuildEvent) => void = () => {};
+  private buildId = "";
+
   constructor(private readonly backend: BuildBackend) {}
 
+  private emit(e: DistributiveOmit<BuildEvent, "buildId">): void {
+    this.emitEvent({ ...e, buildId: this.buildId } as BuildEvent);
+  }
+
   async build(o: BuildOptions): Promise<BuildImage> {
+    this.emitEvent = o.onEvent ?? (() => {});
+    this.buildId = o.buildId ?? "";
     const out = (s: string) => {
       if (!o.quiet) o.out(s);
     };
@@ -176,10 +181,17 @@ export class ClassicBuilder {
     for (const ins of instructions) {
       if (o.signal?.aborted) throw new BuildError("context canceled");
       step++;
+      this.step = step;
       out(`Step ${step}/${total} : ${ins.original}\n`);
+      this.emit({ kind: "step", step, total, cmd: ins.cmd, original: ins.original, line: ins.line, endLine: ins.endLine });
+      const parent = st?.image?.id ?? null;
+      this.stepCached = false;
       if (ins.cmd === "FROM") {
         if (st) stages.push(st);
         st = await this.from(ins, stages, globalArgs, usedArgs, o, out);
+        await this.triggers(st, o, out, usedArgs, stages);
+        out(` ---> ${short(st.image?.id ?? "")}\n`);
+        this.stepDone(step, st.image, null);
         continue;
       }
       if (!st) {
@@ -188,11 +200,14 @@ export class ClassicBuilder {
             const [k, v] = splitArg(a);
             globalArgs.set(k, v);
           }
+          this.stepDone(step, null, null);
           continue;
         }
         throw new BuildError("Please provide a source image with `from` prior to commit");
       }
       await this.dispatch(ins, st, o, out, usedArgs, stages);
+      out(` ---> ${short(st.image?.id ?? "")}\n`);
+      this.stepDone(step, st.image, parent);
     }
     if (!st?.image) throw new BuildError("No image was generated. Is your Dockerfile empty?");
     const unused = [...o.buildArgs.keys()].filter((k) => !usedArgs.has(k) && !PROXY_ARGS.has(k)).sort();
@@ -214,12 +229,11 @@ export class ClassicBuilder {
       const value = given ?? v;
       if (value !== undefined) env.set(k, value);
     }
-    const name = processWord(ins.args[0] ?? "", envList(env));
+    const name = processWord(ins.args[0] ?? "", env, ins.escape);
     let image: BuildImage | null = null;
     const stage = stages.find((x) => x.name !== undefined && x.name.toLowerCase() === name.toLowerCase());
     if (stage) image = stage.image;
     else if (name.toLowerCase() !== "scratch") image = await this.backend.fromImage(name, out);
-    out(` ---> ${image ? short(image.id) : ""}\n`);
     const runConfig: ContainerConfig = structuredClone(image?.config ?? {});
     runConfig.Image = image?.id ?? "";
     // dispatchState.beginStage: Linux's default PATH when the image sets none; stdin closed.
@@ -228,6 +242,34 @@ export class ClassicBuilder {
     runConfig.StdinOnce = false;
     const named = stageName(ins);
     return { image, runConfig, args: new Map(), cache: !o.noCache, ...(named !== undefined ? { name: named } : {}) };
+  }
+
+  private stepCached = false;
+
+  private stepDone(step: number, image: BuildImage | null, parent: Digest | null): void {
+    if (image) this.lastImage = image;
+    this.emit({ kind: "done", step, imageId: image?.id ?? null, parentId: parent, cached: this.stepCached });
+  }
+
+  /**
+   * dispatchers.go processOnBuild: the base image's ONBUILD triggers run first, as steps without a
+   * Step line ("# Executing 2 build triggers"), and the new image does not keep them.
+   */
+  private async triggers(st: State, o: BuildOptions, out: (s: string) => void, used: Set<string>, stages: readonly State[]): Promise<void> {
+    const list = st.runConfig.OnBuild as string[] | null | undefined;
+    st.runConfig.OnBuild = null;
+    if (!list?.length) return;
+    out(`# Executing ${list.length} build trigger${list.length > 1 ? "s" : ""}\n`);
+    for (const trigger of list) {
+      let ins: Instruction;
+      try {
+        ins = triggerInstruction(trigger, 0, true);
+      } catch (e) {
+        throw new BuildError(`failed to parse onbuild trigger: ${(e as Error).message.replace(/^dockerfile parse error on line \d+: /, "")}`);
+      }
+      if (ins.cmd === "ONBUILD" || ins.cmd === "FROM" || ins.cmd === "MAINTAINER") throw new BuildError(`${ins.cmd} isn't allowed as an ONBUILD trigger`);
+      await this.dispatch(ins, st, o, out, used, stages);
+    }
   }
 
   /** The values ARG makes visible to the step (declared in the stage, given or defaulted). */
@@ -246,7 +288,7 @@ export class ClassicBuilder {
     const argEnv = this.argEnv(st, o, used);
     // Words are expanded with the ARGs, then the config's ENV (ENV wins).
     const env = new Map([...argEnv, ...envMap(st.runConfig.Env)]);
-    const expand = (w: string) => processWord(w, envList(env));
+    const expand = (w: string) => processWord(w, env, ins.escape);
     const shell = (st.runConfig.Shell as string[] | undefined) ?? DEFAULT_SHELL;
     const rc = st.runConfig;
     switch (ins.cmd) {
@@ -321,6 +363,12 @@ export class ClassicBuilder {
         next.StopSignal = expand(ins.args[0] ?? "");
         return this.commitNop(st, next, `STOPSIGNAL ${next.StopSignal}`, o, out);
       }
+      case "ONBUILD": {
+        const next = structuredClone(rc);
+        const trigger = ins.args[0] ?? "";
+        next.OnBuild = [...((rc.OnBuild as string[] | null | undefined) ?? []), trigger];
+        return this.commitNop(st, next, `ONBUILD ${trigger}`, o, out);
+      }
       case "SHELL": {
         const next = structuredClone(rc);
         next.Shell = ins.args;
@@ -345,7 +393,7 @@ export class ClassicBuilder {
       }
       case "HEALTHCHECK": {
         const next = structuredClone(rc);
-        const hc = healthcheck(ins, shell);
+        const hc = healthcheck(ins);
         const old = rc.Healthcheck as HealthConfig | undefined;
         if (old?.Test?.length && old.Test[0] !== "NONE") out(`Note: overriding previous HEALTHCHECK: [${old.Test.join(" ")}]\n`);
         // daemon/commit.go merge(): what the new one leaves at zero comes from the image's.
@@ -376,7 +424,9 @@ export class ClassicBuilder {
       return false;
     }
     out(" ---> Using cache\n");
-    out(` ---> ${short(hit.id)}\n`);
+    this.stepCached = true;
+    const cmd = (runConfig.Cmd ?? []).join(" ");
+    this.emit({ kind: "cached", step: this.step, imageId: hit.id, reason: `${short(hit.id)}, a child of ${st.image ? short(st.image.id) : "scratch"}, was made with the same run config (${cmd.replace(/^\/bin\/sh -c #\(nop\) +/, "")})` });
     st.image = hit;
     st.runConfig = { ...structuredClone(hit.config), Image: hit.id };
     return true;
@@ -407,12 +457,13 @@ export class ClassicBuilder {
     const image = await this.backend.commit(c, st.image, { ...config, Image: st.image?.id ?? "" }, runConfig, createdBy, st.maintainer);
     await this.backend.remove(c);
     if (announceRemoval) out(`Removing intermediate container ${short(c.id)}\n`);
-    out(` ---> ${short(image.id)}\n`);
     st.image = image;
     st.runConfig = { ...structuredClone(config), Image: image.id };
   }
 
   private async run(ins: Instruction, st: State, shell: string[], argEnv: Map<string, string>, o: BuildOptions, out: (s: string) => void): Promise<void> {
+    const flag = ins.flags[0]?.replace(/^--/, "").split("=")[0];
+    if (flag) throw new BuildError(`the --${flag} option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled`);
     if (!st.image) throw new BuildError("no such file or directory", 1);
     const cmd = ins.json ? ins.args : [...shell, ins.args.join(" ")];
     // Build args the step sees are part of its run config's Cmd (`|N K=V … /bin/sh -c …`), so a
@@ -424,7 +475,16 @@ export class ClassicBuilder {
     const processConfig: ContainerConfig = { ...structuredClone(st.runConfig), Cmd: cmd, Entrypoint: null, Env: [...(st.runConfig.Env ?? []), ...argsUsed.map(([k, v]) => `${k}=${v}`)] };
     const c = await this.backend.create(st.image, processConfig);
     out(` ---> Running in ${short(c.id)}\n`);
-    const code = await this.backend.run(c, (fd, data) => (fd === 2 ? o.err(dec.decode(data, { stream: true })) : out(dec.decode(data, { stream: true }))), o.signal);
+    const code = await this.backend.run(
+      c,
+      (fd, data) => {
+        const text = dec.decode(data, { stream: true });
+        if (fd === 2) o.err(text);
+        else out(text);
+        this.emit({ kind: "output", step: this.step, fd, text });
+      },
+      o.signal,
+    );
     if (code !== 0) {
       const shown = ins.json ? JSON.stringify(cmd) : cmd.join(" ");
       throw new BuildError(`The command '${shown}' returned a non-zero code: ${code}`, code);
@@ -433,6 +493,7 @@ export class ClassicBuilder {
   }
 
   private async copy(ins: Instruction, st: State, expand: (w: string) => string, o: BuildOptions, out: (s: string) => void, stages: readonly State[]): Promise<void> {
+    if (ins.flags.some((f) => f.startsWith("--chmod"))) throw new BuildError("the --chmod option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled");
     const words = ins.args.map(expand);
     if (words.length < 2) throw new BuildError(`${ins.cmd} requires at least two arguments, but only one was provided. Destination could not be determined.`);
     const dest0 = words.at(-1)!;
@@ -464,7 +525,9 @@ export class ClassicBuilder {
     }
     const srcHash = hashes.length > 1 ? `multi:${digestHex(await sha256Digest(hashes.join(",")))}` : hashes[0]!;
     const shell = (st.runConfig.Shell as string[] | undefined) ?? DEFAULT_SHELL;
-    const runConfig = { ...structuredClone(st.runConfig), Cmd: [...shell, `#(nop) ${ins.cmd} ${srcHash} in ${dest0} `] };
+    // dispatchers.go: the --chown text is glued to the hash (`COPY --chown=www:stafffile:…`), as Docker writes it.
+    const chownText = ins.flags.find((f) => f.startsWith("--chown=")) ?? "";
+    const runConfig = { ...structuredClone(st.runConfig), Cmd: [...shell, `#(nop) ${ins.cmd} ${chownText}${srcHash} in ${dest0} `] };
     if (await this.probe(st, runConfig, out)) return;
     const c = await this.backend.create(st.image, runConfig);
     const chown = ins.flags.find((f) => f.startsWith("--chown="))?.slice(8);
@@ -486,25 +549,15 @@ interface HealthConfig {
 }
 
 /** HEALTHCHECK [--interval … --timeout … --start-period … --retries …] CMD … | NONE (instructions/parse.go). */
-function healthcheck(ins: Instruction, shell: readonly string[]): HealthConfig {
-  const rest = (ins.args[0] ?? "").trim();
-  const m = /^(\S+)\s*([\s\S]*)$/.exec(rest);
-  const kind = m?.[1]?.toUpperCase();
+function healthcheck(ins: Instruction): HealthConfig {
+  const kind = (ins.args[0] ?? "").toUpperCase();
+  const rest = ins.args.slice(1);
   if (kind === "NONE") {
-    if (m![2] || ins.flags.length) throw new BuildError(`dockerfile parse error line ${ins.line}: HEALTHCHECK NONE takes no arguments`);
+    if (rest.length || ins.flags.length) throw new BuildError(`dockerfile parse error line ${ins.line}: HEALTHCHECK NONE takes no arguments`);
     return { Test: ["NONE"] };
   }
-  if (kind !== "CMD") throw new BuildError(`dockerfile parse error line ${ins.line}: Unknown type "${m?.[1] ?? ""}" in HEALTHCHECK (try CMD)`);
-  const body = m![2]!;
-  let test: string[];
-  try {
-    const v: unknown = JSON.parse(body);
-    test = Array.isArray(v) && v.every((x) => typeof x === "string") ? ["CMD", ...(v as string[])] : ["CMD-SHELL", body];
-  } catch {
-    test = ["CMD-SHELL", body];
-  }
-  void shell;
-  const hc: HealthConfig = { Test: test };
+  if (kind !== "CMD") throw new BuildError(`dockerfile parse error line ${ins.line}: Unknown type "${kind}" in HEALTHCHECK (try CMD)`);
+  const hc: HealthConfig = { Test: ins.json ? ["CMD", ...rest] : ["CMD-SHELL", rest.join(" ")] };
   for (const f of ins.flags) {
     const [name, value = ""] = f.slice(2).split(/=(.*)/s);
     if (name === "retries") {
@@ -566,15 +619,6 @@ function splitArg(a: string): [string, string | undefined] {
   return i < 0 ? [a, undefined] : [a.slice(0, i), a.slice(i + 1)];
 }
 
-function envList(m: ReadonlyMap<string, string>): string[] {
-  return [...m].map(([k, v]) => `${k}=${v}`);
-}
-
-/** One word with $VAR, ${VAR}, ${VAR:-x}, ${VAR:+x} expanded and quotes removed. */
-function processWord(word: string, env: readonly string[]): string {
-  return splitDockerfileWords(word, envMap(env)).join(" ");
-}
-
 function cleanAbs(p: string): string {
   const parts: string[] = [];
   for (const seg of p.split("/")) {
@@ -584,3 +628,5 @@ function cleanAbs(p: string): string {
   }
   return `/${parts.join("/")}`;
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -1,107 +1,131 @@
 /**
- * A Dockerfile's text as the classic builder's instructions: the escape directive, comments, line
- * continuations, exec (JSON) and shell forms, `--flags`, ENV and LABEL pairs (both forms). Errors in
- * Docker's words with the line (`dockerfile parse error line 3: unknown instruction: RUNN` from the
- * classic builder, `… on line 3: …` from BuildKit).
+ * A Dockerfile's text as the builder's instructions, read by the BuildKit parser port
+ * (./dockerfile). The classic builder of Docker 20.10 vendors an older parser: no here-documents,
+ * its own flag sets and wording (`dockerfile parse error line 2: Unknown flag: link`), so `classic`
+ * selects those rules; BuildKit's are the default.
  */
-import type { Instruction } from "./classic.ts";
-import { splitDockerfileWords } from "./instructions.ts";
+import type { Heredoc, Node } from "./dockerfile/index.ts";
+import { checkInstructions, DockerfileParseError, nodeArgs, parse } from "./dockerfile/index.ts";
 
-/** A Dockerfile that does not parse; the message is BuildKit's, `classicMessage` the classic builder's (Docker 20.10). */
+/** One instruction as the builders read it. */
+export interface Instruction {
+  /** Upper-case: RUN, COPY… */
+  cmd: string;
+  /** As written, continuations joined (Step N/M shows it). */
+  original: string;
+  flags: string[];
+  /** The arguments; ENV and LABEL as key, value pairs; HEALTHCHECK its type first; ONBUILD the trigger's text. */
+  args: string[];
+  /** Exec (JSON) form. */
+  json: boolean;
+  line: number;
+  endLine: number;
+  heredocs: Heredoc[];
+  /** The escape character its words are expanded with (`# escape=`). */
+  escape: string;
+}
+
+/**
+ * A Dockerfile that does not parse, with the line; the message is BuildKit's, `classicMessage` Docker
+ * 20.10's. `kind`: an instruction's error (the line is named), the text's (`file with no instructions`),
+ * or the stage check's (`no build stage in current context`).
+ */
 export class DockerfileError extends Error {
   override name = "DockerfileError";
-  constructor(readonly line: number, readonly reason: string) {
-    super(`dockerfile parse error on line ${line}: ${reason}`);
+  constructor(
+    readonly line: number,
+    readonly reason: string,
+    readonly endLine = line,
+    readonly kind: "instruction" | "text" | "stage" = "instruction",
+  ) {
+    super(kind === "instruction" ? `dockerfile parse error on line ${line}: ${reason}` : reason);
   }
   get classicMessage(): string {
+    if (this.kind === "text") return `failed to parse Dockerfile: ${this.reason}`;
+    if (this.kind === "stage") return this.reason;
     return `dockerfile parse error line ${this.line}: ${this.reason}`;
   }
 }
 
-const KNOWN = new Set(["FROM", "RUN", "CMD", "LABEL", "MAINTAINER", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT", "VOLUME", "USER", "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL"]);
-const WITH_FLAGS = new Set(["FROM", "RUN", "ADD", "COPY", "HEALTHCHECK"]);
-const JSON_FORMS = new Set(["RUN", "CMD", "ENTRYPOINT", "VOLUME", "SHELL", "ADD", "COPY"]);
+/** Docker 20.10's BFlags: the flags each instruction takes in the classic builder. */
+const CLASSIC_FLAGS: Readonly<Record<string, Readonly<Record<string, "string" | "bool">>>> = {
+  FROM: { platform: "string" },
+  RUN: { mount: "string", network: "string", security: "string" },
+  COPY: { chown: "string", from: "string", chmod: "string" },
+  ADD: { chown: "string", chmod: "string" },
+  HEALTHCHECK: { interval: "string", timeout: "string", "start-period": "string", retries: "string" },
+};
 
-function jsonArray(s: string): string[] | undefined {
-  if (!s.startsWith("[")) return undefined;
-  try {
-    const v: unknown = JSON.parse(s);
-    return Array.isArray(v) && v.every((x) => typeof x === "string") ? (v as string[]) : undefined;
-  } catch {
-    return undefined;
+function classicFlags(cmd: string, flags: readonly string[]): void {
+  const defs = CLASSIC_FLAGS[cmd] ?? {};
+  const seen = new Set<string>();
+  for (const f of flags) {
+    if (!f.startsWith("--")) throw new Error(`Arg should start with -- : ${f}`);
+    const body = f.slice(2);
+    const eq = body.indexOf("=");
+    const name = eq < 0 ? body : body.slice(0, eq);
+    const type = defs[name];
+    if (!type) throw new Error(`Unknown flag: ${name}`);
+    if (seen.has(name) && name !== "mount") throw new Error(`Duplicate flag specified: ${name}`);
+    seen.add(name);
+    if (type === "string" && (eq < 0 || eq === body.length - 1)) throw new Error(`Missing a value on flag: ${name}`);
+    if (type === "bool" && eq >= 0 && !["true", "false"].includes(body.slice(eq + 1).toLowerCase())) {
+      throw new Error(`Expecting boolean value for flag ${name}, not: ${body.slice(eq + 1)}`);
+    }
   }
 }
 
-export function dockerfileInstructions(text: string): Instruction[] {
-  const lines = text.replace(/\r\n/g, "\n").split("\n");
-  let escape = "\\";
-  // Parser directives: only at the very top, as `# key=value`.
-  for (const l of lines) {
-    const m = /^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/.exec(l);
-    if (!m) break;
-    if (m[1]!.toLowerCase() === "escape") {
-      if (m[2] !== "\\" && m[2] !== "`") throw new DockerfileError(1, `invalid escape token '${m[2]}' does not match ` + "` or \\");
-      escape = m[2]!;
-    }
+function instructionOf(node: Node, escape: string): Instruction {
+  const cmd = node.value.toUpperCase();
+  let args = nodeArgs(node);
+  if (cmd === "ENV" || cmd === "LABEL") {
+    // The parser gives key, value, separator triples.
+    const pairs: string[] = [];
+    for (let i = 0; i < args.length; i += 3) pairs.push(args[i]!, args[i + 1] ?? "");
+    args = pairs;
+  } else if (cmd === "ONBUILD") {
+    args = [node.original.replace(/^\s*ONBUILD\s*/i, "").trim()];
   }
-  const out: Instruction[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    let line = lines[i]!;
-    const start = i + 1;
-    if (/^\s*#/.test(line) || !line.trim()) continue;
-    let joined = "";
-    // Continuations: a trailing escape joins the next line; comment lines inside are dropped.
-    for (;;) {
-      const trimmed = line.replace(/\s+$/, "");
-      if (trimmed.endsWith(escape) && i + 1 < lines.length) {
-        joined += trimmed.slice(0, -1);
-        i++;
-        while (i < lines.length && /^\s*#/.test(lines[i]!)) i++;
-        line = lines[i] ?? "";
-        continue;
-      }
-      joined += trimmed.endsWith(escape) ? trimmed.slice(0, -1) : line;
-      break;
-    }
-    const original = joined.trim();
-    const m = /^(\S+)\s*(.*)$/s.exec(original)!;
-    const cmd = m[1]!.toUpperCase();
-    if (!KNOWN.has(cmd)) throw new DockerfileError(start, `unknown instruction: ${m[1]!.toUpperCase()}`);
-    let rest = m[2]!.trim();
-    const flags: string[] = [];
-    if (WITH_FLAGS.has(cmd)) {
-      while (rest.startsWith("--")) {
-        const f = /^(--\S+)\s*(.*)$/s.exec(rest)!;
-        flags.push(f[1]!);
-        rest = f[2]!;
-      }
-    }
-    const json = JSON_FORMS.has(cmd) ? jsonArray(rest) : undefined;
-    let args: string[];
-    if (json) args = json;
-    else if (cmd === "ENV" || cmd === "LABEL") {
-      if (!rest) throw new DockerfileError(start, `${cmd} requires at least one argument`);
-      const words = splitDockerfileWords(rest);
-      args = [];
-      if (!words[0]!.includes("=")) {
-        // The old form: `ENV key value with spaces`.
-        const sp = /^(\S+)\s+(.*)$/s.exec(rest);
-        if (!sp) throw new DockerfileError(start, `${cmd} must have two arguments`);
-        args = [sp[1]!, splitDockerfileWords(sp[2]!).join(" ")];
-      } else {
-        for (const w of words) {
-          const eq = w.indexOf("=");
-          if (eq < 0) throw new DockerfileError(start, `Syntax error - can't find = in "${w}". Must be of the form: name=value`);
-          if (eq === 0) throw new DockerfileError(start, `${cmd} names can not be blank`);
-          args.push(w.slice(0, eq), w.slice(eq + 1));
+  return { cmd, original: node.original, flags: node.flags, args, json: node.attributes.json, line: node.startLine, endLine: node.endLine, heredocs: node.heredocs, escape };
+}
+
+/** The instructions of a Dockerfile; throws DockerfileError. `classic`: Docker 20.10's classic builder's rules. */
+export function dockerfileInstructions(text: string, opts: { classic?: boolean; stages?: boolean } = {}): Instruction[] {
+  let nodes: Node[];
+  let escape = "\\";
+  try {
+    const { ast, escapeToken } = parse(text, { heredocs: !opts.classic });
+    escape = escapeToken;
+    nodes = ast.children;
+    if (opts.classic) {
+      for (const n of nodes) {
+        try {
+          classicFlags(n.value.toUpperCase(), n.flags);
+        } catch (e) {
+          throw new DockerfileError(n.startLine, (e as Error).message, n.endLine);
         }
       }
-    } else if (cmd === "RUN" || cmd === "CMD" || cmd === "ENTRYPOINT" || cmd === "WORKDIR" || cmd === "USER" || cmd === "STOPSIGNAL" || cmd === "MAINTAINER" || cmd === "ONBUILD" || cmd === "HEALTHCHECK") {
-      args = rest ? [rest] : [];
-    } else args = rest ? splitDockerfileWords(rest) : [];
-    if (!args.length && cmd !== "CMD" && cmd !== "ENTRYPOINT" && cmd !== "RUN") throw new DockerfileError(start, `${cmd} requires at least one argument`);
-    out.push({ cmd, original, flags, args, json: json !== undefined, line: start });
+    }
+    if (opts.stages === false) {
+      // A trigger alone: its own checks, not the stage rule (there is no FROM before it).
+      checkInstructions({ ...ast, children: [{ value: "from", command: "FROM", next: { ...ast, value: "scratch", children: [], next: undefined }, children: [], heredocs: [], attributes: { json: false }, original: "FROM scratch", flags: [], startLine: 0, endLine: 0, prevComment: [] }, ...nodes] });
+    } else checkInstructions(ast);
+  } catch (e) {
+    if (e instanceof DockerfileError) throw e;
+    if (e instanceof DockerfileParseError) {
+      const m = /^dockerfile parse error on line \d+: ([\s\S]*)$/.exec(e.message);
+      // Docker 20.10's parser suggests no spelling and upper-cases the unknown word.
+      const reason = m ? (opts.classic ? m[1]!.replace(/ \(did you mean [^)]*\?\)$/, "").replace(/^(unknown instruction: )(\S+)/, (_, a: string, w: string) => a + w.toUpperCase()) : m[1]!) : e.message;
+      throw new DockerfileError(e.line, reason, e.endLine, m ? "instruction" : e.message === "no build stage in current context" ? "stage" : "text");
+    }
+    throw e;
   }
-  if (!out.length) throw new DockerfileError(1, "file with no instructions");
-  return out;
+  return nodes.map((n) => instructionOf(n, escape));
+}
+
+/** Parses one ONBUILD trigger (as the image's config keeps it) into its instruction. */
+export function triggerInstruction(trigger: string, line: number, classic: boolean): Instruction {
+  // A trigger is one instruction line: no continuation, parsed with the default escape.
+  const [ins] = dockerfileInstructions(trigger, { classic, stages: false });
+  return { ...ins!, line, endLine: line };
 }

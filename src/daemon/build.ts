@@ -4,7 +4,7 @@
  * the children of an image for the cache, intermediate containers with the step's run config, runs,
  * copies from the context, commits with the builder's config and history text, tags.
  */
-import type { BuildBackend, BuildContainer, BuildImage, CopySource } from "../build/classic.ts";
+import { BuildError, type BuildBackend, type BuildContainer, type BuildImage, type CopySource } from "../build/classic.ts";
 import { BuildContext, type ContextEntry } from "../build/context.ts";
 import type { Digest } from "../oci/digest.ts";
 import type { ContainerConfig } from "../oci/types.ts";
@@ -87,8 +87,7 @@ export class DaemonBuildBackend implements BuildBackend {
    */
   async copy(c: BuildContainer, source: BuildContext, files: readonly CopySource[], dest: string, opts: { chown?: string; chmod?: number; extract?: boolean }): Promise<void> {
     const fs = await this.containers.fs(this.made.get(c.id)!);
-    const [uid, gid] = (opts.chown ?? "0:0").split(":").map((x) => Number(x) || 0) as [number, number?];
-    const owner = { uid, gid: gid ?? uid };
+    const owner = opts.chown ? await chownIdentity(fs, c.id, opts.chown) : { uid: 0, gid: 0 };
     const destPath = cleanPath(dest);
     const destIsDir = dest.endsWith("/") || files.length > 1 || (await fs.tryStat(destPath))?.type === "dir";
     const ensureDir = async (p: string) => {
@@ -177,6 +176,33 @@ export class DaemonBuildBackend implements BuildBackend {
   async tag(image: BuildImage, tag: string): Promise<void> {
     await this.images.tag(image.id, tag);
   }
+}
+
+/**
+ * copy_unix.go parseChownFlag: `user[:group]` (the group defaults to the user's spelling), each a
+ * number or a name looked up in the container's own /etc/passwd and /etc/group.
+ */
+async function chownIdentity(fs: Awaited<ReturnType<ContainerService["fs"]>>, containerId: string, chown: string): Promise<{ uid: number; gid: number }> {
+  const fail = (why: string) => new BuildError(`unable to convert uid/gid chown string to host mapping: ${why}`);
+  const parts = chown.split(":");
+  if (parts.length > 2) throw fail(`invalid chown string format: ${chown}`);
+  const [user, group = user] = parts as [string, string?];
+  const lookup = async (file: "passwd" | "group", name: string, what: "uid" | "gid"): Promise<number> => {
+    if (/^-?\d+$/.test(name)) return Number(name);
+    const who = what === "uid" ? `user ${name}` : `group ${name}`;
+    let text: string;
+    try {
+      text = new TextDecoder().decode(await fs.read(`etc/${file}`));
+    } catch {
+      throw fail(`can't find ${what} for ${who}: open /var/lib/docker/overlay2/${containerId}/merged/etc/${file}: no such file or directory`);
+    }
+    for (const line of text.split("\n")) {
+      const f = line.split(":");
+      if (f[0] === name && f.length >= 3) return Number(f[2]) || 0;
+    }
+    throw fail(`can't find ${what} for ${who}: no such ${what === "uid" ? "user" : "group"}: ${name}`);
+  };
+  return { uid: await lookup("passwd", user, "uid"), gid: await lookup("group", group, "gid") };
 }
 
 /** What ADD extracts (archive.IsArchivePath): a tar, or a gzip'd one; anything else is copied as a file. */

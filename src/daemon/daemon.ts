@@ -21,8 +21,10 @@ import { MemoryCredentials } from "./credentials.ts";
 import { BuildError, ClassicBuilder, type BuildImage } from "../build/classic.ts";
 import { BuildContext } from "../build/context.ts";
 import { InstructionError } from "../build/instructions.ts";
+import { ShellExpansionError } from "../build/dockerfile/index.ts";
 import { dockerfileInstructions, DockerfileError } from "../build/dockerfile-instructions.ts";
 import { DaemonBuildBackend } from "./build.ts";
+import type { BuildEvent, BuildEventListener } from "../build/events.ts";
 import { DaemonError } from "./errors.ts";
 import { namedTag } from "./references.ts";
 import { ImageService } from "./images.ts";
@@ -55,6 +57,13 @@ export class Daemon {
   /** Runs containers: start, stop, kill, wait, exec, logs. */
   readonly engine: ContainerEngine;
   private readonly made: { x86?: ContainerRuntime; wasi?: ContainerRuntime } = {};
+  private readonly buildListeners = new Set<BuildEventListener>();
+
+  /** Every build's events, whichever client started it (the page's build view); returns the unsubscribe. */
+  watchBuilds(listener: BuildEventListener): () => void {
+    this.buildListeners.add(listener);
+    return () => this.buildListeners.delete(listener);
+  }
 
   private constructor(
     readonly store: ImageStore,
@@ -113,25 +122,37 @@ export class Daemon {
       if (!name) return { error: `invalid argument "${t}" for "-t, --tag" flag: invalid reference format`, status: 125 };
       tags.push(t);
     }
+    const buildId = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, "0")).join("");
+    const emit = (e: BuildEvent) => {
+      for (const l of this.buildListeners) l(e);
+    };
     let instructions;
     try {
-      instructions = dockerfileInstructions(o.dockerfile);
+      instructions = dockerfileInstructions(o.dockerfile, { classic: true });
     } catch (e) {
-      if (e instanceof DockerfileError) return { error: `Error response from daemon: ${e.classicMessage}`, status: 1 };
+      if (e instanceof DockerfileError) {
+        const error = `Error response from daemon: ${e.classicMessage}`;
+        emit({ kind: "start", buildId, total: 0, builder: "classic", dockerfile: o.dockerfile, tags });
+        emit({ kind: "end", buildId, error, status: 1, lastImageId: null, failedStep: 0 });
+        return { error, status: 1 };
+      }
       throw e;
     }
-    // instructions.Parse: only ARGs may come before the first FROM.
-    const first = instructions.find((i) => i.cmd !== "ARG");
-    if (first?.cmd !== "FROM") return { error: "Error response from daemon: no build stage in current context", status: 1 };
     const context = BuildContext.fromTar(o.context);
     const builder = new ClassicBuilder(new DaemonBuildBackend(this.images, this.containers, this.engine));
+    emit({ kind: "start", buildId, total: instructions.length, builder: "classic", dockerfile: o.dockerfile, tags });
+    const failed = (error: string, status: number) => {
+      emit({ kind: "end", buildId, error, status, lastImageId: builder.lastImage?.id ?? null, failedStep: builder.step });
+      return { error, status };
+    };
     try {
-      const image = await builder.build({ ...o, instructions, context, tags });
+      const image = await builder.build({ ...o, instructions, context, tags, buildId, onEvent: emit });
+      emit({ kind: "end", buildId, imageId: image.id, status: 0 });
       return { image, status: 0 };
     } catch (e) {
-      if (e instanceof BuildError) return { error: e.message, status: e.status };
-      if (e instanceof InstructionError) return { error: `Error response from daemon: ${e.message}`, status: 1 };
-      if (e instanceof DaemonError) return { error: `Error response from daemon: ${e.message}`, status: 1 };
+      if (e instanceof BuildError) return failed(e.message, e.status);
+      if (e instanceof InstructionError || e instanceof ShellExpansionError || e instanceof DaemonError) return failed(`Error response from daemon: ${e.message}`, 1);
+      failed(String((e as Error).message ?? e), 1);
       throw e;
     }
   }

@@ -173,6 +173,16 @@ CMD /hello
       nofrom: "RUN echo hi\n",
       missing: "FROM base:1\nCOPY nothere /x\n",
       env: "FROM base:1\nENV\n",
+      empty: "# only a comment\n",
+      link: "FROM base:1\nCOPY --link Dockerfile /x\n",
+      chmod: "FROM base:1\nCOPY --chmod=755 Dockerfile /x\n",
+      mount: "FROM base:1\nRUN --mount=type=cache,target=/x true\n",
+      heredoc: "FROM base:1\nRUN <<EOF\necho hi\nEOF\n",
+      onbuildFrom: "FROM base:1\nONBUILD FROM base:1\n",
+      startInterval: "FROM base:1\nHEALTHCHECK --start-interval=1s CMD true\n",
+      oneArg: "FROM base:1\nCOPY Dockerfile\n",
+      nouser: "FROM base:1\nCOPY --chown=nosuch Dockerfile /x\n",
+      badChown: "FROM base:1\nCOPY --chown=1:2:3 Dockerfile /x\n",
     };
     for (const [name, text] of Object.entries(cases)) {
       const dir = context(`bad-${name}`, { Dockerfile: text });
@@ -210,6 +220,23 @@ CMD ["cat", "/app/artifact"]
     await same("docker run --rm --network none staged:1 ls -lR /out2 /app", (s) => s.replace(/[A-Z][a-z]{2} +\d+ \d\d:\d\d/g, "<when>"));
     const t = await buildBoth(dir, "--target builder -t staged:builder");
     expect({ out: numberIds(t.lab.out), code: t.lab.code }).toEqual({ out: numberIds(t.docker.out), code: t.docker.code });
+  });
+
+  it("ONBUILD: triggers kept in the config, run by a child build (and cached on a rebuild); --chown by name", async () => {
+    const parent = context("onbuild-parent", {
+      Dockerfile: "FROM base:1\nRUN echo 'www:x:33:33:www:/var/www:/bin/sh' >> /etc/passwd && echo 'www:x:33:' >> /etc/group && echo 'staff:x:50:' >> /etc/group\nONBUILD RUN echo hi from trigger\nONBUILD COPY a /b\nONBUILD ENV X=1\n",
+      a: "parent's a\n",
+    });
+    const p = await buildBoth(parent, "-t onbuild:parent");
+    expect({ out: numberIds(p.lab.out), code: p.lab.code }).toEqual({ out: numberIds(p.docker.out), code: p.docker.code });
+    await same("docker image inspect -f '{{json .Config.OnBuild}} {{json .ContainerConfig.OnBuild}}' onbuild:parent");
+    const child = context("onbuild-child", { Dockerfile: "FROM onbuild:parent\nCOPY --chown=www:staff a /owned\nADD --chown=www a /owned2\nRUN ls -ln /b /owned /owned2 | cut -c1-30\n", a: "child's a\n" });
+    for (let i = 0; i < 2; i++) {
+      const c = await buildBoth(child, "-t onbuild:child");
+      expect({ out: numberIds(c.lab.out), code: c.lab.code }).toEqual({ out: numberIds(c.docker.out), code: c.docker.code });
+    }
+    await same("docker history --no-trunc --format '{{.CreatedBy}}|{{.Size}}' onbuild:child");
+    await same("docker image inspect -f '{{json .Config.OnBuild}} {{json .Config.Env}}' onbuild:child");
   });
 
   it("HEALTHCHECK: its config and its #(nop) text as Go prints the struct", async () => {
