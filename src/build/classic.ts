@@ -10,11 +10,14 @@
  * The builder decides; the daemon does (BuildBackend): images, containers, runs, copies, commits.
  */
 import { digestHex, sha256Digest, type Digest } from "../oci/digest.ts";
-import type { ContainerConfig } from "../oci/types.ts";
+import type { ContainerConfig, HistoryEntry } from "../oci/types.ts";
 import type { BuildContext } from "./context.ts";
 import { processWord } from "./dockerfile/index.ts";
 import { triggerInstruction, type Instruction } from "./dockerfile-instructions.ts";
 import type { BuildEvent, BuildEventListener } from "./events.ts";
+import { BuildKitProgress, type Vertex } from "./buildkit-progress.ts";
+import { ShellLex } from "./dockerfile/index.ts";
+import { parseReference, qualifiedString } from "../oci/reference.ts";
 
 export type { Instruction } from "./dockerfile-instructions.ts";
 
@@ -25,6 +28,8 @@ export interface BuildImage {
   /** The run config it was committed with (container_config), for the cache. */
   containerConfig?: ContainerConfig;
   os: string;
+  /** The image's history (BuildKit mode continues it). */
+  history?: HistoryEntry[];
 }
 
 /** A container the builder made. */
@@ -35,8 +40,8 @@ export interface BuildContainer {
 export interface BuildBackend {
   /** The image FROM names: local, else pulled (the pull's progress goes to `out`). */
   fromImage(ref: string, out: (text: string) => void): Promise<BuildImage>;
-  /** The images whose parent is `parent` (the cache's candidates). */
-  children(parent: Digest | null): Promise<BuildImage[]>;
+  /** The images whose parent is `parent` (the cache's candidates): intermediate images, or BuildKit-mode cache records. */
+  children(parent: Digest | null, cache?: "classic" | "buildkit"): Promise<BuildImage[]>;
   /** A container of `image` (null: scratch) with `config`. */
   create(image: BuildImage | null, config: ContainerConfig): Promise<BuildContainer>;
   /** Runs its process; its output goes to `out`; resolves with the exit code. */
@@ -49,7 +54,9 @@ export interface BuildBackend {
   /** COPY --from: the files of an image at these paths (and all below them), as a source. */
   imageSource(image: BuildImage, paths: readonly string[]): Promise<BuildContext>;
   /** Commits: the image config is `config`; `runConfig` is kept as its container_config. */
-  commit(c: BuildContainer, parent: BuildImage | null, config: ContainerConfig, runConfig: ContainerConfig, createdBy: string, author?: string): Promise<BuildImage>;
+  commit(c: BuildContainer, parent: BuildImage | null, config: ContainerConfig, runConfig: ContainerConfig, createdBy: string, author?: string, buildCache?: boolean): Promise<BuildImage>;
+  /** BuildKit mode: the exported image, the layers of `top` (null: none) with this config and history. */
+  exportImage(top: BuildImage | null, config: Record<string, unknown>, history: HistoryEntry[], created: string): Promise<BuildImage>;
   remove(c: BuildContainer): Promise<void>;
   tag(image: BuildImage, tag: string): Promise<void>;
 }
@@ -86,6 +93,14 @@ export interface BuildOptions {
   /** The build as data, step by step (the page's build view). */
   onEvent?: BuildEventListener;
   buildId?: string;
+  /** `DOCKER_BUILDKIT=1`: BuildKit's output, history and cache; no intermediate images. */
+  builder?: "classic" | "buildkit";
+  /** BuildKit mode's progress (the CLI's stderr). */
+  progress?: (text: string) => void;
+  /** BuildKit mode: the progress printer the caller started (it has shown the Dockerfile's transfer). */
+  kitProgress?: BuildKitProgress;
+  /** Sizes BuildKit reports for what it was sent. */
+  sizes?: { dockerfile: number; dockerignore: number; context: number };
 }
 
 const DEFAULT_SHELL = ["/bin/sh", "-c"];
@@ -143,7 +158,17 @@ interface State {
   maintainer?: string;
   /** `FROM … AS name`. */
   name?: string;
+  /** BuildKit mode: the history the exported image will have, the stage's label and its layer-step count. */
+  history: HistoryEntry[];
+  label: string;
+  index: number;
+  total: number;
 }
+
+const KIT_COMMENT = "buildkit.dockerfile.v0";
+/** The "exporting to image" vertex's digest: the same in every Docker 20.10 build. */
+const KIT_EXPORT_KEY = "exporting to image";
+const LAYER_STEPS = new Set(["RUN", "COPY", "ADD", "WORKDIR"]);
 
 export class ClassicBuilder {
   /** The step being dispatched (a failure happened in it) and the last image a finished step left. */
@@ -161,6 +186,7 @@ export class ClassicBuilder {
   async build(o: BuildOptions): Promise<BuildImage> {
     this.emitEvent = o.onEvent ?? (() => {});
     this.buildId = o.buildId ?? "";
+    if (o.builder === "buildkit") return this.buildKit(o);
     const out = (s: string) => {
       if (!o.quiet) o.out(s);
     };
@@ -241,13 +267,210 @@ export class ClassicBuilder {
     runConfig.OpenStdin = false;
     runConfig.StdinOnce = false;
     const named = stageName(ins);
-    return { image, runConfig, args: new Map(), cache: !o.noCache, ...(named !== undefined ? { name: named } : {}) };
+    return { image, runConfig, args: new Map(), cache: !o.noCache, ...(named !== undefined ? { name: named } : {}), history: [], label: "", index: 0, total: 0 };
   }
 
   private stepCached = false;
+  private kit?: BuildKitProgress;
+  /** BuildKit's history text for the instruction being dispatched, where it differs from the classic `#(nop)` one. */
+  private kitText?: string;
+  private currentOriginal = "";
+  private kitContextShown = false;
+  private kitSizes = { dockerfile: 0, dockerignore: 2, context: 0 };
+
+  /** BuildKit mode: `[internal] load build context`, once, before the first step that reads it. */
+  private async kitContext(at?: number): Promise<void> {
+    if (this.kitContextShown) return;
+    this.kitContextShown = true;
+    const v = await this.kit!.vertex("[internal] load build context", `context ${this.kitSizes.context}`, undefined, at);
+    v.line(`transferring context: ${this.kitSizes.context}B done`);
+    v.done();
+  }
+
+  private kitVertex(st: State, name: string): Promise<Vertex> {
+    st.index++;
+    return this.kit!.vertex(`[${st.label}${st.index}/${st.total}] ${name}`, `${st.image?.id ?? "scratch"} ${name}`);
+  }
+
+  /**
+   * BuildKit mode: a step that makes a layer (RUN, COPY, ADD, WORKDIR). Its result is a cache record
+   * keyed by the step's inputs (`key`); a hit says CACHED. Every such step is a layer, even an empty one.
+   */
+  private async kitLayer(st: State, name: string, text: string, key: ContainerConfig, createConfig: ContainerConfig, work: (c: BuildContainer, v: Vertex) => Promise<void>, context = false): Promise<void> {
+    if (context) await this.kitContext();
+    const v = await this.kitVertex(st, name);
+    if (st.cache) {
+      const hit = (await this.backend.children(st.image?.id ?? null, "buildkit")).find((c) => sameRunConfig(c.containerConfig, key));
+      if (hit) {
+        v.cached();
+        this.stepCached = true;
+        this.emit({ kind: "cached", step: this.step, imageId: hit.id, reason: `BuildKit's cache has this step's result for the same inputs (${text.replace(/ # buildkit$/, "")})` });
+        st.image = hit;
+        st.history.push({ created: hit.history?.at(-1)?.created ?? new Date().toISOString(), created_by: text, comment: KIT_COMMENT });
+        return;
+      }
+      st.cache = false;
+    }
+    const c = await this.backend.create(st.image, createConfig);
+    try {
+      await work(c, v);
+    } catch (e) {
+      v.error((e as Error).message);
+      throw e;
+    }
+    const image = await this.backend.commit(c, st.image, key, key, text, undefined, true);
+    await this.backend.remove(c);
+    st.image = image;
+    st.history.push({ created: image.history?.at(-1)?.created ?? new Date().toISOString(), created_by: text, comment: KIT_COMMENT });
+    v.done();
+  }
+
+  /** `DOCKER_BUILDKIT=1`: the stages the target needs, BuildKit's progress, one exported image. */
+  private async buildKit(o: BuildOptions): Promise<BuildImage> {
+    this.kit = o.kitProgress ?? new BuildKitProgress(o.progress ?? o.err);
+    if (o.sizes) this.kitSizes = o.sizes;
+    return this.buildKitStages(o, !o.kitProgress);
+  }
+
+  private async buildKitStages(o: BuildOptions, intro: boolean): Promise<BuildImage> {
+    const kit = this.kit!;
+    const noop = () => {};
+    if (intro) await kitIntro(kit, this.kitSizes);
+    const ins = o.instructions;
+    const globalArgs = new Map<string, string | undefined>();
+    let i = 0;
+    for (; i < ins.length && ins[i]!.cmd !== "FROM"; i++) {
+      for (const a of ins[i]!.args) {
+        const [k, val] = splitArg(a);
+        globalArgs.set(k, val);
+      }
+    }
+    const stages: { from: Instruction; body: Instruction[]; name?: string }[] = [];
+    for (; i < ins.length; i++) {
+      const x = ins[i]!;
+      if (x.cmd === "FROM") {
+        const name = stageName(x);
+        stages.push({ from: x, body: [], ...(name !== undefined ? { name } : {}) });
+      } else stages.at(-1)!.body.push(x);
+    }
+    const usedArgs = new Set<string>();
+    const globalEnv = new Map<string, string>();
+    for (const [k, val] of globalArgs) {
+      const given = o.buildArgs.get(k);
+      if (given !== undefined) usedArgs.add(k);
+      if ((given ?? val) !== undefined) globalEnv.set(k, (given ?? val)!);
+    }
+    const byName = (n: string) => stages.findIndex((s) => s.name !== undefined && s.name.toLowerCase() === n.toLowerCase());
+    let target = stages.length - 1;
+    if (o.target !== undefined) {
+      target = byName(o.target);
+      if (target < 0) throw new BuildError(`failed to solve with frontend dockerfile.v0: failed to create LLB definition: target stage ${o.target} could not be found`);
+    }
+    const baseOf = (k: number) => processWord(stages[k]!.from.args[0] ?? "", globalEnv, stages[k]!.from.escape);
+    const needed = new Set<number>();
+    const visit = (k: number) => {
+      if (needed.has(k)) return;
+      needed.add(k);
+      const j = byName(baseOf(k));
+      if (j >= 0 && j < k) visit(j);
+      for (const b of stages[k]!.body) {
+        const f = b.flags.find((x) => x.startsWith("--from="))?.slice(7);
+        if (f === undefined) continue;
+        const j2 = /^\d+$/.test(f) ? Number(f) : byName(f);
+        if (j2 >= 0 && j2 < k) visit(j2);
+      }
+    };
+    visit(target);
+    const order = [...needed].sort((a, b) => a - b);
+    // [internal] load metadata: each base image, resolved (pulled when missing) before any step runs.
+    const bases = new Map<string, BuildImage>();
+    for (const k of order) {
+      const base = baseOf(k);
+      if (base.toLowerCase() === "scratch" || byName(base) >= 0 || bases.has(base)) continue;
+      let ref;
+      try {
+        ref = parseReference(base);
+      } catch (e) {
+        throw new BuildError(`failed to solve with frontend dockerfile.v0: failed to create LLB definition: ${(e as Error).message}`);
+      }
+      const mv = await kit.vertex(`[internal] load metadata for ${qualifiedString({ ...ref, ...(ref.tag || ref.digest ? {} : { tag: "latest" }) })}`, base);
+      try {
+        bases.set(base, await this.backend.fromImage(base, noop));
+      } catch (e) {
+        mv.error((e as Error).message);
+        throw new BuildError(`failed to solve with frontend dockerfile.v0: failed to create LLB definition: ${(e as Error).message}`);
+      }
+      mv.done();
+    }
+    const stepsTotal = order.reduce((n, k) => n + 1 + stages[k]!.body.length, 0);
+    let step = 0;
+    const states: State[] = [];
+    for (const k of order) {
+      const stage = stages[k]!;
+      step++;
+      this.step = step;
+      this.stepCached = false;
+      this.emit({ kind: "step", step, total: stepsTotal, cmd: "FROM", original: stage.from.original, line: stage.from.line, endLine: stage.from.endLine });
+      const base = baseOf(k);
+      const fromStage = byName(base);
+      const image = fromStage >= 0 ? (states[fromStage]?.image ?? null) : (bases.get(base) ?? null);
+      const st: State = {
+        image,
+        runConfig: fromStage >= 0 ? structuredClone(states[fromStage]!.runConfig) : structuredClone(image?.config ?? {}),
+        args: new Map(),
+        cache: !o.noCache,
+        ...(stage.name !== undefined ? { name: stage.name } : {}),
+        history: fromStage >= 0 ? [...states[fromStage]!.history] : [...(image?.history ?? [])],
+        label: stages.length > 1 ? `${stage.name ?? `stage-${k}`} ` : "",
+        index: 0,
+        total: 1 + stage.body.filter((b) => LAYER_STEPS.has(b.cmd)).length,
+      };
+      if (!envMap(st.runConfig.Env).has("PATH")) st.runConfig.Env = [...(st.runConfig.Env ?? []), `PATH=${DEFAULT_PATH}`];
+      if (image && fromStage < 0) {
+        // The base's snapshot is taken (DONE) whenever the export or a step needs it.
+        (await this.kitVertex(st, `FROM ${qualifiedString(parseReference(base))}`)).done();
+      } else st.index++;
+      if (k === order[0]) {
+        // The context arrives while the first steps are queued: BuildKit shows it now, numbered after them.
+        const first = stage.body.findIndex((b) => (b.cmd === "COPY" || b.cmd === "ADD") && !b.flags.some((f) => f.startsWith("--from=")));
+        if (first >= 0) await this.kitContext(kit.next + stage.body.slice(0, first).filter((b) => LAYER_STEPS.has(b.cmd)).length);
+      }
+      await this.triggers(st, o, noop, usedArgs, states);
+      this.stepDone(step, st.image, null);
+      for (const b of stage.body) {
+        if (o.signal?.aborted) throw new BuildError("context canceled");
+        step++;
+        this.step = step;
+        this.stepCached = false;
+        this.emit({ kind: "step", step, total: stepsTotal, cmd: b.cmd, original: b.original, line: b.line, endLine: b.endLine });
+        const parent = st.image?.id ?? null;
+        await this.dispatch(b, st, o, noop, usedArgs, states);
+        this.stepDone(step, st.image, parent);
+      }
+      states[k] = st;
+    }
+    const last = states[target]!;
+    const ev = await kit.vertex("exporting to image", KIT_EXPORT_KEY, "sha256:e8c613e07b0b7ff33893b694f7759a10d42e180f2b4dc349fb57dc6b71dcab00");
+    const t0 = performance.now();
+    const image = await this.backend.exportImage(last.image, kitConfigJSON(last.runConfig), last.history, new Date().toISOString());
+    const took = (performance.now() - t0) / 1000;
+    // The printer shows a status as it starts only when it is still running at its next tick.
+    if (took >= 0.1) ev.line("exporting layers");
+    ev.line(last.cache && !o.noCache ? "exporting layers done" : `exporting layers ${took.toFixed(1)}s done`);
+    ev.line(`writing image ${image.id} done`);
+    for (const t of o.tags) {
+      await this.backend.tag(image, t);
+      const ref = parseReference(t);
+      ev.line(`naming to ${qualifiedString({ ...ref, ...(ref.tag ? {} : { tag: "latest" }) })} done`);
+    }
+    ev.done();
+    if (o.quiet) o.out(`${image.id}\n`);
+    return image;
+  }
 
   private stepDone(step: number, image: BuildImage | null, parent: Digest | null): void {
-    if (image) this.lastImage = image;
+    // BuildKit mode leaves no intermediate image to debug from.
+    if (image && !this.kit) this.lastImage = image;
     this.emit({ kind: "done", step, imageId: image?.id ?? null, parentId: parent, cached: this.stepCached });
   }
 
@@ -285,6 +508,7 @@ export class ClassicBuilder {
   }
 
   private async dispatch(ins: Instruction, st: State, o: BuildOptions, out: (s: string) => void, used: Set<string>, stages: readonly State[]): Promise<void> {
+    this.currentOriginal = ins.original;
     const argEnv = this.argEnv(st, o, used);
     // Words are expanded with the ARGs, then the config's ENV (ENV wins).
     const env = new Map([...argEnv, ...envMap(st.runConfig.Env)]);
@@ -331,6 +555,7 @@ export class ClassicBuilder {
           if (!st.cmdSet) next.Cmd = null;
         }
         if (ins.cmd === "CMD") st.cmdSet = true;
+        if (this.kit) next.ArgsEscaped = true;
         return this.commitNop(st, next, `${ins.cmd} ${goQuoteList(v)}`, o, out);
       }
       case "EXPOSE": {
@@ -344,6 +569,7 @@ export class ClassicBuilder {
           ports.push(key);
         }
         // instructions/parse.go sorts the ports as written.
+        this.kitText = `EXPOSE map[${Object.keys(next.ExposedPorts).sort().map((k) => `${k}:{}`).join(" ")}]`;
         return this.commitNop(st, next, `EXPOSE ${ins.args.map(expand).sort().join(" ")}`, o, out);
       }
       case "VOLUME": {
@@ -381,6 +607,7 @@ export class ClassicBuilder {
           st.args.set(k, v === undefined ? undefined : expand(v));
           parts.push(v === undefined ? k : `${k}=${expand(v)}`);
         }
+        this.kitText = `ARG ${ins.args.join(" ")}`;
         // The ARG itself changes no config; Docker still commits a step with its text.
         return this.commitNop(st, structuredClone(rc), `ARG ${parts.join(" ")}`, o, out);
       }
@@ -434,6 +661,13 @@ export class ClassicBuilder {
 
   /** ENV, LABEL, CMD…: a step whose run config carries the instruction as `#(nop) ` text. */
   private async commitNop(st: State, next: ContainerConfig, text: string, o: BuildOptions, out: (s: string) => void): Promise<void> {
+    if (this.kit) {
+      // BuildKit: a config change is a history row, not an image.
+      st.runConfig = next;
+      st.history.push({ created: new Date().toISOString(), created_by: this.kitText ?? text, comment: KIT_COMMENT, empty_layer: true });
+      this.kitText = undefined;
+      return;
+    }
     const shell = (next.Shell as string[] | undefined) ?? DEFAULT_SHELL;
     const runConfig = { ...structuredClone(next), Cmd: [...shell, "#(nop) ", text] };
     if (await this.probe(st, runConfig, out)) return;
@@ -443,6 +677,11 @@ export class ClassicBuilder {
   }
 
   private async workdir(st: State, next: ContainerConfig, o: BuildOptions, out: (s: string) => void): Promise<void> {
+    if (this.kit) {
+      st.runConfig = next;
+      const text = `WORKDIR ${next.WorkingDir}`;
+      return this.kitLayer(st, this.currentOriginal, text, { Cmd: [text], WorkingDir: next.WorkingDir ?? "" }, next, (c) => this.backend.mkdirAll(c, next.WorkingDir!));
+    }
     const shell = (next.Shell as string[] | undefined) ?? DEFAULT_SHELL;
     const runConfig = { ...structuredClone(next), Cmd: [...shell, `#(nop) WORKDIR ${next.WorkingDir}`] };
     if (await this.probe(st, runConfig, out)) return;
@@ -463,9 +702,38 @@ export class ClassicBuilder {
 
   private async run(ins: Instruction, st: State, shell: string[], argEnv: Map<string, string>, o: BuildOptions, out: (s: string) => void): Promise<void> {
     const flag = ins.flags[0]?.replace(/^--/, "").split("=")[0];
-    if (flag) throw new BuildError(`the --${flag} option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled`);
+    if (flag && !this.kit) throw new BuildError(`the --${flag} option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled`);
     if (!st.image) throw new BuildError("no such file or directory", 1);
     const cmd = ins.json ? ins.args : [...shell, ins.args.join(" ")];
+    if (this.kit) {
+      // BuildKit: every ARG of the stage is in the step's environment and its history text.
+      const all = [...st.args].map(([k, v]) => [k, o.buildArgs.get(k) ?? v ?? ""] as const);
+      const prefix = all.length ? `|${all.length} ${all.map(([k, v]) => `${k}=${v}`).join(" ")} ` : "";
+      const text = `RUN ${prefix}${cmd.join(" ")} # buildkit`;
+      let shown = ins.original.replace(/^\s*\S+\s*/, "");
+      if (!ins.json) {
+        try {
+          shown = new ShellLex(ins.escape, { rawQuotes: true, rawEscapes: true }).processWord(ins.args.join(" "), new Map([...all, ...envMap(st.runConfig.Env)]));
+        } catch {
+          // The name is only for show.
+        }
+      }
+      const env = [...(st.runConfig.Env ?? []), ...all.filter(([k]) => !envMap(st.runConfig.Env).has(k)).map(([k, v]) => `${k}=${v}`)];
+      const key: ContainerConfig = { Cmd: [text], Env: env, User: st.runConfig.User ?? "", WorkingDir: st.runConfig.WorkingDir ?? "" };
+      const processConfig: ContainerConfig = { ...structuredClone(st.runConfig), Cmd: cmd, Entrypoint: null, Env: env };
+      return this.kitLayer(st, `RUN ${shown}`, text, key, processConfig, async (c, v) => {
+        const code = await this.backend.run(
+          c,
+          (fd, data) => {
+            const t = dec.decode(data, { stream: true });
+            v.log(fd, t);
+            this.emit({ kind: "output", step: this.step, fd, text: t });
+          },
+          o.signal,
+        );
+        if (code !== 0) throw new BuildError(`executor failed running [${cmd.join(" ")}]: exit code: ${code}`, 1);
+      });
+    }
     // Build args the step sees are part of its run config's Cmd (`|N K=V … /bin/sh -c …`), so a
     // different value misses the cache; they reach the process as environment variables.
     const argsUsed = [...argEnv].filter(([k]) => !envMap(st.runConfig.Env).has(k)).sort(([a], [b]) => (a < b ? -1 : 1));
@@ -493,7 +761,7 @@ export class ClassicBuilder {
   }
 
   private async copy(ins: Instruction, st: State, expand: (w: string) => string, o: BuildOptions, out: (s: string) => void, stages: readonly State[]): Promise<void> {
-    if (ins.flags.some((f) => f.startsWith("--chmod"))) throw new BuildError("the --chmod option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled");
+    if (!this.kit && ins.flags.some((f) => f.startsWith("--chmod"))) throw new BuildError("the --chmod option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled");
     const words = ins.args.map(expand);
     if (words.length < 2) throw new BuildError(`${ins.cmd} requires at least two arguments, but only one was provided. Destination could not be determined.`);
     const dest0 = words.at(-1)!;
@@ -516,6 +784,13 @@ export class ClassicBuilder {
     const hashes: string[] = [];
     for (const s of srcs) {
       const matches = source.glob(s);
+      if (!matches.length && this.kit) {
+        if (source === o.context) await this.kitContext();
+        const v = await this.kitVertex(st, ins.original);
+        const why = `"/${s.replace(/^\/+/, "")}" not found: not found`;
+        v.error(why);
+        throw new BuildError(`failed to compute cache key: ${why}`, 1);
+      }
       if (!matches.length) throw new BuildError(`COPY failed: file not found in build context or excluded by .dockerignore: stat ${s}: file does not exist`);
       for (const m of matches) {
         const entry = source.get(m)!;
@@ -524,6 +799,13 @@ export class ClassicBuilder {
       }
     }
     const srcHash = hashes.length > 1 ? `multi:${digestHex(await sha256Digest(hashes.join(",")))}` : hashes[0]!;
+    if (this.kit) {
+      const chown = ins.flags.find((f) => f.startsWith("--chown="))?.slice(8);
+      const chmodFlag = ins.flags.find((f) => f.startsWith("--chmod="))?.slice(8);
+      const text = `${ins.cmd} ${ins.args.join(" ")} # buildkit`;
+      const key: ContainerConfig = { Cmd: [`${ins.cmd} ${chown ?? ""}:${chmodFlag ?? ""} ${srcHash} in ${dest0}`], WorkingDir: st.runConfig.WorkingDir ?? "" };
+      return this.kitLayer(st, ins.original, text, key, st.runConfig, (c) => this.backend.copy(c, source, sources, dest, { chown, chmod: chmodFlag ? parseInt(chmodFlag, 8) : undefined, extract: ins.cmd === "ADD" }), source === o.context);
+    }
     const shell = (st.runConfig.Shell as string[] | undefined) ?? DEFAULT_SHELL;
     // dispatchers.go: the --chown text is glued to the hash (`COPY --chown=www:stafffile:…`), as Docker writes it.
     const chownText = ins.flags.find((f) => f.startsWith("--chown=")) ?? "";
@@ -627,6 +909,38 @@ function cleanAbs(p: string): string {
     else parts.push(seg);
   }
   return `/${parts.join("/")}`;
+}
+
+/** BuildKit's first two vertices: the Dockerfile and the .dockerignore arriving. */
+export async function kitIntro(kit: BuildKitProgress, sizes: { dockerfile: number; dockerignore: number }): Promise<void> {
+  for (const [name, line] of [
+    ["[internal] load build definition from Dockerfile", `transferring dockerfile: ${sizes.dockerfile}B done`],
+    ["[internal] load .dockerignore", `transferring context: ${sizes.dockerignore}B done`],
+  ] as const) {
+    const v = await kit.vertex(name, line);
+    v.line(line);
+    v.done();
+  }
+}
+
+/** BuildKit's image config (dockerfile2llb's ImageConfig): the fields set, in its order; OnBuild always. */
+function kitConfigJSON(rc: ContainerConfig): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  const has = (x: object | null | undefined) => x && Object.keys(x).length > 0;
+  if (rc.User) o.User = rc.User;
+  if (has(rc.ExposedPorts)) o.ExposedPorts = rc.ExposedPorts;
+  if (rc.Env?.length) o.Env = rc.Env;
+  if (rc.Entrypoint?.length) o.Entrypoint = rc.Entrypoint;
+  if (rc.Cmd?.length) o.Cmd = rc.Cmd;
+  if (has(rc.Volumes)) o.Volumes = rc.Volumes;
+  if (rc.WorkingDir) o.WorkingDir = rc.WorkingDir;
+  if (has(rc.Labels)) o.Labels = rc.Labels;
+  if (rc.StopSignal) o.StopSignal = rc.StopSignal;
+  if (rc.Healthcheck) o.Healthcheck = rc.Healthcheck;
+  if (rc.ArgsEscaped) o.ArgsEscaped = true;
+  o.OnBuild = (rc.OnBuild as string[] | null | undefined)?.length ? rc.OnBuild : null;
+  if ((rc.Shell as string[] | undefined)?.length) o.Shell = rc.Shell;
+  return o;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -124,12 +124,7 @@ async function contextTar(files: HostFileAccess, dir: string, keep: ReadonlySet<
   return done;
 }
 
-export const build: DockerCommand = {
-  name: "build",
-  aliases: ["image build", "builder build"],
-  usage: "docker build [OPTIONS] PATH | URL | -",
-  summary: "Build an image from a Dockerfile",
-  flags: [
+const BUILD_FLAGS: DockerCommand["flags"] = [
     { name: "tag", short: "t", value: true, repeat: true },
     { name: "file", short: "f", value: true },
     { name: "build-arg", value: true, repeat: true },
@@ -143,10 +138,39 @@ export const build: DockerCommand = {
     { name: "label", value: true, repeat: true },
     { name: "platform", value: true },
     { name: "progress", value: true },
-  ],
+];
+
+/** Docker 20.10's CLI: BuildKit when DOCKER_BUILDKIT says so (1/true), the classic builder otherwise. */
+function wantsBuildKit(io: CliIO): boolean {
+  const v = io.env?.DOCKER_BUILDKIT?.toLowerCase();
+  return v === "1" || v === "true";
+}
+
+export const build: DockerCommand = {
+  name: "build",
+  aliases: ["image build", "builder build"],
+  usage: "docker build [OPTIONS] PATH | URL | -",
+  summary: "Build an image from a Dockerfile",
+  flags: BUILD_FLAGS,
   minArgs: 1,
   maxArgs: 1,
-  async run(daemon: Daemon, [path], p, io: CliIO) {
+  run: (daemon, [path], p, io) => runBuild(daemon, path!, p, io, wantsBuildKit(io)),
+};
+
+/** `docker buildx build`: always BuildKit. */
+export const buildxBuild: DockerCommand = {
+  name: "buildx build",
+  aliases: ["buildx b"],
+  usage: "docker buildx build [OPTIONS] PATH | URL | -",
+  summary: "Start a build",
+  flags: BUILD_FLAGS,
+  minArgs: 1,
+  maxArgs: 1,
+  run: (daemon, [path], p, io) => runBuild(daemon, path!, p, io, true),
+};
+
+async function runBuild(daemon: Daemon, path: string, p: Parameters<DockerCommand["run"]>[2], io: CliIO, kit: boolean): Promise<number> {
+  {
     if (!io.files) throw new UsageError("docker build needs the host's files (run it in the lab's shell)");
     const files = io.files;
     const dir = files.resolve(path!);
@@ -167,7 +191,18 @@ export const build: DockerCommand = {
     }
     const inContext = dockerfilePath.startsWith(`${dir}/`) ? dockerfilePath.slice(dir.length + 1) : undefined;
     const tar = await contextTar(files, dir, new Set([".dockerignore", ...(inContext ? [inContext] : [])]));
-    if (!boolFlag(p, "quiet")) io.stdout(`Sending build context to Docker daemon  ${humanSize(tar.length)}\r\r\n`);
+    const progress = flag(p, "progress");
+    if (progress !== undefined && !["auto", "plain", "tty"].includes(progress)) {
+      io.stderr(`invalid progress mode ${progress}\n`);
+      return 1;
+    }
+    let dockerignoreSize = 2;
+    try {
+      dockerignoreSize = (await files.readFile(`${dir}/.dockerignore`)).length;
+    } catch {
+      // None: BuildKit still transfers an empty list.
+    }
+    if (!boolFlag(p, "quiet") && !kit) io.stdout(`Sending build context to Docker daemon  ${humanSize(tar.length)}\r\r\n`);
     const buildArgs = new Map<string, string>();
     for (const a of p.flags.get("build-arg") ?? []) {
       const i = a.indexOf("=");
@@ -187,12 +222,13 @@ export const build: DockerCommand = {
       quiet: boolFlag(p, "quiet"),
       out: (s) => io.stdout(s),
       err: (s) => io.stderr(`\x1b[91m${s}\x1b[0m`),
-      signal: io.signal,
+      ...(io.signal ? { signal: io.signal } : {}),
+      ...(kit ? { builder: "buildkit" as const, progress: (s: string) => io.stderr(s), dockerignoreSize } : {}),
     });
     if (r.error) {
       io.stderr(`${r.error}\n`);
       return r.status;
     }
     return 0;
-  },
-};
+  }
+}

@@ -7,7 +7,7 @@ import { InvalidReferenceError } from "../oci/reference.ts";
 import type { CliIO, CommandLine } from "../terminal/types.ts";
 import { parseArgs, splitWords, UsageError } from "./argv.ts";
 import type { DockerCommand } from "./command.ts";
-import { build } from "./build.ts";
+import { build, buildxBuild } from "./build.ts";
 import { CONTAINER_COMMANDS } from "./containers.ts";
 import { IMAGE_COMMANDS } from "./images.ts";
 import { runLabCommand } from "./lab-commands.ts";
@@ -15,7 +15,7 @@ import { RUN_COMMANDS } from "./run.ts";
 import { SYSTEM_COMMANDS } from "./system.ts";
 import { TRANSFER_COMMANDS } from "./transfer.ts";
 
-const DOCKER_COMMANDS: readonly DockerCommand[] = [build, ...IMAGE_COMMANDS, ...CONTAINER_COMMANDS, ...RUN_COMMANDS, ...TRANSFER_COMMANDS, ...SYSTEM_COMMANDS];
+const DOCKER_COMMANDS: readonly DockerCommand[] = [build, buildxBuild, ...IMAGE_COMMANDS, ...CONTAINER_COMMANDS, ...RUN_COMMANDS, ...TRANSFER_COMMANDS, ...SYSTEM_COMMANDS];
 
 function findCommand(words: string[]): { cmd: DockerCommand; rest: string[] } | undefined {
   // Two-word commands ("image inspect") win over one-word ones.

@@ -7,8 +7,8 @@
 import { BuildError, type BuildBackend, type BuildContainer, type BuildImage, type CopySource } from "../build/classic.ts";
 import { BuildContext, type ContextEntry } from "../build/context.ts";
 import type { Digest } from "../oci/digest.ts";
-import type { ContainerConfig } from "../oci/types.ts";
-import { commitContainer } from "../store/commit.ts";
+import type { ContainerConfig, HistoryEntry } from "../oci/types.ts";
+import { commitContainer, recordBuiltImage } from "../store/commit.ts";
 import type { ContainerRecord, ImageRecord } from "../store/schema.ts";
 import type { ContainerEngine } from "../runtime/engine.ts";
 import { cleanPath } from "../unionfs/path.ts";
@@ -20,7 +20,7 @@ import type { ImageService } from "./images.ts";
 const HOST_NAMES: Readonly<Record<number, string>> = { 0: "root" };
 
 function asBuildImage(i: ImageRecord): BuildImage {
-  return { id: i.id, config: i.config.config ?? {}, containerConfig: i.config.container_config as ContainerConfig | undefined, os: i.config.os };
+  return { id: i.id, config: i.config.config ?? {}, containerConfig: i.config.container_config as ContainerConfig | undefined, os: i.config.os, history: i.config.history ?? [] };
 }
 
 export class DaemonBuildBackend implements BuildBackend {
@@ -50,9 +50,17 @@ export class DaemonBuildBackend implements BuildBackend {
     return asBuildImage(r.image);
   }
 
-  async children(parent: Digest | null): Promise<BuildImage[]> {
+  async children(parent: Digest | null, cache: "classic" | "buildkit" = "classic"): Promise<BuildImage[]> {
     const all = await this.containers.records.store.listImages();
-    return all.filter((i) => (i.parent ?? null) === parent && i.config.container_config).sort((a, b) => b.createdAt - a.createdAt).map(asBuildImage);
+    return all
+      .filter((i) => (i.parent ?? null) === parent && i.config.container_config && (cache === "buildkit") === (i.buildCache === true))
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .map(asBuildImage);
+  }
+
+  async exportImage(top: BuildImage | null, config: Record<string, unknown>, history: HistoryEntry[], created: string): Promise<BuildImage> {
+    const record = top ? await this.images.resolve(top.id) : null;
+    return asBuildImage(await recordBuiltImage(this.containers.records.store, record ?? null, config, history, created));
   }
 
   async create(image: BuildImage | null, config: ContainerConfig): Promise<BuildContainer> {
@@ -161,9 +169,9 @@ export class DaemonBuildBackend implements BuildBackend {
     return BuildContext.fromEntries(entries);
   }
 
-  async commit(c: BuildContainer, _parent: BuildImage | null, config: ContainerConfig, runConfig: ContainerConfig, createdBy: string, author?: string): Promise<BuildImage> {
+  async commit(c: BuildContainer, _parent: BuildImage | null, config: ContainerConfig, runConfig: ContainerConfig, createdBy: string, author?: string, buildCache?: boolean): Promise<BuildImage> {
     const rec = this.made.get(c.id)!;
-    const image = await commitContainer(this.containers.records, rec, { build: { config, runConfig, createdBy }, ...(author ? { author } : {}) });
+    const image = await commitContainer(this.containers.records, rec, { build: { config, runConfig, createdBy }, ...(author ? { author } : {}), ...(buildCache ? { buildCache } : {}) });
     return asBuildImage(image);
   }
 

@@ -5,6 +5,7 @@
  * whether to use Web Workers, where the bundled demos are) as options: nothing here reads the page's URL.
  */
 import { runnablePlatforms } from "../oci/platform.ts";
+import { sha256Digest } from "../oci/digest.ts";
 import { registryApiHost } from "../oci/reference.ts";
 import { RegistryClient } from "../registry/client.ts";
 import { BundledRegistry, withBundledRegistry } from "../registry/bundled.ts";
@@ -18,12 +19,13 @@ import { storeSnapshotter } from "../store/snapshots.ts";
 import { WorkerLayerSink } from "../store/worker-sink.ts";
 import { ContainerService } from "./containers.ts";
 import { MemoryCredentials } from "./credentials.ts";
-import { BuildError, ClassicBuilder, type BuildImage } from "../build/classic.ts";
+import { BuildError, ClassicBuilder, kitIntro, type BuildImage } from "../build/classic.ts";
 import { BuildContext } from "../build/context.ts";
 import { InstructionError } from "../build/instructions.ts";
 import { ShellExpansionError } from "../build/dockerfile/index.ts";
 import { dockerfileInstructions, DockerfileError } from "../build/dockerfile-instructions.ts";
 import { DaemonBuildBackend } from "./build.ts";
+import { BuildKitProgress } from "../build/buildkit-progress.ts";
 import type { BuildEvent, BuildEventListener } from "../build/events.ts";
 import { DaemonError } from "./errors.ts";
 import { namedTag } from "./references.ts";
@@ -58,6 +60,7 @@ export class Daemon {
   readonly engine: ContainerEngine;
   private readonly made: { x86?: ContainerRuntime; wasi?: ContainerRuntime } = {};
   private readonly buildListeners = new Set<BuildEventListener>();
+  private readonly syncedDockerfiles = new Set<string>();
 
   /** Every build's events, whichever client started it (the page's build view); returns the unsubscribe. */
   watchBuilds(listener: BuildEventListener): () => void {
@@ -115,7 +118,23 @@ export class Daemon {
    * `docker build` with the classic builder: `context` is the tar the client sent. Resolves with the
    * image, or the error the client prints (and the status it exits with); finished steps' images stay.
    */
-  async build(o: { context: Uint8Array; dockerfile: string; tags: readonly string[]; buildArgs: ReadonlyMap<string, string>; target?: string; noCache?: boolean; quiet?: boolean; out: (s: string) => void; err: (s: string) => void; signal?: AbortSignal }): Promise<{ image?: BuildImage; error?: string; status: number }> {
+  async build(o: {
+    context: Uint8Array;
+    dockerfile: string;
+    tags: readonly string[];
+    buildArgs: ReadonlyMap<string, string>;
+    target?: string;
+    noCache?: boolean;
+    quiet?: boolean;
+    out: (s: string) => void;
+    err: (s: string) => void;
+    signal?: AbortSignal;
+    /** `DOCKER_BUILDKIT=1` / `docker buildx build`: BuildKit's output (to `progress`), history and cache. */
+    builder?: "classic" | "buildkit";
+    progress?: (s: string) => void;
+    dockerignoreSize?: number;
+  }): Promise<{ image?: BuildImage; error?: string; status: number }> {
+    const kit = o.builder === "buildkit";
     const tags: string[] = [];
     for (const t of o.tags) {
       const name = namedTag(t);
@@ -126,27 +145,47 @@ export class Daemon {
     const emit = (e: BuildEvent) => {
       for (const l of this.buildListeners) l(e);
     };
+    const dockerfileSize = new TextEncoder().encode(o.dockerfile).length;
+    // What BuildKit's file sync reports: the file with its stat (37 bytes more), or only the stat when
+    // the session already has that Dockerfile.
+    const dockerfileKey = await sha256Digest(o.dockerfile);
+    const sizes = { dockerfile: this.syncedDockerfiles.has(dockerfileKey) ? 31 : dockerfileSize + 37, dockerignore: o.dockerignoreSize ?? 2, context: o.context.length };
+    if (kit) this.syncedDockerfiles.add(dockerfileKey);
+    // BuildKit reads the Dockerfile and .dockerignore before it parses anything; with -q its progress
+    // is shown only when the build fails.
+    let buffered = "";
+    const progressOut = o.progress ?? o.err;
+    const kitProgress = kit ? new BuildKitProgress(o.quiet ? (s) => void (buffered += s) : progressOut) : undefined;
+    if (kitProgress) await kitIntro(kitProgress, sizes);
+    const flush = () => {
+      if (buffered) progressOut(buffered);
+      buffered = "";
+    };
     let instructions;
     try {
-      instructions = dockerfileInstructions(o.dockerfile, { classic: true });
+      instructions = dockerfileInstructions(o.dockerfile, { classic: !kit });
     } catch (e) {
       if (e instanceof DockerfileError) {
-        const error = `Error response from daemon: ${e.classicMessage}`;
-        emit({ kind: "start", buildId, total: 0, builder: "classic", dockerfile: o.dockerfile, tags });
+        // Docker 20.10's BuildKit frontend words parse errors as its classic builder does.
+        const reason = e.kind === "instruction" ? `dockerfile parse error line ${e.line}: ${e.reason.replace(/ \(did you mean [^)]*\?\)$/, "")}` : e.reason;
+        const error = kit ? `failed to solve with frontend dockerfile.v0: failed to create LLB definition: ${reason}` : `Error response from daemon: ${e.classicMessage}`;
+        emit({ kind: "start", buildId, total: 0, builder: kit ? "buildkit" : "classic", dockerfile: o.dockerfile, tags });
         emit({ kind: "end", buildId, error, status: 1, lastImageId: null, failedStep: 0 });
+        flush();
         return { error, status: 1 };
       }
       throw e;
     }
     const context = BuildContext.fromTar(o.context);
     const builder = new ClassicBuilder(new DaemonBuildBackend(this.images, this.containers, this.engine));
-    emit({ kind: "start", buildId, total: instructions.length, builder: "classic", dockerfile: o.dockerfile, tags });
+    emit({ kind: "start", buildId, total: instructions.length, builder: kit ? "buildkit" : "classic", dockerfile: o.dockerfile, tags });
     const failed = (error: string, status: number) => {
+      flush();
       emit({ kind: "end", buildId, error, status, lastImageId: builder.lastImage?.id ?? null, failedStep: builder.step });
       return { error, status };
     };
     try {
-      const image = await builder.build({ ...o, instructions, context, tags, buildId, onEvent: emit });
+      const image = await builder.build({ ...o, instructions, context, tags, buildId, onEvent: emit, sizes, ...(kitProgress ? { kitProgress } : {}) });
       emit({ kind: "end", buildId, imageId: image.id, status: 0 });
       return { image, status: 0 };
     } catch (e) {

@@ -128,7 +128,7 @@ export class ImageService {
 
   async list(): Promise<ImageSummary[]> {
     const tags = await this.store.listTags();
-    return (await this.store.listImages()).map((image) => ({
+    return (await this.store.listImages()).filter((image) => !image.buildCache).map((image) => ({
       image,
       repoTags: tags.filter((t) => t.imageId === image.id).map((t) => repositoryAndTag(t.name)),
       repoDigests: image.repoDigests.map(familiar),
@@ -224,7 +224,7 @@ export class ImageService {
     const inUse = new Set((await this.containers.list()).map((c) => c.imageId));
     const results: ImageDeleteResult[] = [];
     for (const image of await this.store.listImages()) {
-      if (inUse.has(image.id)) continue;
+      if (inUse.has(image.id) || image.buildCache) continue;
       if ((await this.store.tagsOf(image.id)).length > 0 && !opts.all) continue;
       results.push(toDeleteResult(await this.store.deleteImage(image.id)));
     }

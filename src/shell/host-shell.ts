@@ -246,6 +246,8 @@ export class HostShell implements CommandLine {
     const stdin = raw.length > 0 && mode !== "io" ? latin1ToBytes(raw) : undefined;
     const signal = ctx.signal ?? term?.signal;
     const files = this.fileAccess(ctx.cwd);
+    // What the command's environment holds: the exported variables (an assignment before the command included).
+    const env: Record<string, string> = ctx.exportedEnv ?? Object.fromEntries(ctx.env);
     let io: HostCommandIO;
     const out: Uint8Array[] = [];
     let err = "";
@@ -258,6 +260,7 @@ export class HostShell implements CommandLine {
         ...(signal ? { signal } : {}),
         ...(stdin ? { stdin } : {}),
         files,
+        env,
         stdout: (s) => term.stdout(s),
         stderr: (s) => term.stderr(s),
         ...(term.writeRaw ? { writeRaw: (d: Uint8Array) => term.writeRaw!(d) } : {}),
@@ -275,6 +278,7 @@ export class HostShell implements CommandLine {
         ...(signal ? { signal } : {}),
         ...(stdin ? { stdin } : {}),
         files,
+        env,
         stdout: (s) => void out.push(encoder.encode(s)),
         stderr: (s) => void (err += s),
         writeRaw: (d) => void out.push(d.slice()),

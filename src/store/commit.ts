@@ -26,6 +26,8 @@ export interface CommitOptions {
   now?: Date;
   /** The builder's commit: the image config as given (not the container's), this run config as container_config, this history text. */
   build?: { config: ContainerConfig; runConfig: ContainerConfig; createdBy: string };
+  /** BuildKit mode: the result is the builder's cache (not listed as an image), and an empty diff is still a layer. */
+  buildCache?: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -44,7 +46,7 @@ export async function commitContainer(containers: ContainerStore, container: Con
 
   return snapshots.guard(async () => {
     const layer = await snapshots.diff(container.snapshotKey);
-    const empty = layer.diffId === EMPTY_TAR_DIFF_ID;
+    const empty = layer.diffId === EMPTY_TAR_DIFF_ID && !opts.buildCache;
     // Docker's created_by is the container's Path and Args: its entrypoint and command.
     const history: HistoryEntry = { created, created_by: opts.build?.createdBy ?? [...(container.config.Entrypoint ?? []), ...(container.config.Cmd ?? [])].join(" ") };
     if (opts.author) history.author = opts.author;
@@ -82,6 +84,35 @@ export async function commitContainer(containers: ContainerStore, container: Con
     if (!empty) await store.putDistribution({ digest: layer.blob.digest, diffId: layer.diffId, mediaType: layerType, size: layer.blob.size, sources: [] });
     if (!(await store.content.has(configDigest))) await store.content.put(configBytes, configDigest, configType);
     if (!(await store.content.has(manifestDigest))) await store.content.put(manifestBytes, manifestDigest, manifest.mediaType);
-    return store.recordImage({ id: configDigest, config: imageConfig, manifestDigest, manifestMediaType: manifest.mediaType, layers, ...(parent.id ? { parent: parent.id } : {}) }, opts.tag ? [opts.tag] : []);
+    return store.recordImage({ id: configDigest, config: imageConfig, manifestDigest, manifestMediaType: manifest.mediaType, layers, ...(parent.id ? { parent: parent.id } : {}), ...(opts.buildCache ? { buildCache: true as const } : {}) }, opts.tag ? [opts.tag] : []);
   });
+}
+
+/**
+ * The image a BuildKit-mode build exports: the layers of its last step (a cache record, or the base
+ * image when no step made one) with the config and history the builder wrote — no parent, no
+ * container_config, as BuildKit's exporter writes it.
+ */
+export async function recordBuiltImage(store: ContainerStore["store"], top: ImageRecord | null, config: Record<string, unknown>, history: HistoryEntry[], created: string): Promise<ImageRecord> {
+  const base = top ?? { config: { architecture: "386", os: "linux", rootfs: { type: "layers", diff_ids: [] } } as ImageConfig, diffIds: [] as Digest[], layers: [] as Descriptor[], manifestMediaType: MediaType.dockerManifest };
+  const docker = base.manifestMediaType === MediaType.dockerManifest;
+  // BuildKit's Image struct: the image-spec's fields in their order, then the Docker config.
+  const imageConfig = {
+    created,
+    architecture: base.config.architecture,
+    os: base.config.os,
+    ...(base.config.variant ? { variant: base.config.variant } : {}),
+    config,
+    rootfs: { type: "layers", diff_ids: base.diffIds },
+    history,
+  } as unknown as ImageConfig;
+  const configBytes = encoder.encode(JSON.stringify(imageConfig));
+  const configDigest = await sha256Digest(configBytes);
+  const configType = docker ? MediaType.dockerConfig : MediaType.ociConfig;
+  const manifest = { schemaVersion: 2, mediaType: docker ? MediaType.dockerManifest : MediaType.ociManifest, config: { mediaType: configType, digest: configDigest, size: configBytes.length }, layers: base.layers };
+  const manifestBytes = encoder.encode(JSON.stringify(manifest));
+  const manifestDigest = await sha256Digest(manifestBytes);
+  if (!(await store.content.has(configDigest))) await store.content.put(configBytes, configDigest, configType);
+  if (!(await store.content.has(manifestDigest))) await store.content.put(manifestBytes, manifestDigest, manifest.mediaType);
+  return store.recordImage({ id: configDigest, config: imageConfig, manifestDigest, manifestMediaType: manifest.mediaType, layers: base.layers });
 }

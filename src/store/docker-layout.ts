@@ -37,7 +37,7 @@ function linkOf(cacheId: string): string {
 }
 
 export async function dockerStorageLayout(store: ImageStore, containers: ContainerRecord[]): Promise<LayoutEntry[]> {
-  const [images, tags, layers, distribution] = await Promise.all([store.listImages(), store.listTags(), store.listLayers(), store.listDistribution()]);
+  const [images, tags, layers, distribution] = await Promise.all([store.listImages().then((all) => all.filter((i) => !i.buildCache)), store.listTags(), store.listLayers(), store.listDistribution()]);
   const out: LayoutEntry[] = [];
   // Every layer's and container's cache ID, once (each layer's is also named in the lower chains above it).
   const cacheIds = new Map<string, string>();

@@ -53,6 +53,7 @@ export interface NewImage {
   repoDigests?: string[];
   indexDigests?: Digest[];
   parent?: Digest;
+  buildCache?: true;
 }
 
 export class ImageStore {
@@ -156,6 +157,7 @@ export class ImageStore {
       repoDigests: img.repoDigests ?? [],
       indexDigests: img.indexDigests ?? [],
       ...(img.parent ? { parent: img.parent } : {}),
+      ...(img.buildCache ? { buildCache: true as const } : {}),
       createdAt: Date.now(),
     });
     for (const t of tags) await this.setTag(t, img.id);

@@ -82,6 +82,8 @@ export interface ImageRecord {
   /** Index/manifest-list digests this image was selected from; kept so save/push can reproduce them. */
   indexDigests: Digest[];
   parent?: Digest;
+  /** A BuildKit-mode step's result: the builder's cache, not an image (`docker images -a` does not list it). */
+  buildCache?: true;
   createdAt: number;
 }
 

@@ -58,6 +58,8 @@ export interface CliIO {
    * undefined when it ends. Absent where nobody draws one.
    */
   activity?(a: Activity | undefined): void;
+  /** The command's exported environment (`DOCKER_BUILDKIT=1 docker build .`), where it runs in a shell. */
+  readonly env?: Readonly<Record<string, string>>;
   /** The host's files, where the command runs on a host (the host shell); absent elsewhere. */
   readonly files?: HostFileAccess;
   /** Output goes to a pipe or a file, not the terminal (`docker save IMG > img.tar`). */

@@ -249,3 +249,62 @@ CMD ["cat", "/app/artifact"]
     await same("docker image inspect -f '{{json .Config.Healthcheck}}' health:1");
   });
 });
+
+/**
+ * BuildKit's plain progress with what varies from run to run replaced (digests, times, the context's
+ * transfer size, the image ID), its blocks ordered by vertex number (BuildKit prints cache hits in
+ * the order its parallel solver finds them, and numbers them so too).
+ */
+function kitBlocks(s: string): string[] {
+  const norm = s
+    .replace(/^(#\d+) sha256:[0-9a-f]{64}$/gm, "$1 <digest>")
+    .replace(/DONE \d+\.\ds/g, "DONE <t>")
+    .replace(/^(#\d+) \d+\.\d{3} /gm, "$1 <t> ")
+    .replace(/exporting layers \d+\.\ds done/g, "exporting layers <t> done")
+    .replace(/sha256:[0-9a-f]{64}/g, "<id>");
+  // A step's stdout and stderr are two pipes: which line arrives first varies, so log lines are sorted.
+  const blocks = norm.split(/\n\n/).map((b) => {
+    const lines = b.trim().split("\n");
+    const logs = lines.filter((l) => / <t> /.test(l)).sort();
+    return lines.map((l) => (/ <t> /.test(l) ? logs.shift()! : l)).join("\n");
+  });
+  // Vertex numbers follow the order the solver reaches them, which varies: blocks are compared by content.
+  return blocks.map((b) => b.replace(/^#\d+ /gm, "# ")).sort();
+}
+
+describe("docker build with DOCKER_BUILDKIT=1, compared with Docker 20.10's BuildKit", () => {
+  async function kitBoth(dir: string, args: string): Promise<Built> {
+    const d = await docker!.shell(`cd ${dir} && DOCKER_BUILDKIT=1 docker build --network none --progress=plain ${args} . 2>&1`);
+    await lab!.workIn(dir);
+    const l = await lab!.exec(`DOCKER_BUILDKIT=1 docker build --progress=plain ${args} . 2>&1`);
+    return { docker: { out: d.stdout, code: d.code }, lab: { out: l.output, code: l.code } };
+  }
+  /** The build context vertex's size is fsutil's stream, not the files: left out. */
+  const ctx = (blocks: string[]) => blocks.map((b) => b.replace(/(load build context\n# <digest>\n# transferring context: )\d+B/, "$1<n>B"));
+
+  it("prints BuildKit's vertices, writes its history and config, keeps no intermediate images; a rebuild is CACHED", async () => {
+    const dir = context("kit", {
+      Dockerfile: 'FROM base:1\nENV A=1\nWORKDIR /app\nCOPY a .\nRUN echo hello && echo err >&2\nRUN ls /app\nEXPOSE 8080\nCMD ["sh"]\n',
+      a: "hi\n",
+    });
+    const before = (await lab!.exec("docker images -a -q | wc -l")).output.trim();
+    const r = await kitBoth(dir, "-t kit:1");
+    expect({ out: ctx(kitBlocks(r.lab.out)), code: r.lab.code }).toEqual({ out: ctx(kitBlocks(r.docker.out)), code: r.docker.code });
+    expect((await lab!.exec("docker images -a -q | wc -l")).output.trim()).toBe(String(Number(before) + 1));
+    await same("docker history --no-trunc --format '{{.CreatedBy}}|{{.Size}}|{{.Comment}}' kit:1");
+    await same("docker image inspect -f '{{len .RootFS.Layers}} {{json .Config}} {{json .ContainerConfig.Cmd}} {{.Parent}}|{{.Container}}|' kit:1");
+    await same("docker run --rm --network none kit:1 cat /app/a");
+    const again = await kitBoth(dir, "-t kit:1");
+    expect(ctx(kitBlocks(again.lab.out))).toEqual(ctx(kitBlocks(again.docker.out)));
+  });
+
+  it("a failing RUN and a missing COPY source: BuildKit's error block and status", async () => {
+    for (const [name, text] of Object.entries({ run: 'FROM base:1\nRUN touch tmpfile\nRUN echo to-out && /bin/bash -c echo "continue to build..."\n', copy: "FROM base:1\nCOPY nothere /x\n", parse: "FROM base:1\nRUNN x\n" })) {
+      const dir = context(`kit-bad-${name}`, { Dockerfile: text });
+      const r = await kitBoth(dir, "");
+      // The vertex that failed, and the error the CLI prints last.
+      const failure = (out: string) => [ctx(kitBlocks(out)).find((b) => b.includes("ERROR")), out.trim().split("\n").at(-1)];
+      expect({ name, out: failure(r.lab.out), code: r.lab.code }).toEqual({ name, out: failure(r.docker.out), code: r.docker.code });
+    }
+  });
+});
