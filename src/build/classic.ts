@@ -17,7 +17,7 @@ import { triggerInstruction, type Instruction } from "./dockerfile-instructions.
 import type { BuildEvent, BuildEventListener } from "./events.ts";
 import { BuildKitProgress, type Vertex } from "./buildkit-progress.ts";
 import { ShellLex } from "./dockerfile/index.ts";
-import { parseReference, qualifiedString } from "../oci/reference.ts";
+import { familiarString, parseReference, qualifiedString } from "../oci/reference.ts";
 
 export type { Instruction } from "./dockerfile-instructions.ts";
 
@@ -241,7 +241,9 @@ export class ClassicBuilder {
     out(`Successfully built ${short(st.image.id)}\n`);
     for (const t of o.tags) {
       await this.backend.tag(st.image, t);
-      out(`Successfully tagged ${t}\n`);
+      // The CLI prints the familiar name with the tag it defaulted (`lab/debug` → `lab/debug:latest`).
+      const ref = parseReference(t);
+      out(`Successfully tagged ${familiarString({ ...ref, ...(ref.tag || ref.digest ? {} : { tag: "latest" }) })}\n`);
     }
     if (o.quiet) o.out(`${st.image.id}\n`);
     return st.image;

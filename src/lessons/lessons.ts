@@ -1,8 +1,10 @@
 /**
  * The guided lessons, in English and Simplified Chinese. They use the bundled demo images
  * (layerlab.demo/…), so every lesson works offline. Each step's check reads the lab's state.
+ * Lessons 13–16, on docker build, are in build-lessons.ts.
  */
 import { changedInContainerOnly, container, exited, image, imageLayers, logsOf, ran, ranAfter } from "./checks.ts";
+import { BUILD_LESSONS } from "./build-lessons.ts";
 import type { Lesson } from "./types.ts";
 
 const DEBIAN = "layerlab.demo/debian:bookworm";
@@ -334,4 +336,5 @@ export const LESSONS: Lesson[] = [
       },
     ],
   },
+  ...BUILD_LESSONS,
 ];

@@ -243,10 +243,10 @@ CMD ["cat", "/app/artifact"]
     const dir = context("health", {
       Dockerfile: 'FROM base:1\nHEALTHCHECK --interval=5m --timeout=3s --retries=3 CMD wget -q -O- http://localhost/ || exit 1\nHEALTHCHECK --start-period=1m30s CMD ["true"]\nHEALTHCHECK NONE\n',
     });
-    const r = await buildBoth(dir, "-t health:1");
+    const r = await buildBoth(dir, "-t health");
     expect({ out: numberIds(r.lab.out), code: r.lab.code }).toEqual({ out: numberIds(r.docker.out), code: r.docker.code });
-    await same("docker history --no-trunc --format '{{.CreatedBy}}' health:1");
-    await same("docker image inspect -f '{{json .Config.Healthcheck}}' health:1");
+    await same("docker history --no-trunc --format '{{.CreatedBy}}' health");
+    await same("docker image inspect -f '{{json .Config.Healthcheck}}' health");
   });
 });
 

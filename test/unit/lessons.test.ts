@@ -24,6 +24,6 @@ describe("lessons", () => {
   });
 
   it("cover the concepts of the seeds", () => {
-    expect(LESSONS.map((l) => l.id)).toEqual(["layers", "base", "kernel", "union", "cow", "isolation", "commit", "history", "pull", "storage", "registry", "drivers"]);
+    expect(LESSONS.map((l) => l.id)).toEqual(["layers", "base", "kernel", "union", "cow", "isolation", "commit", "history", "pull", "storage", "registry", "drivers", "build-layers", "build-cache", "build-debug", "build-scratch"]);
   });
 });
