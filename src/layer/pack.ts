@@ -14,6 +14,8 @@ export interface PackSinks {
   blob?(chunk: Uint8Array): Promise<void>;
   /** Compresses (and stores) elsewhere — a Web Worker — instead of here. */
   compressor?: Compressor;
+  /** The diff sink hashes what it stores: its digest is the diff ID (the tar is not hashed twice). */
+  diffDigest?: () => Promise<Digest>;
 }
 
 /** gzip + digest of the tar, wherever it runs; write() resolves when more may be written. */
@@ -68,12 +70,14 @@ export async function packLayer(tar: ReadableStream<Uint8Array>, sinks: PackSink
   const compressor = sinks.compressor ?? (await localGzip(sinks.blob));
   const reader = tar.getReader();
   let blob: { digest: Digest; size: number };
+  let size = 0;
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       const toCompressor = compressor.write(value);
-      diffHash.update(value);
+      if (sinks.diffDigest) size += value.length;
+      else diffHash.update(value);
       parser.push(value);
       await Promise.all([sinks.diff?.(value), toCompressor]);
     }
@@ -84,5 +88,6 @@ export async function packLayer(tar: ReadableStream<Uint8Array>, sinks: PackSink
     await reader.cancel(e).catch(() => {});
     throw e;
   }
+  if (sinks.diffDigest) return { diffId: await sinks.diffDigest(), size, entries, digest: blob.digest, compressedSize: blob.size };
   return { diffId: diffHash.digest(), size: diffHash.length, entries, digest: blob.digest, compressedSize: blob.size };
 }

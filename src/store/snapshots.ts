@@ -161,8 +161,8 @@ export class StoreLayerProvider implements LayerProvider {
       let packed;
       try {
         const compressor = remote ? await workerGzip(this.store.db.name, this.store.content.chunkSize, `commit-blob:${ref}`) : undefined;
-        packed = await packLayer(tar, { diff: (c) => diff.write(c), blob: blob && ((c) => blob.write(c)), compressor });
-        await diff.commit(packed.diffId);
+        // The diff's ingest hashes the tar as it stores it: that digest is the diff ID.
+        packed = await packLayer(tar, { diff: (c) => diff.write(c), blob: blob && ((c) => blob.write(c)), compressor, diffDigest: async () => (await diff.commit(undefined)).digest });
         await blob?.commit(packed.digest, MediaType.ociLayerGzip);
       } catch (e) {
         await diff.discard().catch(() => {});
