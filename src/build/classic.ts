@@ -11,12 +11,12 @@
  */
 import { digestHex, sha256Digest, type Digest } from "../oci/digest.ts";
 import type { ContainerConfig, HistoryEntry } from "../oci/types.ts";
-import type { BuildContext } from "./context.ts";
+import { BuildContext } from "./context.ts";
 import { processWord } from "./dockerfile/index.ts";
 import { triggerInstruction, type Instruction } from "./dockerfile-instructions.ts";
 import type { BuildEvent, BuildEventListener } from "./events.ts";
 import { BuildKitProgress, type Vertex } from "./buildkit-progress.ts";
-import { ShellLex } from "./dockerfile/index.ts";
+import { chompHeredocContent, parseHeredoc, ShellLex, type Heredoc } from "./dockerfile/index.ts";
 import { familiarString, parseReference, qualifiedString } from "../oci/reference.ts";
 
 export type { Instruction } from "./dockerfile-instructions.ts";
@@ -277,6 +277,8 @@ export class ClassicBuilder {
   /** BuildKit's history text for the instruction being dispatched, where it differs from the classic `#(nop)` one. */
   private kitText?: string;
   private currentOriginal = "";
+  /** The words' environment of the instruction being dispatched (ARGs, then ENV). */
+  private currentEnv: ReadonlyMap<string, string> = new Map();
   private kitContextShown = false;
   private kitSizes = { dockerfile: 0, dockerignore: 2, context: 0 };
 
@@ -515,6 +517,7 @@ export class ClassicBuilder {
     // Words are expanded with the ARGs, then the config's ENV (ENV wins).
     const env = new Map([...argEnv, ...envMap(st.runConfig.Env)]);
     const expand = (w: string) => processWord(w, env, ins.escape);
+    this.currentEnv = env;
     const shell = (st.runConfig.Shell as string[] | undefined) ?? DEFAULT_SHELL;
     const rc = st.runConfig;
     switch (ins.cmd) {
@@ -706,7 +709,7 @@ export class ClassicBuilder {
     const flag = ins.flags[0]?.replace(/^--/, "").split("=")[0];
     if (flag && !this.kit) throw new BuildError(`the --${flag} option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled`);
     if (!st.image) throw new BuildError("no such file or directory", 1);
-    const cmd = ins.json ? ins.args : [...shell, ins.args.join(" ")];
+    const cmd = ins.json ? ins.args : [...shell, heredocScript(ins)];
     if (this.kit) {
       // BuildKit: every ARG of the stage is in the step's environment and its history text.
       const all = [...st.args].map(([k, v]) => [k, o.buildArgs.get(k) ?? v ?? ""] as const);
@@ -764,7 +767,9 @@ export class ClassicBuilder {
 
   private async copy(ins: Instruction, st: State, expand: (w: string) => string, o: BuildOptions, out: (s: string) => void, stages: readonly State[]): Promise<void> {
     if (!this.kit && ins.flags.some((f) => f.startsWith("--chmod"))) throw new BuildError("the --chmod option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled");
-    const words = ins.args.map(expand);
+    // COPY <<EOF /dst: each here-document is a file of that name (expanded unless its word was quoted).
+    const heredocs = new Map<string, Heredoc>(ins.heredocs.map((h) => [`<<${h.chomp ? "-" : ""}${h.name}`, h]));
+    const words = ins.args.map((a) => (heredocs.has(a) ? a : expand(a)));
     if (words.length < 2) throw new BuildError(`${ins.cmd} requires at least two arguments, but only one was provided. Destination could not be determined.`);
     const dest0 = words.at(-1)!;
     const srcs = words.slice(0, -1);
@@ -774,7 +779,17 @@ export class ClassicBuilder {
     // --from: a stage (by name or index) or an image; its files are the source.
     const fromFlag = ins.flags.find((f) => f.startsWith("--from="))?.slice(7);
     let source = o.context;
-    if (fromFlag !== undefined) {
+    if (heredocs.size) {
+      const enc = new TextEncoder();
+      source = BuildContext.fromEntries(
+        [...heredocs.values()].map((h) => {
+          const text = h.chomp ? chompHeredocContent(h.content) : h.content;
+          const data = enc.encode(h.expand ? new ShellLex(ins.escape, { rawQuotes: true, rawEscapes: true }).processWord(text, this.currentEnv) : text);
+          return { path: h.name, type: "file" as const, mode: 0o644, size: data.length, uid: 0, gid: 0, data };
+        }),
+      );
+      for (let i = 0; i < srcs.length; i++) srcs[i] = heredocs.get(srcs[i]!)?.name ?? srcs[i]!;
+    } else if (fromFlag !== undefined) {
       const from = expand(fromFlag);
       const stage = /^\d+$/.test(from) ? stages[Number(from)] : stages.find((x) => x.name?.toLowerCase() === from.toLowerCase());
       if (/^\d+$/.test(from) && !stage) throw new BuildError(`invalid from flag value ${from}: index out of bounds`);
@@ -911,6 +926,19 @@ function cleanAbs(p: string): string {
     else parts.push(seg);
   }
   return `/${parts.join("/")}`;
+}
+
+/**
+ * A shell-form RUN's script with its here-documents (BuildKit's dispatchRun): `RUN <<EOF` alone runs
+ * the document's text; any other line goes to the shell with the documents after it, for the shell
+ * to read as here-documents itself.
+ */
+function heredocScript(ins: Instruction): string {
+  const line = ins.args.join(" ");
+  if (!ins.heredocs.length) return line;
+  const [first] = ins.heredocs;
+  if (ins.heredocs.length === 1 && parseHeredoc(line.trim())) return first!.chomp ? chompHeredocContent(first!.content) : first!.content;
+  return line + ins.heredocs.map((h) => `\n${h.content}${h.name}`).join("");
 }
 
 /** BuildKit's first two vertices: the Dockerfile and the .dockerignore arriving. */

@@ -298,6 +298,19 @@ describe("docker build with DOCKER_BUILDKIT=1, compared with Docker 20.10's Buil
     expect(ctx(kitBlocks(again.lab.out))).toEqual(ctx(kitBlocks(again.docker.out)));
   });
 
+  it("here-documents (BuildKit only): RUN <<EOF runs the text, a shell line gets its documents, COPY <<EOF writes a file", async () => {
+    const dir = context("kit-heredoc", {
+      Dockerfile: "FROM base:1\nARG WHO=you\nRUN <<EOF\necho one > /one\necho two >> /one\nEOF\nRUN cat <<EOT > /two\nhello $WHO\nEOT\nCOPY <<EOF /three\nwho=$WHO\nEOF\nCOPY <<'EOF' /four\nwho=$WHO\nEOF\n",
+    });
+    await lab!.workIn(dir);
+    const r = await lab!.exec("DOCKER_BUILDKIT=1 docker build --progress=plain -t kit:heredoc . 2>&1");
+    expect(r.code, r.output).toBe(0);
+    expect(await lab!.exec("docker run --rm kit:heredoc cat /one /two /three /four")).toEqual({ code: 0, output: "one\ntwo\nhello you\nwho=you\nwho=$WHO\n" });
+    // Docker 20.10's classic builder has no here-documents: it reads the body as instructions.
+    const classic = await lab!.exec("docker build -q . 2>&1");
+    expect(classic).toEqual({ code: 1, output: "Error response from daemon: dockerfile parse error line 4: unknown instruction: ECHO\n" });
+  });
+
   it("a failing RUN and a missing COPY source: BuildKit's error block and status", async () => {
     for (const [name, text] of Object.entries({ run: 'FROM base:1\nRUN touch tmpfile\nRUN echo to-out && /bin/bash -c echo "continue to build..."\n', copy: "FROM base:1\nCOPY nothere /x\n", parse: "FROM base:1\nRUNN x\n" })) {
       const dir = context(`kit-bad-${name}`, { Dockerfile: text });
