@@ -202,7 +202,7 @@ async function runBuild(daemon: Daemon, path: string, p: Parameters<DockerComman
     } catch {
       // None: BuildKit still transfers an empty list.
     }
-    if (!boolFlag(p, "quiet") && !kit) io.stdout(`Sending build context to Docker daemon  ${humanSize(tar.length)}\r\r\n`);
+    if (!boolFlag(p, "quiet") && !kit) io.stdout(`Sending build context to Docker daemon ${humanSize(tar.length).padStart(8)}\r\r\n`); // jsonmessage: %8v
     const buildArgs = new Map<string, string>();
     for (const a of p.flags.get("build-arg") ?? []) {
       const i = a.indexOf("=");

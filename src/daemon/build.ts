@@ -12,7 +12,7 @@ import { commitContainer, recordBuiltImage } from "../store/commit.ts";
 import type { ContainerRecord, ImageRecord } from "../store/schema.ts";
 import type { ContainerEngine } from "../runtime/engine.ts";
 import { cleanPath } from "../unionfs/path.ts";
-import { decompressStream } from "../layer/compression.ts";
+import { tarStreamOf } from "../layer/archive.ts";
 import { extractInto, type ContainerService } from "./containers.ts";
 import type { ImageService } from "./images.ts";
 
@@ -103,13 +103,11 @@ export class DaemonBuildBackend implements BuildBackend {
     };
     for (const src of files) {
       const entry = source.get(src.path)!;
-      const archive = opts.extract && entry.type === "file" && entry.data ? archiveKind(entry.data) : undefined;
+      const archive = opts.extract && entry.type === "file" && entry.data ? await tarStreamOf(entry.data) : undefined;
       if (archive) {
         // ADD of a local archive: its contents land in the destination directory.
         await ensureDir(destPath);
-        let stream = new Blob([entry.data as BlobPart]).stream() as ReadableStream<Uint8Array>;
-        if (archive === "gzip") stream = stream.pipeThrough(decompressStream("gzip"));
-        await extractInto(fs, destPath, stream);
+        await extractInto(fs, destPath, archive);
         continue;
       }
       if (entry.type === "dir") {
@@ -213,9 +211,3 @@ async function chownIdentity(fs: Awaited<ReturnType<ContainerService["fs"]>>, co
   return { uid: await lookup("passwd", user, "uid"), gid: await lookup("group", group, "gid") };
 }
 
-/** What ADD extracts (archive.IsArchivePath): a tar, or a gzip'd one; anything else is copied as a file. */
-function archiveKind(data: Uint8Array): "tar" | "gzip" | undefined {
-  if (data[0] === 0x1f && data[1] === 0x8b) return "gzip";
-  const magic = new TextDecoder().decode(data.subarray(257, 262));
-  return magic === "ustar" ? "tar" : undefined;
-}

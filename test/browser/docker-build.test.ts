@@ -202,6 +202,18 @@ CMD /hello
     await same("docker run --rm --network none fromscratch:1 cat /etc/motd");
   });
 
+  it("ADD unpacks tar archives compressed with xz or bzip2 (not zstd, as Docker 20.10); a compressed non-tar is copied as it is", async () => {
+    const dir = context("add-archives", { Dockerfile: "FROM base:1\nADD t.tar.xz /xz/\nADD t.tar.bz2 /bz2/\nADD t.tar.zst /zst/\nADD notatar.gz /plain/\nADD t.tar /tar/\n", "src/a/one.txt": "one\n", "src/two.txt": "two\n" });
+    const made = await docker!.shell(
+      `cd ${dir} && tar -C src -cf t.tar . && xz -k t.tar && bzip2 -k t.tar && zstd -q -k t.tar && echo hello | gzip -n > notatar.gz && rm -r src`,
+    );
+    expect(made.code, made.stderr).toBe(0);
+    const r = await buildBoth(dir, "-t archives:1");
+    expect({ out: numberIds(r.lab.out), code: r.lab.code }).toEqual({ out: numberIds(r.docker.out), code: r.docker.code });
+    await same("docker history --no-trunc --format '{{.CreatedBy}}|{{.Size}}' archives:1");
+    await same("docker run --rm --network none archives:1 sh -c 'find /xz /bz2 /zst /plain /tar | sort'");
+  });
+
   it("multi-stage: FROM … AS, COPY --from a stage by name and by index, --target", async () => {
     const dir = context("stages", {
       Dockerfile: `FROM base:1 AS builder
