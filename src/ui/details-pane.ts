@@ -9,6 +9,7 @@ import type { Daemon } from "../daemon/daemon.ts";
 import type { HistoryRow } from "../daemon/images.ts";
 import { humanSizeWithPrecision, timeAgo } from "../daemon/units.ts";
 import { colourOf, type ExplorerSource } from "./explorer-source.ts";
+import type { BuildSession } from "./build-session.ts";
 
 export type DetailsMode = "history" | "inspect";
 
@@ -30,6 +31,8 @@ export class DetailsPane extends LitElement {
 
   @property({ attribute: false }) daemon?: Daemon;
   @property({ attribute: false }) source?: ExplorerSource;
+  /** This page session's builds: rows of images they made name their Dockerfile line. */
+  @property({ attribute: false }) builds?: BuildSession;
   @property() mode: DetailsMode = "history";
   @state() private rows: HistoryRow[] = [];
   @state() private json = "";
@@ -45,15 +48,20 @@ export class DetailsPane extends LitElement {
     else this.json = JSON.stringify(source.container ? await daemon.containers.inspect(source.container) : await daemon.images.inspect(source.image), null, 2);
   }
 
+  private originText(id: string | undefined): string {
+    const o = id ? this.builds?.originOf(id) : undefined;
+    return o ? ` · Dockerfile line ${o.line}${o.from ? " (FROM)" : ""}` : "";
+  }
+
   override render() {
     if (this.mode === "inspect") return html`<pre aria-label="docker inspect">${this.json}</pre>`;
     return html`<table aria-label="docker history">
       <thead><tr><th scope="col">Layer</th><th scope="col">Created by</th><th scope="col">Size</th></tr></thead>
       <tbody>
         ${this.rows.map(
-          ({ h, size, layer }) => html`<tr>
+          ({ h, size, layer, id }) => html`<tr>
             <td>${layer === undefined ? html`<span class="none" title="no layer: only the config changed">—</span>` : html`<span class="badge" style="background:${colourOf(layer)}">L${layer}</span>`}</td>
-            <td class="by">${h.created_by ?? ""}<div class="when">${timeAgo(h.created)}${h.comment ? html` · <span class="comment">${h.comment}</span>` : ""}</div></td>
+            <td class="by">${h.created_by ?? ""}<div class="when">${timeAgo(h.created)}${h.comment ? html` · <span class="comment">${h.comment}</span>` : ""}${this.originText(id)}</div></td>
             <td class="size">${humanSizeWithPrecision(size, 3)}</td>
           </tr>`,
         )}

@@ -13,6 +13,7 @@ import "./file-viewer.ts";
 import "./details-pane.ts";
 import { moveTabWithArrows } from "./tabs.ts";
 import type { DetailsMode } from "./details-pane.ts";
+import { BuildWatch, type BuildSession, type LayerOrigin } from "./build-session.ts";
 
 type Pane = "file" | DetailsMode;
 const PANES: { id: Pane; label: string }[] = [
@@ -41,6 +42,12 @@ export class ExplorerView extends LitElement {
 
   @property({ attribute: false }) daemon?: Daemon;
   @property({ attribute: false }) selection?: Selection;
+  /** This page session's builds: a built image's layers name the Dockerfile line that made them. */
+  @property({ attribute: false }) builds?: BuildSession;
+  /** A layer to show with the selection (a new object each time it is asked for). */
+  @property({ attribute: false }) focusLayer?: { layer: number | "C" };
+  /** Layer index → the Dockerfile line that made it (builds of this session). */
+  @state() origins?: ReadonlyMap<number, LayerOrigin>;
   @state() source?: ExplorerSource;
   @state() layer?: number | "C";
   @state() path?: string;
@@ -50,6 +57,7 @@ export class ExplorerView extends LitElement {
   constructor() {
     super();
     new StoreWatch(this, () => void this.reload());
+    new BuildWatch(this, (e) => (e.kind === "done" || e.kind === "end") && this.source && void this.readOrigins(this.source));
   }
 
   override updated(changed: Map<string, unknown>): void {
@@ -58,14 +66,23 @@ export class ExplorerView extends LitElement {
       this.source = undefined;
       this.layer = undefined;
       this.path = undefined;
+      this.origins = undefined;
       void this.reload();
     }
+    if (changed.has("focusLayer") && this.focusLayer) this.showLayer(this.focusLayer.layer);
   }
   async reload(): Promise<void> {
     if (!this.daemon || !this.selection) return;
     const n = ++this.loading;
     const s = await explorerSource(this.daemon, this.selection);
-    if (n === this.loading) this.source = s;
+    if (n !== this.loading) return;
+    this.source = s;
+    if (s) await this.readOrigins(s);
+  }
+
+  private async readOrigins(s: ExplorerSource): Promise<void> {
+    const origins = this.builds ? await this.builds.layerOrigins(s.image) : undefined;
+    if (s === this.source) this.origins = origins?.size ? origins : undefined;
   }
 
   private showLayer(layer: number | "C" | undefined): void {
@@ -88,7 +105,7 @@ export class ExplorerView extends LitElement {
     const s = this.source;
     return html`<section aria-label="Layers">
         <h2>${s.title}: ${s.layers.length} layer${s.layers.length === 1 ? "" : "s"}</h2>
-        <layer-stack .layers=${s.layers} .selected=${this.layer} @layer=${(e: CustomEvent) => this.showLayer(e.detail)}></layer-stack>
+        <layer-stack .layers=${s.layers} .origins=${this.origins} .selected=${this.layer} @layer=${(e: CustomEvent) => this.showLayer(e.detail)}></layer-stack>
       </section>
       <section aria-label="Files">
         <h2>${this.layer === undefined ? "Union filesystem" : this.layer === "C" ? "Container layer changes" : `Layer L${this.layer} changes`}</h2>
@@ -102,7 +119,7 @@ export class ExplorerView extends LitElement {
         </div>
         ${this.pane === "file"
           ? html`<file-viewer role="tabpanel" aria-labelledby="pane-file" .source=${s} .path=${this.path} @saved=${() => void this.reload()}></file-viewer>`
-          : html`<details-pane role="tabpanel" aria-labelledby="pane-${this.pane}" .daemon=${this.daemon} .source=${s} .mode=${this.pane}></details-pane>`}
+          : html`<details-pane role="tabpanel" aria-labelledby="pane-${this.pane}" .daemon=${this.daemon} .builds=${this.builds} .source=${s} .mode=${this.pane}></details-pane>`}
       </section>`;
   }
 }

@@ -203,7 +203,8 @@ export class FileEditor extends LitElement {
     }
   }
 
-  private close(): void {
+  /** Asks the page to close the editor (after a confirm when there are unsaved changes). */
+  close(): void {
     if (this.dirty && !confirm(`Close ${tildePath(this.path, this.home)} without saving?`)) return;
     this.dispatchEvent(new CustomEvent("close", { bubbles: true, composed: true }));
   }

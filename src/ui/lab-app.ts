@@ -1,9 +1,9 @@
 /**
- * The page shell: a side panel with tabs (lessons, images, containers, the host's files, storage, the
- * registry layout), the explorer (layer stack, union tree, file viewer) for what is selected — or the
- * editor while a host file is open — and the terminal.
+ * The page shell: a side panel with tabs (lessons, images, containers, the host's files, the builds
+ * of this session, storage, the registry layout), the explorer (layer stack, union tree, file viewer)
+ * for what is selected — or the editor while a host file is open — and the terminal.
  */
-import { LitElement, css, html } from "lit";
+import { LitElement, css, html, nothing } from "lit";
 import { customElement, state } from "lit/decorators.js";
 import type { Daemon } from "../daemon/daemon.ts";
 import type { Host } from "../terminal/host-files.ts";
@@ -24,6 +24,7 @@ import type { Language, Lesson, LessonContext, Step } from "../lessons/types.ts"
 import type { ExecResult, LabTerminal } from "./lab-terminal.ts";
 import { humanSize } from "../daemon/units.ts";
 import { moveTabWithArrows } from "./tabs.ts";
+import { BuildSession } from "./build-session.ts";
 
 declare global {
   interface Window {
@@ -32,12 +33,13 @@ declare global {
   }
 }
 
-type Tab = "lessons" | "images" | "containers" | "files" | "storage" | "registry";
+type Tab = "lessons" | "images" | "containers" | "files" | "build" | "storage" | "registry";
 const TABS: { id: Tab; label: Record<Language, string> }[] = [
   { id: "lessons", label: { en: "Lessons", zh: "课程" } },
   { id: "images", label: { en: "Images", zh: "镜像" } },
   { id: "containers", label: { en: "Containers", zh: "容器" } },
   { id: "files", label: { en: "Files", zh: "文件" } },
+  { id: "build", label: { en: "Build", zh: "构建" } },
   { id: "storage", label: { en: "Storage", zh: "存储" } },
   { id: "registry", label: { en: "Registry", zh: "镜像仓库" } },
 ];
@@ -57,9 +59,12 @@ export class LabApp extends LitElement {
     progress { width: 140px; height: 8px; accent-color: #ffcc66; }
     main { display: grid; grid-template-columns: 360px minmax(0, 1fr); gap: 12px; padding: 12px; min-height: 0; }
     aside { display: flex; flex-direction: column; min-height: 0; background: #0b0e14; border-radius: 8px; }
-    [role="tablist"] { display: flex; gap: 0; padding: 6px 4px 0; border-bottom: 1px solid #1f2630; overflow-x: auto; scrollbar-width: none; }
-    [role="tab"] { flex: none; background: transparent; color: #8a9199; border: none; border-bottom: 2px solid transparent; padding: 6px 4px; font: inherit; font-size: 13px; cursor: pointer; }
+    /* Seven tabs fit the 360px panel at 12px (DejaVu Sans, the widest of the usual fonts); narrower screens scroll them. */
+    [role="tablist"] { display: flex; gap: 0; padding: 6px 2px 0; border-bottom: 1px solid #1f2630; overflow-x: auto; scrollbar-width: none; }
+    [role="tab"] { flex: none; background: transparent; color: #8a9199; border: none; border-bottom: 2px solid transparent; padding: 6px 3px; font: inherit; font-size: 12px; cursor: pointer; }
     [role="tab"][aria-selected="true"] { color: #ffcc66; border-bottom-color: #ffcc66; }
+    [role="tab"] .live { display: inline-block; width: 6px; height: 6px; margin-left: 4px; border-radius: 50%; background: #ffcc66; vertical-align: middle; animation: pulse 1s ease-in-out infinite alternate; }
+    @keyframes pulse { from { opacity: 1; } to { opacity: 0.3; } }
     [role="tab"]:focus-visible { outline: 2px solid #ffcc66; outline-offset: -2px; }
     [role="tabpanel"] { flex: 1; min-height: 0; overflow: auto; padding: 10px; }
     registry-layout-pane { height: 100%; padding: 0; }
@@ -94,6 +99,12 @@ export class LabApp extends LitElement {
   @state() private filesVersion = 0;
   /** The host file open in the editor (in place of the explorer). */
   @state() private editing?: string;
+  /** This page session's builds (the Build tab, and the explorer's Dockerfile lines). */
+  @state() private builds?: BuildSession;
+  /** A build is running (the Build tab shows a dot). */
+  @state() private building = false;
+  /** A layer to show once the explorer has the selection (a click on a build step's layer). */
+  @state() private explorerLayer?: { layer: number };
 
   private lessonContext = (): LessonContext | undefined => {
     const daemon = this.daemon;
@@ -141,7 +152,7 @@ export class LabApp extends LitElement {
         <aside>
           <div role="tablist" aria-label="Panels" @keydown=${this.onTabKey}>
             ${TABS.map(
-              (t) => html`<button role="tab" id="tab-${t.id}" aria-controls="panel" aria-selected=${this.tab === t.id} tabindex=${this.tab === t.id ? 0 : -1} @click=${() => this.showTab(t.id)}>${t.label[this.language]}</button>`,
+              (t) => html`<button role="tab" id="tab-${t.id}" aria-controls="panel" aria-selected=${this.tab === t.id} tabindex=${this.tab === t.id ? 0 : -1} title=${t.id === "build" && this.building ? "a build is running" : nothing} @click=${() => this.showTab(t.id)}>${t.label[this.language]}${t.id === "build" && this.building ? html`<span class="live" aria-hidden="true"></span>` : ""}</button>`,
             )}
           </div>
           <div role="tabpanel" id="panel" aria-labelledby="tab-${this.tab}" @select=${(e: CustomEvent<Selection>) => this.select(e.detail)}>
@@ -151,6 +162,8 @@ export class LabApp extends LitElement {
                 ? html`<images-panel .daemon=${daemon} .selection=${this.selection}></images-panel>`
                 : this.tab === "containers"
                   ? html`<containers-panel .daemon=${daemon} .selection=${this.selection}></containers-panel>`
+                  : this.tab === "build"
+                    ? html`<build-view .builds=${this.builds} @open-layer=${(e: CustomEvent<{ imageId: string; layer?: number }>) => this.openLayer(e.detail.imageId, e.detail.layer)} @debug=${(e: CustomEvent<{ command: string }>) => void this.runInTerminal(e.detail.command)}></build-view>`
                   : this.tab === "files"
                     ? html`<workspace-panel .host=${this.host} .version=${this.filesVersion} .openPath=${this.editing} @open-file=${(e: CustomEvent<string>) => void this.openEditor(e.detail)} @download-entry=${(e: CustomEvent<{ path: string }>) => void this.downloadEntry(e.detail.path)}></workspace-panel>`
                   : this.tab === "storage"
@@ -162,7 +175,7 @@ export class LabApp extends LitElement {
           ${this.editing && this.host
             ? html`<file-editor .files=${this.host.files} .path=${this.editing} .home=${this.host.home} .version=${this.filesVersion} @saved=${() => this.filesChanged()} @close=${() => this.closeEditor()}></file-editor>`
             : ""}
-          <explorer-view ?hidden=${this.editing !== undefined && this.host !== undefined} .daemon=${daemon} .selection=${this.selection} @layer=${(e: CustomEvent) => e.detail !== undefined && this.noteEvent(`layer:${e.detail}:${this.selected}`)} @pane=${(e: CustomEvent) => this.noteEvent(`pane:${e.detail}:${this.selected}`)} @click=${() => this.recheckSoon()}></explorer-view>
+          <explorer-view ?hidden=${this.editing !== undefined && this.host !== undefined} .daemon=${daemon} .builds=${this.builds} .selection=${this.selection} .focusLayer=${this.explorerLayer} @layer=${(e: CustomEvent) => e.detail !== undefined && this.noteEvent(`layer:${e.detail}:${this.selected}`)} @pane=${(e: CustomEvent) => this.noteEvent(`pane:${e.detail}:${this.selected}`)} @click=${() => this.recheckSoon()}></explorer-view>
           <lab-terminal .commandLine=${this.commandLine} @command=${() => (this.recheckSoon(), this.filesChanged())} @activity=${(e: CustomEvent<Activity | undefined>) => (this.activity = e.detail)}></lab-terminal>
         </div>
       </main>
@@ -170,12 +183,14 @@ export class LabApp extends LitElement {
   }
 
   private showTab(t: Tab): void {
+    if (t === "build") void import("./build-view.ts");
     this.tab = t;
     this.noteEvent(`tab:${t}`);
   }
 
   private select(sel: Selection): void {
     this.selection = sel;
+    this.explorerLayer = undefined;
     this.noteEvent(`select:${sel.kind}:${sel.id}`);
     const pane = this.explorer?.pane;
     if (pane && pane !== "file") this.noteEvent(`pane:${pane}:${this.selected}`);
@@ -200,6 +215,41 @@ export class LabApp extends LitElement {
       const c = await daemon.containers.maybe(show.container);
       if (c) this.selection = { kind: "container", id: c.id };
     }
+    this.recheckSoon();
+  }
+
+  /**
+   * Follows the builds of the page session: the first one loads the build view, and a build that
+   * starts brings the Build tab forward (not over the lessons, whose steps the learner is reading;
+   * the tab's dot says a build runs). Changing the tab moves no focus: the terminal keeps the keyboard.
+   */
+  private watchBuilds(daemon: Daemon): void {
+    this.builds?.dispose();
+    const builds = (this.builds = new BuildSession(daemon));
+    builds.subscribe((e) => {
+      if (e.kind === "start") {
+        this.building = true;
+        void import("./build-view.ts");
+        // Not the learner's click: a lesson step that asks them to open the tab still waits for one.
+        if (this.tab !== "build" && this.tab !== "lessons") this.tab = "build";
+      } else if (e.kind === "end") this.building = builds.builds.some((b) => !b.end);
+    });
+  }
+
+  /** A build step's layer (or a FROM's base image), opened in the explorer in place of the editor. */
+  private openLayer(imageId: string, layer?: number): void {
+    if (this.editing !== undefined) {
+      this.renderRoot.querySelector("file-editor")?.close();
+      if (this.editing !== undefined) return;
+    }
+    this.select({ kind: "image", id: imageId });
+    if (layer !== undefined) this.explorerLayer = { layer };
+  }
+
+  /** Runs a line in the terminal as if typed there (the build view's debug action), and gives it the keyboard. */
+  private async runInTerminal(line: string): Promise<void> {
+    this.terminal.focus();
+    await this.terminal.exec(line);
     this.recheckSoon();
   }
 
@@ -376,6 +426,7 @@ export class LabApp extends LitElement {
     try {
       const { daemon, commandLine, lessons, host } = await open();
       this.daemon = daemon;
+      this.watchBuilds(daemon);
       this.host = host;
       this.commandLine = commandLine;
       this.lessons = lessons;

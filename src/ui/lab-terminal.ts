@@ -87,11 +87,43 @@ export class LabTerminal extends LitElement {
     this.term?.focus();
   }
 
+  /** The cursor's row counted from the row the prompt is on: a line longer than the terminal is wide wraps. */
+  private cursorRow = 0;
+
+  /**
+   * Draws the prompt and the line being edited again, from the prompt's first row (all the rows a
+   * wrapped line takes are cleared), and puts the cursor at its place in the line.
+   */
   private redrawLine(): void {
     const t = this.term!;
-    t.write(`\r\x1b[2K${this.pending ? CONTINUATION : PROMPT}${this.line}`);
-    const back = this.line.length - this.cursor;
-    if (back > 0) t.write(`\x1b[${back}D`);
+    const cols = Math.max(1, t.cols);
+    // "$ " and "> " are both two columns wide.
+    const end = 2 + this.line.length;
+    const at = 2 + this.cursor;
+    let s = `${this.cursorRow > 0 ? `\x1b[${this.cursorRow}A` : ""}\r\x1b[J${this.pending ? CONTINUATION : PROMPT}${this.line}`;
+    // Text that ends exactly at the right edge leaves the cursor on the last column (xterm wraps at the next character).
+    let row = Math.floor(end / cols);
+    if (end % cols === 0) {
+      if (at === end) s += "\r\n";
+      else row--;
+    }
+    const atRow = Math.floor(at / cols);
+    if (row > atRow) s += `\x1b[${row - atRow}A`;
+    s += `\r${at % cols ? `\x1b[${at % cols}C` : ""}`;
+    t.write(s);
+    this.cursorRow = atRow;
+  }
+
+  /** Moves the cursor past the end of the line being edited, onto a new row: what comes next starts there. */
+  private newRow(): void {
+    if (this.cursor !== this.line.length) {
+      this.cursor = this.line.length;
+      this.redrawLine();
+    }
+    const cols = Math.max(1, this.term!.cols);
+    // A line that ends at the right edge has put the cursor on the next row already.
+    if (this.line.length === 0 || (2 + this.line.length) % cols !== 0) this.term!.write("\r\n");
+    this.cursorRow = 0;
   }
 
   /** Who has the keyboard while a command runs (docker run -i). */
@@ -119,7 +151,7 @@ export class LabTerminal extends LitElement {
       const c = data[i]!;
       if (c === "\r" || c === "\n") {
         const text = this.pending + this.line;
-        this.term!.write("\r\n");
+        this.newRow();
         this.line = "";
         this.cursor = 0;
         if (this.commandLine?.needsMore?.(text)) {
@@ -140,7 +172,12 @@ export class LabTerminal extends LitElement {
           this.redrawLine();
         }
       } else if (c === "\x03") {
-        this.term!.write("^C\r\n");
+        this.cursor = this.line.length;
+        this.redrawLine();
+        this.term!.write("^C");
+        this.line += "^C";
+        this.cursor = this.line.length;
+        this.newRow();
         this.line = "";
         this.pending = "";
         this.typeahead = "";
@@ -148,6 +185,8 @@ export class LabTerminal extends LitElement {
         this.term!.write(PROMPT);
       } else if (c === "\x0c") {
         this.term!.clear();
+        // Only the cursor's row stays: the line is drawn again from there.
+        this.cursorRow = 0;
         this.redrawLine();
       } else if (c === "\x01") {
         this.cursor = 0;
@@ -226,7 +265,10 @@ export class LabTerminal extends LitElement {
       this.cursor += add.length;
       this.redrawLine();
     } else {
-      this.term!.write(`\r\n${candidates.join("  ")}\r\n`);
+      const cursor = this.cursor;
+      this.newRow();
+      this.term!.write(`${candidates.join("  ")}\r\n`);
+      this.cursor = cursor;
       this.redrawLine();
     }
   }
@@ -347,7 +389,8 @@ export class LabTerminal extends LitElement {
   exec(line: string, file?: File): Promise<ExecResult> {
     const run = async () => {
       this.dropped = file;
-      this.term!.write(`\r\x1b[2K${PROMPT}${line}\r\n`);
+      this.term!.write(`${this.cursorRow > 0 ? `\x1b[${this.cursorRow}A` : ""}\r\x1b[J${PROMPT}${line}\r\n`);
+      this.cursorRow = 0;
       const r = await this.runLine(line, false);
       this.term!.write(PROMPT);
       return r;
