@@ -5,8 +5,11 @@
  */
 import { isLoopbackHost } from "./addresses.ts";
 
-/** "registry": may be named in a proxy path. "cdn": only reached by following a registry's redirect. */
-export type AllowKind = "registry" | "cdn";
+/**
+ * "registry": may be named in a proxy path. "cdn": only reached by following a registry's redirect.
+ * "download": a web server `ADD <url>` may fetch a file from (or be redirected to).
+ */
+export type AllowKind = "registry" | "cdn" | "download";
 
 export interface AllowEntry {
   /**
@@ -38,6 +41,12 @@ const BUILT_IN_CDNS = [
   "prod-registry-k8s-io-*.s3.dualstack.*.amazonaws.com", "prod-registry-k8s-io-*.s3.amazonaws.com",
   "storage.googleapis.com", "*.storage.googleapis.com",
   "*.cloudfront.net", "prod-*-starport-layer-bucket.s3.*.amazonaws.com", "prod-*-starport-layer-bucket.s3.amazonaws.com",
+];
+
+/** Where Dockerfiles commonly ADD files from: release downloads, raw files, distribution mirrors. */
+const BUILT_IN_DOWNLOADS = [
+  "github.com", "codeload.github.com", "objects.githubusercontent.com", "raw.githubusercontent.com",
+  "deb.debian.org", "dl-cdn.alpinelinux.org", "registry.npmjs.org",
 ];
 
 const DEFAULT_PORT = { http: "80", https: "443" } as const;
@@ -77,13 +86,15 @@ export class AllowList {
   readonly entries: AllowEntry[];
   private readonly patterns = new Map<AllowEntry, RegExp>();
 
-  /** `extra`: user-given entries (see parseAllowEntry); throws on a malformed one. */
-  constructor(extra: string[] = []) {
+  /** `extra`: user-given registries, `downloads`: user-given download hosts (see parseAllowEntry); throws on a malformed one. */
+  constructor(extra: string[] = [], downloads: string[] = []) {
     this.entries = [
       // User entries first: an explicit "http://…" wins over a built-in https entry for the same host.
       ...extra.filter(Boolean).map(parseAllowEntry),
+      ...downloads.filter(Boolean).map((d): AllowEntry => ({ ...parseAllowEntry(d), kind: "download" })),
       ...BUILT_IN_REGISTRIES.map((host): AllowEntry => ({ host, scheme: "https", kind: "registry", explicit: false })),
       ...BUILT_IN_CDNS.map((host): AllowEntry => ({ host, scheme: "https", kind: "cdn", explicit: false })),
+      ...BUILT_IN_DOWNLOADS.map((host): AllowEntry => ({ host, scheme: "https", kind: "download", explicit: false })),
     ];
     for (const e of this.entries) if (e.host.includes("*")) this.patterns.set(e, globToRegExp(e.host));
   }

@@ -37,13 +37,20 @@ export interface ProxyConfig {
   prefix?: string;
   /** Redirect hops followed for one GET/HEAD. Default 5. */
   maxRedirects?: number;
+  /** Web servers `ADD <url>` may download from beyond the built-in ones (same forms as allowRegistries). */
+  allowDownloads?: string[];
+  /** Largest download passed through. Default 1 GiB. */
+  maxDownloadBytes?: number;
 }
+
+/** The download route: `<prefix>~download/<http|https>/<host[:port]>/<path>` (no host name has a "~"). */
+export const DOWNLOAD_ROUTE = "~download/";
 
 const EXPOSED_HEADERS = [
   "WWW-Authenticate", "X-Registry-Authenticate", "Docker-Content-Digest", "Docker-Distribution-Api-Version",
   "Location", "Content-Range", "Range", "Content-Length", "Content-Type", "Docker-Upload-UUID",
   "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "docker-ratelimit-source", "Retry-After",
-  "OCI-Subject", "OCI-Filters-Applied", "Link", "ETag",
+  "OCI-Subject", "OCI-Filters-Applied", "Link", "ETag", "Last-Modified",
 ].join(", ");
 
 const ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
@@ -89,7 +96,8 @@ function causeText(e: unknown): string {
 }
 
 export function createProxyHandler(config: ProxyConfig = {}): (req: Request) => Promise<Response> {
-  const allow = new AllowList(config.allowRegistries ?? []);
+  const allow = new AllowList(config.allowRegistries ?? [], config.allowDownloads ?? []);
+  const maxDownload = config.maxDownloadBytes ?? 1024 ** 3;
   const prefix = config.prefix ?? "/proxy/";
   const timeoutMs = config.timeoutMs ?? 30_000;
   const idleTimeoutMs = config.idleTimeoutMs ?? 60_000;
@@ -256,6 +264,76 @@ export function createProxyHandler(config: ProxyConfig = {}): (req: Request) => 
     return allow.findUrl(url, ["registry"]) ? proxiedUrl(origin, url) : undefined;
   }
 
+  /**
+   * `ADD <url>`: a GET (or HEAD) of a file from an allow-listed web server, redirects followed to
+   * allow-listed hosts only, nothing of the page's sent (no credentials, cookies or Referer), the body
+   * bounded. Throws ProxyRefusal.
+   */
+  async function download(req: Request, rest: string, search: string, cors: Headers): Promise<{ target: string; response: Response }> {
+    const m = /^(https?)\/([^/]+)(\/.*)?$/.exec(rest);
+    if (!m) throw new ProxyRefusal("malformed download path: want ~download/<http|https>/<host>/<path>", 400, "UNSUPPORTED");
+    if (req.method !== "GET" && req.method !== "HEAD") throw new ProxyRefusal(`${req.method} is not a download`, 405, "UNSUPPORTED");
+    let hostPort: string;
+    try {
+      hostPort = decodeURIComponent(m[2]!).toLowerCase();
+    } catch {
+      throw new ProxyRefusal("malformed download host", 400, "UNSUPPORTED");
+    }
+    if (hostPort.includes("@")) throw new ProxyRefusal("credentials in a download URL are not accepted", 400, "UNSUPPORTED");
+    let target: URL;
+    try {
+      target = new URL(`${m[1]}://${hostPort}${m[3] ?? "/"}${search}`);
+    } catch {
+      throw new ProxyRefusal("malformed download URL", 400, "UNSUPPORTED");
+    }
+    let entry = allow.findUrl(target, ["download"]);
+    if (!entry) throw new ProxyRefusal(`${target.protocol}//${target.host} is not on the lab's download allow-list (start the lab with --allow-download ${target.host} to allow it)`);
+    await checkAddress(target, entry);
+    const headers = new Headers({ "accept-encoding": "identity" });
+    let res = await upstreamFetch(target, { method: req.method, headers });
+    for (let hops = 0; [301, 302, 303, 307, 308].includes(res.status) && res.headers.has("location"); hops++) {
+      await res.body?.cancel().catch(() => {});
+      if (hops >= maxRedirects) throw new ProxyRefusal(`more than ${maxRedirects} redirects from ${target.host}`, 502, "UNREACHABLE");
+      let next: URL;
+      try {
+        next = new URL(res.headers.get("location")!, target);
+      } catch {
+        throw new ProxyRefusal(`${target.host} redirected to a malformed URL`, 502, "UNREACHABLE");
+      }
+      entry = allow.findUrl(next, ["download"]);
+      if (!entry) throw new ProxyRefusal(`redirect to ${next.protocol}//${next.host} is not on the lab's download allow-list`);
+      await checkAddress(next, entry);
+      target = next;
+      res = await upstreamFetch(target, { method: req.method, headers });
+    }
+    const declared = Number(res.headers.get("content-length") ?? 0);
+    if (declared > maxDownload) {
+      await res.body?.cancel().catch(() => {});
+      throw new ProxyRefusal(`the download is ${declared} bytes, over the ${maxDownload}-byte limit`, 413, "SIZE_INVALID");
+    }
+    const out = new Headers(cors);
+    for (const name of ["content-type", "content-length", "last-modified", "etag"]) {
+      const v = res.headers.get(name);
+      if (v !== null && !(name === "content-length" && res.headers.has("content-encoding"))) out.set(name, v);
+    }
+    // Where the file came from after redirects: ADD names the file after the URL it was asked for.
+    out.set("x-download-url", `${target.protocol}//${target.host}${target.pathname}`);
+    let seen = 0;
+    const body =
+      req.method === "HEAD" || !res.body
+        ? null
+        : res.body.pipeThrough(
+            new TransformStream<Uint8Array, Uint8Array>({
+              transform(chunk, controller) {
+                seen += chunk.byteLength;
+                if (seen > maxDownload) controller.error(new ProxyRefusal(`the download is over the ${maxDownload}-byte limit`, 413, "SIZE_INVALID"));
+                else controller.enqueue(chunk);
+              },
+            }),
+          );
+    return { target: `${target.host}${target.pathname}`, response: new Response(body, { status: res.status, statusText: res.statusText, headers: out }) };
+  }
+
   return async function handle(req: Request): Promise<Response> {
     const started = Date.now();
     const reqUrl = new URL(req.url);
@@ -268,6 +346,11 @@ export function createProxyHandler(config: ProxyConfig = {}): (req: Request) => 
       if (!originAllowed(origin, own)) throw new ProxyRefusal(`origin ${origin} may not use this proxy`);
       if (!reqUrl.pathname.startsWith(prefix)) throw new ProxyRefusal("not a proxy path", 404, "NOT_FOUND");
       const rest = reqUrl.pathname.slice(prefix.length);
+      if (rest.startsWith(DOWNLOAD_ROUTE)) {
+        const r = await download(req, rest.slice(DOWNLOAD_ROUTE.length), reqUrl.search, cors);
+        log(`${req.method} download ${r.target} → ${r.response.status} (${Date.now() - started} ms)`);
+        return r.response;
+      }
       const slash = rest.indexOf("/");
       let hostPort: string;
       try {

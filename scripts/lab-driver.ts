@@ -18,6 +18,8 @@ export const CHROMIUM_ARGS = [
 
 export interface LabDriverOptions {
   allowRegistries?: string[];
+  /** Web servers `ADD <url>` may download from beyond the built-in ones. */
+  allowDownloads?: string[];
   /** A persistent profile (IndexedDB survives between launches); a fresh temporary one otherwise. */
   profileDir?: string;
   serverUrl?: string;
@@ -53,7 +55,7 @@ export class LabDriver {
   ) {}
 
   static async launch(opts: LabDriverOptions = {}): Promise<LabDriver> {
-    const server = opts.serverUrl ? undefined : await startLabServer({ allowRegistries: opts.allowRegistries ?? [] });
+    const server = opts.serverUrl ? undefined : await startLabServer({ allowRegistries: opts.allowRegistries ?? [], ...(opts.allowDownloads ? { proxy: { allowDownloads: opts.allowDownloads } } : {}) });
     const url = opts.serverUrl ?? server!.url;
     const tempProfile = opts.profileDir ? undefined : mkdtempSync(join(tmpdir(), "layerlab-profile-"));
     const context = await chromium.launchPersistentContext(opts.profileDir ?? tempProfile!, {

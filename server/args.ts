@@ -5,6 +5,8 @@ export interface StartOptions {
   port: number;
   host: string;
   allowRegistries: string[];
+  /** Web servers `ADD <url>` may download from beyond the built-in ones. */
+  allowDownloads: string[];
   allowedHosts: string[];
   /** false with --build: serve dist/ instead of the vite dev middleware. */
   dev: boolean;
@@ -12,7 +14,7 @@ export interface StartOptions {
   root?: string;
 }
 
-export const USAGE = "usage: npm start -- [--port N] [--host ADDR] [--allow-registry HOST[:PORT]]… [--allow-host NAME]… [--build] [--root DIR]";
+export const USAGE = "usage: npm start -- [--port N] [--host ADDR] [--allow-registry HOST[:PORT]]… [--allow-download HOST[:PORT]]… [--allow-host NAME]… [--build] [--root DIR]";
 
 export class UsageError extends Error {}
 
@@ -22,6 +24,7 @@ export function parseStartArgs(argv: string[], env: Record<string, string | unde
     port: 8080,
     host: "127.0.0.1",
     allowRegistries: splitAllowList(env.LAYERLAB_ALLOW_REGISTRIES),
+    allowDownloads: splitAllowList(env.LAYERLAB_ALLOW_DOWNLOADS),
     allowedHosts: splitAllowList(env.LAYERLAB_ALLOW_HOSTS),
     dev: true,
   };
@@ -39,6 +42,7 @@ export function parseStartArgs(argv: string[], env: Record<string, string | unde
       case "--port": opts.port = parsePort(value(), "--port"); break;
       case "--host": opts.host = value(); break;
       case "--allow-registry": opts.allowRegistries.push(value()); break;
+      case "--allow-download": opts.allowDownloads.push(value()); break;
       case "--allow-host": opts.allowedHosts.push(value()); break;
       case "--build": opts.dev = false; break;
       case "--root": opts.root = value(); break;

@@ -6,7 +6,7 @@ import { parseStartArgs, UsageError } from "./args.ts";
 let opts;
 try {
   opts = parseStartArgs(process.argv.slice(2), process.env);
-  new AllowList(opts.allowRegistries); // a malformed --allow-registry fails here, with its message
+  new AllowList(opts.allowRegistries, opts.allowDownloads); // a malformed --allow-registry/--allow-download fails here, with its message
 } catch (e) {
   console.error((e as Error).message);
   process.exit(e instanceof UsageError ? 2 : 1);
@@ -20,6 +20,7 @@ const server = await startLabServer({
   dev: opts.dev,
   root: opts.root,
   hmr: true,
+  proxy: { allowDownloads: opts.allowDownloads },
   // Request lines only on demand; they are redacted (no credentials, no query strings) either way.
   log: process.env.LAYERLAB_LOG ? (line) => console.log(line) : undefined,
 }).catch((e: Error & { code?: string }) => {

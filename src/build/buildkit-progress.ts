@@ -15,6 +15,8 @@ export class BuildKitProgress {
   constructor(
     private readonly write: (text: string) => void,
     private readonly clock: () => number = () => performance.now(),
+    /** Told each vertex's digest (the daemon remembers them: they are not image IDs). */
+    private readonly onDigest: (digest: string) => void = () => {},
   ) {}
 
   /** Starts a vertex; `key` makes its digest (the same work gets the same digest in every build). */
@@ -35,6 +37,7 @@ export class BuildKitProgress {
       n = this.count = this.next;
     }
     const d = digest ?? (await sha256Digest(`${name}\n${key}`));
+    this.onDigest(d);
     // A blank line before every block but the first.
     this.write(`${this.printed++ > 0 ? "\n" : ""}#${n} ${name}\n#${n} ${d}\n`);
     return new Vertex(n, name, this.write, this.clock);

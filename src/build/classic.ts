@@ -49,8 +49,10 @@ export interface BuildBackend {
   /** Makes the directory (and its parents) in the container, owned by root. */
   mkdirAll(c: BuildContainer, path: string): Promise<void>;
   /** Copies context files into the container (COPY/ADD). */
-  /** Copies context files into the container (COPY/ADD; ADD extracts local tar archives, plain or gzip'd). */
-  copy(c: BuildContainer, source: BuildContext, files: readonly CopySource[], dest: string, opts: { chown?: string; chmod?: number; extract?: boolean }): Promise<void>;
+  /** Copies context files into the container (COPY/ADD; ADD extracts local tar archives, plain or compressed, except the `keep` ones). */
+  copy(c: BuildContainer, source: BuildContext, files: readonly CopySource[], dest: string, opts: { chown?: string; chmod?: number; extract?: boolean; keep?: ReadonlySet<string> }): Promise<void>;
+  /** ADD <url>: the file's bytes, fetched through the lab's proxy; throws BuildError in Docker's words. */
+  download(url: string, signal?: AbortSignal): Promise<Uint8Array>;
   /** COPY --from: the files of an image at these paths (and all below them), as a source. */
   imageSource(image: BuildImage, paths: readonly string[]): Promise<BuildContext>;
   /** Commits: the image config is `config`; `runConfig` is kept as its container_config. */
@@ -205,7 +207,7 @@ export class ClassicBuilder {
     const globalArgs = new Map<string, string | undefined>();
     const usedArgs = new Set<string>();
     for (const ins of instructions) {
-      if (o.signal?.aborted) throw new BuildError("context canceled");
+      if (o.signal?.aborted) throw new BuildError("context canceled", 130);
       step++;
       this.step = step;
       out(`Step ${step}/${total} : ${ins.original}\n`);
@@ -319,7 +321,9 @@ export class ClassicBuilder {
     try {
       await work(c, v);
     } catch (e) {
-      v.error((e as Error).message);
+      // BuildKit leaves no container behind, failed or cancelled.
+      await this.backend.remove(c).catch(() => {});
+      if (!(e instanceof BuildError && e.status === 130)) v.error((e as Error).message);
       throw e;
     }
     const image = await this.backend.commit(c, st.image, key, key, text, undefined, true);
@@ -442,7 +446,7 @@ export class ClassicBuilder {
       await this.triggers(st, o, noop, usedArgs, states);
       this.stepDone(step, st.image, null);
       for (const b of stage.body) {
-        if (o.signal?.aborted) throw new BuildError("context canceled");
+        if (o.signal?.aborted) throw new BuildError("context canceled", 130);
         step++;
         this.step = step;
         this.stepCached = false;
@@ -736,6 +740,7 @@ export class ClassicBuilder {
           },
           o.signal,
         );
+        if (o.signal?.aborted) throw new BuildError("context canceled", 130);
         if (code !== 0) throw new BuildError(`executor failed running [${cmd.join(" ")}]: exit code: ${code}`, 1);
       });
     }
@@ -758,6 +763,11 @@ export class ClassicBuilder {
       },
       o.signal,
     );
+    if (o.signal?.aborted) {
+      // Ctrl-C: the step's container goes (as the builder's cleanup removes it); finished steps' images stay.
+      await this.backend.remove(c);
+      throw new BuildError("context canceled", 130);
+    }
     if (code !== 0) {
       const shown = ins.json ? JSON.stringify(cmd) : cmd.join(" ");
       throw new BuildError(`The command '${shown}' returned a non-zero code: ${code}`, code);
@@ -779,6 +789,8 @@ export class ClassicBuilder {
     // --from: a stage (by name or index) or an image; its files are the source.
     const fromFlag = ins.flags.find((f) => f.startsWith("--from="))?.slice(7);
     let source = o.context;
+    // A downloaded file's hash is written bare (a context file's as `file:…`).
+    const remote = new Set<string>();
     if (heredocs.size) {
       const enc = new TextEncoder();
       source = BuildContext.fromEntries(
@@ -789,6 +801,24 @@ export class ClassicBuilder {
         }),
       );
       for (let i = 0; i < srcs.length; i++) srcs[i] = heredocs.get(srcs[i]!)?.name ?? srcs[i]!;
+    } else if (srcs.some(isUrl)) {
+      // ADD <url>: downloaded (through the lab's proxy), named after the URL's last path element,
+      // mode 0600, hashed as the daemon's host tars it (root-owned), and never unpacked.
+      if (ins.cmd === "COPY") throw new BuildError("COPY failed: source can't be a URL for COPY");
+      const entries = srcs.filter((s) => !isUrl(s)).flatMap((s) => o.context.glob(s).flatMap((m) => [o.context.get(m)!, ...o.context.below(m)]));
+      for (let i = 0; i < srcs.length; i++) {
+        const url = srcs[i]!;
+        if (!isUrl(url)) continue;
+        const name = urlFileName(url);
+        if (!name) throw new BuildError(`ADD failed: cannot determine filename from url: ${url}`);
+        const data = await this.backend.download(url, o.signal);
+        // The download's progress line, finished (an empty line without a terminal).
+        if (!this.kit) out("\n");
+        entries.push({ path: name, type: "file", mode: 0o600, size: data.length, uid: 0, gid: 0, uname: "root", gname: "root", data });
+        remote.add(name);
+        srcs[i] = name;
+      }
+      source = BuildContext.fromEntries(entries);
     } else if (fromFlag !== undefined) {
       const from = expand(fromFlag);
       const stage = /^\d+$/.test(from) ? stages[Number(from)] : stages.find((x) => x.name?.toLowerCase() === from.toLowerCase());
@@ -811,7 +841,8 @@ export class ClassicBuilder {
       if (!matches.length) throw new BuildError(`COPY failed: file not found in build context or excluded by .dockerignore: stat ${s}: file does not exist`);
       for (const m of matches) {
         const entry = source.get(m)!;
-        hashes.push(await source.hash(m));
+        const h = await source.hash(m);
+        hashes.push(remote.has(m) ? h.replace(/^file:/, "") : h);
         sources.push({ path: m, target: entry.type === "dir" ? "" : m.split("/").pop()! });
       }
     }
@@ -821,7 +852,7 @@ export class ClassicBuilder {
       const chmodFlag = ins.flags.find((f) => f.startsWith("--chmod="))?.slice(8);
       const text = `${ins.cmd} ${ins.args.join(" ")} # buildkit`;
       const key: ContainerConfig = { Cmd: [`${ins.cmd} ${chown ?? ""}:${chmodFlag ?? ""} ${srcHash} in ${dest0}`], WorkingDir: st.runConfig.WorkingDir ?? "" };
-      return this.kitLayer(st, ins.original, text, key, st.runConfig, (c) => this.backend.copy(c, source, sources, dest, { chown, chmod: chmodFlag ? parseInt(chmodFlag, 8) : undefined, extract: ins.cmd === "ADD" }), source === o.context);
+      return this.kitLayer(st, ins.original, text, key, st.runConfig, (c) => this.backend.copy(c, source, sources, dest, { chown, chmod: chmodFlag ? parseInt(chmodFlag, 8) : undefined, extract: ins.cmd === "ADD" && !remote.size, keep: remote }), source === o.context);
     }
     const shell = (st.runConfig.Shell as string[] | undefined) ?? DEFAULT_SHELL;
     // dispatchers.go: the --chown text is glued to the hash (`COPY --chown=www:stafffile:…`), as Docker writes it.
@@ -831,7 +862,7 @@ export class ClassicBuilder {
     const c = await this.backend.create(st.image, runConfig);
     const chown = ins.flags.find((f) => f.startsWith("--chown="))?.slice(8);
     const chmodFlag = ins.flags.find((f) => f.startsWith("--chmod="))?.slice(8);
-    await this.backend.copy(c, source, sources, dest, { chown, chmod: chmodFlag ? parseInt(chmodFlag, 8) : undefined, extract: ins.cmd === "ADD" });
+    await this.backend.copy(c, source, sources, dest, { chown, chmod: chmodFlag ? parseInt(chmodFlag, 8) : undefined, extract: ins.cmd === "ADD", keep: remote });
     await this.finish(st, c, st.runConfig, runConfig, o, out, false);
   }
 }
@@ -939,6 +970,21 @@ function heredocScript(ins: Instruction): string {
   const [first] = ins.heredocs;
   if (ins.heredocs.length === 1 && parseHeredoc(line.trim())) return first!.chomp ? chompHeredocContent(first!.content) : first!.content;
   return line + ins.heredocs.map((h) => `\n${h.content}${h.name}`).join("");
+}
+
+function isUrl(s: string): boolean {
+  return /^https?:\/\//i.test(s);
+}
+
+/** copy.go downloadSource: the last element of the URL's path, "" when it has none. */
+function urlFileName(url: string): string {
+  let path: string;
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    return "";
+  }
+  return decodeURIComponent(path.replace(/\/$/, "").split("/").pop() ?? "");
 }
 
 /** BuildKit's first two vertices: the Dockerfile and the .dockerignore arriving. */

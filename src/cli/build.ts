@@ -226,6 +226,8 @@ async function runBuild(daemon: Daemon, path: string, p: Parameters<DockerComman
       ...(kit ? { builder: "buildkit" as const, progress: (s: string) => io.stderr(s), dockerignoreSize } : {}),
     });
     if (r.error) {
+      // Ctrl-C: the CLI is gone before the daemon answers; the shell reports 130.
+      if (io.signal?.aborted) return 130;
       io.stderr(`${r.error}\n`);
       return r.status;
     }

@@ -164,11 +164,21 @@ export class DockerCli implements CommandLine {
         io.stderr(countError);
         return 1;
       }
-      return await cmd.run(this.daemon, parsed.args, parsed, io);
+      const status = await cmd.run(this.daemon, parsed.args, parsed, io);
+      if (status !== 0) this.explainBuildKitDigest(parsed.args, io);
+      return status;
     } catch (e) {
       io.stderr(`${describeError(e)}\n`);
+      this.explainBuildKitDigest(argv, io);
       return 1;
     }
+  }
+
+  /** A learner who takes a BuildKit step's digest for an intermediate image (as the classic builder's ` ---> id`) is told why there is none. */
+  private explainBuildKitDigest(args: readonly string[], io: CliIO): void {
+    const hit = args.find((a) => this.daemon.isBuildKitStepDigest(a));
+    if (!hit) return;
+    io.stderr(`Note: ${hit} names a BuildKit build step, not an image: BuildKit keeps no intermediate images (build with DOCKER_BUILDKIT=0 for an image per step, or --target a stage to keep one).\n`);
   }
 
   complete(line: string): string[] {

@@ -30,7 +30,29 @@ export class DaemonBuildBackend implements BuildBackend {
     private readonly images: ImageService,
     private readonly containers: ContainerService,
     private readonly engine: ContainerEngine,
+    /** Fetches a URL for ADD (through the lab's proxy in the page). */
+    private readonly fetchUrl: (url: string, signal?: AbortSignal) => Promise<Response> = (url, signal) => fetch(url, signal ? { signal } : {}),
   ) {}
+
+  async download(url: string, signal?: AbortSignal): Promise<Uint8Array> {
+    let res: Response;
+    try {
+      res = await this.fetchUrl(url, signal);
+    } catch (e) {
+      const offline = typeof navigator !== "undefined" && navigator.onLine === false;
+      throw new BuildError(`ADD failed: Get "${url}": ${offline ? "the lab is offline" : `the lab's proxy cannot be reached: ${(e as Error).message}`}`);
+    }
+    if (res.headers.get("content-type")?.startsWith("application/json") && !res.ok) {
+      // The proxy's own refusal (not allow-listed, a private address, too large): its words.
+      const body = (await res.json().catch(() => undefined)) as { errors?: { message?: string }[] } | undefined;
+      const message = body?.errors?.[0]?.message;
+      if (message?.startsWith("layerlab proxy: ")) throw new BuildError(`ADD failed: Get "${url}": ${message}`);
+      throw new BuildError(`ADD failed: failed to GET ${url} with status ${res.status} ${res.statusText}: ${JSON.stringify(body)}`);
+    }
+    // The client prints the message with one line end: the body's own last one stands for it.
+    if (!res.ok) throw new BuildError(`ADD failed: failed to GET ${url} with status ${res.status} ${res.statusText}: ${(await res.text()).replace(/\n$/, "")}`);
+    return new Uint8Array(await res.arrayBuffer());
+  }
 
   async fromImage(ref: string, out: (text: string) => void): Promise<BuildImage> {
     const found = await this.images.resolve(ref);
@@ -93,7 +115,7 @@ export class DaemonBuildBackend implements BuildBackend {
    * goes into it when it ends in `/`, is a directory already, or more than one source is copied;
    * otherwise the destination is the file's new path. Parents are made; owner root unless --chown.
    */
-  async copy(c: BuildContainer, source: BuildContext, files: readonly CopySource[], dest: string, opts: { chown?: string; chmod?: number; extract?: boolean }): Promise<void> {
+  async copy(c: BuildContainer, source: BuildContext, files: readonly CopySource[], dest: string, opts: { chown?: string; chmod?: number; extract?: boolean; keep?: ReadonlySet<string> }): Promise<void> {
     const fs = await this.containers.fs(this.made.get(c.id)!);
     const owner = opts.chown ? await chownIdentity(fs, c.id, opts.chown) : { uid: 0, gid: 0 };
     const destPath = cleanPath(dest);
@@ -103,7 +125,7 @@ export class DaemonBuildBackend implements BuildBackend {
     };
     for (const src of files) {
       const entry = source.get(src.path)!;
-      const archive = opts.extract && entry.type === "file" && entry.data ? await tarStreamOf(entry.data) : undefined;
+      const archive = opts.extract && !opts.keep?.has(src.path) && entry.type === "file" && entry.data ? await tarStreamOf(entry.data) : undefined;
       if (archive) {
         // ADD of a local archive: its contents land in the destination directory.
         await ensureDir(destPath);

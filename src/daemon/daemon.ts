@@ -60,7 +60,18 @@ export class Daemon {
   readonly engine: ContainerEngine;
   private readonly made: { x86?: ContainerRuntime; wasi?: ContainerRuntime } = {};
   private readonly buildListeners = new Set<BuildEventListener>();
+  private readonly proxyOrigin: string;
   private readonly syncedDockerfiles = new Set<string>();
+  /** The digests BuildKit-mode builds printed for their steps (`#5 sha256:…`), hex only. */
+  private readonly stepDigests = new Set<string>();
+
+  /** Whether `ref` (12 or more hex digits, `sha256:` optional) is a digest a BuildKit build printed for a step. */
+  isBuildKitStepDigest(ref: string): boolean {
+    const hex = ref.replace(/^sha256:/, "");
+    if (!/^[0-9a-f]{12,64}$/.test(hex)) return false;
+    for (const d of this.stepDigests) if (d.startsWith(hex)) return true;
+    return false;
+  }
 
   /** Every build's events, whichever client started it (the page's build view); returns the unsubscribe. */
   watchBuilds(listener: BuildEventListener): () => void {
@@ -74,6 +85,7 @@ export class Daemon {
     readonly credentials: MemoryCredentials,
     opts: DaemonOptions,
   ) {
+    this.proxyOrigin = opts.proxyOrigin;
     const records = new ContainerStore(store, storeSnapshotter(store, { useWorkers: opts.useWorkers === true }));
     const runtime = (kind: "x86" | "wasi") => () => {
       let r = this.made[kind];
@@ -155,7 +167,7 @@ export class Daemon {
     // is shown only when the build fails.
     let buffered = "";
     const progressOut = o.progress ?? o.err;
-    const kitProgress = kit ? new BuildKitProgress(o.quiet ? (s) => void (buffered += s) : progressOut) : undefined;
+    const kitProgress = kit ? new BuildKitProgress(o.quiet ? (s) => void (buffered += s) : progressOut, undefined, (d) => this.stepDigests.add(d.replace(/^sha256:/, ""))) : undefined;
     if (kitProgress) await kitIntro(kitProgress, sizes);
     const flush = () => {
       if (buffered) progressOut(buffered);
@@ -177,7 +189,14 @@ export class Daemon {
       throw e;
     }
     const context = BuildContext.fromTar(o.context);
-    const builder = new ClassicBuilder(new DaemonBuildBackend(this.images, this.containers, this.engine));
+    const proxy = this.proxyOrigin;
+    const builder = new ClassicBuilder(
+      new DaemonBuildBackend(this.images, this.containers, this.engine, (url, signal) => {
+        // Through the proxy's download route: a page cannot fetch most servers itself (no CORS).
+        const u = new URL(url);
+        return fetch(`${proxy}/proxy/~download/${u.protocol.slice(0, -1)}/${u.host}${u.pathname}${u.search}`, signal ? { signal } : {});
+      }),
+    );
     emit({ kind: "start", buildId, total: instructions.length, builder: kit ? "buildkit" : "classic", dockerfile: o.dockerfile, tags });
     const failed = (error: string, status: number) => {
       flush();

@@ -226,4 +226,19 @@ describe("the Build tab follows docker build", () => {
     await lab.screenshot(`${SHOTS}-7-failed-390x844.png`);
     expect(errors).toEqual([]);
   });
+
+  it("Ctrl-C cancels a build: the running step's container goes, the finished steps' images stay", async () => {
+    await lab.page.setViewportSize({ width: 1280, height: 800 });
+    const done = await typeLine(`mkdir -p ~/cancel && cd ~/cancel && ${printf(["FROM layerlab.demo/busybox", "RUN echo first > /first", "RUN sleep 600"])} > Dockerfile && docker build -t cancel:1 .`);
+    await app().locator("build-view li.step.running").filter({ hasText: "RUN sleep 600" }).waitFor({ timeout: 60_000 });
+    await lab.page.keyboard.press("Control+C");
+    await done();
+    expect((await lab.exec("echo $?")).output).toBe("130\n");
+    expect((await lab.exec("docker ps -a --no-trunc --format '{{.Command}}' | grep -c sleep")).output).toBe("0\n");
+    expect((await lab.exec("docker images -q cancel:1 | wc -l")).output.trim()).toBe("0");
+    // The first RUN's image is there: a rebuild takes it from the cache.
+    const again = await lab.exec(`cd ~/cancel && ${printf(["FROM layerlab.demo/busybox", "RUN echo first > /first", "RUN true"])} > Dockerfile && docker build -t cancel:1 .`);
+    expect(again.code, again.output).toBe(0);
+    expect(again.output).toMatch(/Step 2\/3 : RUN echo first > \/first\n ---> Using cache\n/);
+  });
 });

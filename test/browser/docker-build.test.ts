@@ -7,6 +7,7 @@
  * ` ---> Using cache`, and a failing RUN's message and status.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -21,6 +22,10 @@ let docker: TestDocker | undefined;
 let lab: LabDriver | undefined;
 let images: OracleImages;
 let work = "";
+/** A web server for ADD <url>: /hello.txt, /r.tar.gz (a gzip'd tar), anything else 404. */
+let web: Server | undefined;
+let webHost = "";
+const WEB_FILES: Record<string, Buffer> = { "/hello.txt": Buffer.from("remote file\n") };
 
 beforeAll(async () => {
   if (!haveDocker() || !haveRegistryBinary()) return;
@@ -28,7 +33,14 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "layerlab-build-"));
   images = await pushOracleImages(reg, work);
   docker = await startDocker({ insecureRegistries: [reg.host], storageDriver: "overlay2" });
-  lab = await launchLab({ allowRegistries: reg.allowHosts });
+  web = createServer((req, res) => {
+    const body = WEB_FILES[req.url ?? ""];
+    if (!body) return void res.writeHead(404, { "Content-Type": "text/plain" }).end("no such file\n");
+    res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": body.length, "Last-Modified": "Tue, 01 Dec 2026 10:00:00 GMT" }).end(body);
+  });
+  await new Promise<void>((r) => web!.listen(0, "127.0.0.1", r));
+  webHost = `127.0.0.1:${(web.address() as { port: number }).port}`;
+  lab = await launchLab({ allowRegistries: reg.allowHosts, allowDownloads: [webHost] });
   await docker.docker("pull", "-q", images.busyboxV2);
   const r = await lab.exec(`docker pull -q ${images.busyboxV2} && docker tag ${images.busyboxV2} base:1`);
   if (r.code !== 0) throw new Error(r.output);
@@ -39,6 +51,8 @@ afterAll(async () => {
   await lab?.close();
   await docker?.stop();
   await reg?.stop();
+  web?.closeAllConnections();
+  web?.close();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -212,6 +226,28 @@ CMD /hello
     expect({ out: numberIds(r.lab.out), code: r.lab.code }).toEqual({ out: numberIds(r.docker.out), code: r.docker.code });
     await same("docker history --no-trunc --format '{{.CreatedBy}}|{{.Size}}' archives:1");
     await same("docker run --rm --network none archives:1 sh -c 'find /xz /bz2 /zst /plain /tar | sort'");
+  });
+
+  it("ADD <url>: fetched through the lab's proxy, mode 0600, never unpacked, hashed as Docker does; a 404, COPY of a URL, a host not allowed", async () => {
+    const gz = await docker!.shell(`tar -C /etc -czf - hostname | base64 -w0`);
+    WEB_FILES["/r.tar.gz"] = Buffer.from(gz.stdout, "base64");
+    const url = `http://${webHost}`;
+    const dir = context("add-url", { Dockerfile: `FROM base:1\nADD ${url}/hello.txt /\nADD ${url}/hello.txt /renamed\nADD ${url}/r.tar.gz /r/\nRUN ls -ln /hello.txt /renamed /r/ | cut -c1-44\n` });
+    const r = await buildBoth(dir, "-t addurl:1");
+    expect({ out: numberIds(r.lab.out), code: r.lab.code }).toEqual({ out: numberIds(r.docker.out), code: r.docker.code });
+    await same("docker history --no-trunc --format '{{.CreatedBy}}|{{.Size}}' addurl:1");
+    const again = await buildBoth(dir, "-t addurl:1");
+    expect(numberIds(again.lab.out)).toBe(numberIds(again.docker.out));
+    for (const [name, text] of Object.entries({ missing: `FROM base:1\nADD ${url}/missing.txt /m\n`, copy: `FROM base:1\nCOPY ${url}/hello.txt /c\n` })) {
+      const bad = context(`add-url-${name}`, { Dockerfile: text });
+      const b = await buildBoth(bad, "");
+      expect({ name, out: numberIds(b.lab.out), code: b.lab.code }).toEqual({ name, out: numberIds(b.docker.out), code: b.docker.code });
+    }
+    // The lab's proxy is no open relay: a host not on its download list is refused, saying how to allow it.
+    await lab!.workIn(context("add-url-denied", { Dockerfile: "FROM base:1\nADD http://127.0.0.2:9/x /x\n" }));
+    const denied = await lab!.exec("docker build -q . 2>&1");
+    expect(denied.code).toBe(1);
+    expect(denied.output).toMatch(/^ADD failed: Get "http:\/\/127\.0\.0\.2:9\/x": layerlab proxy: http:\/\/127\.0\.0\.2:9 is not on the lab's download allow-list \(start the lab with --allow-download 127\.0\.0\.2:9 to allow it\)$/m);
   });
 
   it("multi-stage: FROM … AS, COPY --from a stage by name and by index, --target", async () => {

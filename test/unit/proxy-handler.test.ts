@@ -329,6 +329,37 @@ describe("refusals", () => {
   });
 });
 
+describe("downloads (ADD <url>)", () => {
+  const dl = (path: string, init?: RequestInit) => req(`~download/${path}`, init);
+  it("fetches a file from an allow-listed server, follows its redirects there, sends nothing of the page's", async () => {
+    const h = handler({ allowDownloads: [regHost, cdnHost] });
+    const r = await h(dl(`http/${regHost}/v2/a/b/blobs/sha256:ok`, { headers: { Authorization: "Bearer secret", Cookie: "c=1", Origin: origin } }));
+    expect(r.status).toBe(200);
+    expect(Buffer.from(await r.arrayBuffer()).toString()).toBe(BLOB.toString());
+    expect(r.headers.get("x-download-url")).toBe(`http://${cdnHost}/signed/blob`);
+    expect(r.headers.get("access-control-allow-origin")).toBe(origin);
+    expect(last("registry")?.headers.authorization).toBeUndefined();
+    expect(last("registry")?.headers.cookie).toBeUndefined();
+  });
+
+  it("refuses hosts not on the download list (registries included), private addresses, redirects elsewhere, other methods", async () => {
+    const notListed = await handler()(dl(`http/${regHost}/v2/a/b/blobs/sha256:local`));
+    expect(notListed.status).toBe(403);
+    expect((await notListed.json()).errors[0].message).toMatch(/is not on the lab's download allow-list \(start the lab with --allow-download 127\.0\.0\.1:\d+ to allow it\)/);
+    expect((await handler({ allowDownloads: [regHost] })(dl(`http/${regHost}/v2/a/b/blobs/sha256:ok`))).status).toBe(403);
+    expect((await handler({ allowDownloads: [regHost] })(dl(`http/${regHost}/v2/a/b/blobs/sha256:metadata`))).status).toBe(403);
+    expect((await handler()(dl("http/169.254.169.254/latest/meta-data"))).status).toBe(403);
+    expect((await handler({ allowDownloads: [regHost] })(dl(`http/${regHost}/v2/`, { method: "POST", body: "x" }))).status).toBe(405);
+    expect((await handler({ allowDownloads: [regHost] })(dl(`ftp/${regHost}/x`))).status).toBe(400);
+    expect((await handler({ allowDownloads: [regHost] })(dl(`http/${regHost}/v2/a/b/blobs/sha256:local`, { headers: { Origin: "https://evil.example" } }))).status).toBe(403);
+  });
+
+  it("bounds the size", async () => {
+    const r = await handler({ allowDownloads: [regHost], maxDownloadBytes: 10 })(dl(`http/${regHost}/v2/a/b/blobs/sha256:local`));
+    expect(r.status).toBe(413);
+  });
+});
+
 describe("bounds", () => {
   it("refuses request bodies over the ceiling: declared, or only found out while streaming", async () => {
     const small = handler({ maxBodyBytes: 1000 });
@@ -436,9 +467,10 @@ describe("edge-worker entry and command line", () => {
   });
 
   it("parses npm start's flags", () => {
-    expect(parseStartArgs([], {})).toEqual({ port: 8080, host: "127.0.0.1", allowRegistries: [], allowedHosts: [], dev: true });
+    expect(parseStartArgs([], {})).toEqual({ port: 8080, host: "127.0.0.1", allowRegistries: [], allowDownloads: [], allowedHosts: [], dev: true });
+    expect(parseStartArgs(["--allow-download", "127.0.0.1:8000"], { LAYERLAB_ALLOW_DOWNLOADS: "files.example" }).allowDownloads).toEqual(["files.example", "127.0.0.1:8000"]);
     expect(parseStartArgs(["--port", "0", "--host=0.0.0.0", "--allow-registry", "127.0.0.1:5000", "--allow-registry=https://r.example", "--build"], { PORT: "9000", LAYERLAB_ALLOW_REGISTRIES: "a.example,b.example:5000" }))
-      .toEqual({ port: 0, host: "0.0.0.0", allowRegistries: ["a.example", "b.example:5000", "127.0.0.1:5000", "https://r.example"], allowedHosts: [], dev: false });
+      .toEqual({ port: 0, host: "0.0.0.0", allowRegistries: ["a.example", "b.example:5000", "127.0.0.1:5000", "https://r.example"], allowDownloads: [], allowedHosts: [], dev: false });
     expect(parseStartArgs([], { PORT: "9000" }).port).toBe(9000);
     expect(() => parseStartArgs(["--port", "x"])).toThrow(/not a port/);
     expect(() => parseStartArgs(["--allow-registry"])).toThrow(/needs a value/);
