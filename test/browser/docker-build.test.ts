@@ -344,6 +344,11 @@ describe("docker build with DOCKER_BUILDKIT=1, compared with Docker 20.10's Buil
     await same("docker run --rm --network none kit:1 cat /app/a");
     const again = await kitBoth(dir, "-t kit:1");
     expect(ctx(kitBlocks(again.lab.out))).toEqual(ctx(kitBlocks(again.docker.out)));
+    // A step's digest is no image: the lab says why, where the classic builder's ` ---> id` would be one.
+    const step = /^#(\d+) \[4\/5\] RUN[^\n]*\n#\1 sha256:([0-9a-f]{12})/m.exec(r.lab.out)![2]!;
+    const asked = await lab!.exec(`docker image inspect ${step} 2>&1`);
+    expect(asked.code).toBe(1);
+    expect(asked.output).toContain(`Error: No such image: ${step}\nNote: ${step} names a BuildKit build step, not an image: BuildKit keeps no intermediate images`);
   });
 
   it("here-documents (BuildKit only): RUN <<EOF runs the text, a shell line gets its documents, COPY <<EOF writes a file", async () => {
