@@ -712,7 +712,6 @@ export class ClassicBuilder {
   private async run(ins: Instruction, st: State, shell: string[], argEnv: Map<string, string>, o: BuildOptions, out: (s: string) => void): Promise<void> {
     const flag = ins.flags[0]?.replace(/^--/, "").split("=")[0];
     if (flag && !this.kit) throw new BuildError(`the --${flag} option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled`);
-    if (!st.image) throw new BuildError("no such file or directory", 1);
     const cmd = ins.json ? ins.args : [...shell, heredocScript(ins)];
     if (this.kit) {
       // BuildKit: every ARG of the stage is in the step's environment and its history text.

@@ -93,7 +93,16 @@ export class DaemonBuildBackend implements BuildBackend {
 
   async run(c: BuildContainer, out: (fd: 1 | 2, data: Uint8Array) => void, signal?: AbortSignal): Promise<number> {
     const rec = this.made.get(c.id)!;
-    const { exited } = await this.engine.start(rec, { listener: out });
+    if (!rec.imageId) throw new BuildError(shimFailure(`exec: "${rec.config.Cmd?.[0] ?? ""}": stat ${rec.config.Cmd?.[0] ?? ""}: no such file or directory: unknown`));
+    let exited: Promise<number>;
+    try {
+      ({ exited } = await this.engine.start(rec, { listener: out }));
+    } catch (e) {
+      // The process could not start (no /bin/sh in the image…): runc's words, as the builder prints them.
+      const m = /failed to create shim task: ([\s\S]*)$/.exec((e as Error).message);
+      if (m) throw new BuildError(shimFailure(m[1]!.replace(/^OCI runtime create failed: runc create failed: unable to start container process: /, "")));
+      throw e;
+    }
     const stop = () => this.engine.kill(rec, "KILL");
     signal?.addEventListener("abort", stop, { once: true });
     try {
@@ -204,6 +213,11 @@ export class DaemonBuildBackend implements BuildBackend {
   async tag(image: BuildImage, tag: string): Promise<void> {
     await this.images.tag(image.id, tag);
   }
+}
+
+/** Docker 20.10's message when a step's process cannot be started. */
+function shimFailure(why: string): string {
+  return `failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: ${why}`;
 }
 
 /**

@@ -197,6 +197,8 @@ CMD /hello
       oneArg: "FROM base:1\nCOPY Dockerfile\n",
       nouser: "FROM base:1\nCOPY --chown=nosuch Dockerfile /x\n",
       badChown: "FROM base:1\nCOPY --chown=1:2:3 Dockerfile /x\n",
+      scratchRun: "FROM scratch\nRUN true\n",
+      noShell: "FROM scratch\nCOPY Dockerfile /x\nRUN echo hi\n",
     };
     for (const [name, text] of Object.entries(cases)) {
       const dir = context(`bad-${name}`, { Dockerfile: text });
