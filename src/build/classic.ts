@@ -51,8 +51,8 @@ export interface BuildBackend {
   /** Copies context files into the container (COPY/ADD). */
   /** Copies context files into the container (COPY/ADD; ADD extracts local tar archives, plain or compressed, except the `keep` ones). */
   copy(c: BuildContainer, source: BuildContext, files: readonly CopySource[], dest: string, opts: { chown?: string; chmod?: number; extract?: boolean; keep?: ReadonlySet<string> }): Promise<void>;
-  /** ADD <url>: the file's bytes, fetched through the lab's proxy; throws BuildError in Docker's words. */
-  download(url: string, signal?: AbortSignal): Promise<Uint8Array>;
+  /** ADD <url>: the file's bytes and Last-Modified (seconds), fetched through the lab's proxy; throws BuildError in Docker's words. */
+  download(url: string, signal?: AbortSignal): Promise<{ data: Uint8Array; mtime?: number }>;
   /** COPY --from: the files of an image at these paths (and all below them), as a source. */
   imageSource(image: BuildImage, paths: readonly string[]): Promise<BuildContext>;
   /** Commits: the image config is `config`; `runConfig` is kept as its container_config. */
@@ -810,10 +810,10 @@ export class ClassicBuilder {
         if (!isUrl(url)) continue;
         const name = urlFileName(url);
         if (!name) throw new BuildError(`ADD failed: cannot determine filename from url: ${url}`);
-        const data = await this.backend.download(url, o.signal);
+        const { data, mtime } = await this.backend.download(url, o.signal);
         // The download's progress line, finished (an empty line without a terminal).
         if (!this.kit) out("\n");
-        entries.push({ path: name, type: "file", mode: 0o600, size: data.length, uid: 0, gid: 0, uname: "root", gname: "root", data });
+        entries.push({ path: name, type: "file", mode: 0o600, size: data.length, uid: 0, gid: 0, uname: "root", gname: "root", data, ...(mtime !== undefined ? { mtime } : {}) });
         remote.add(name);
         srcs[i] = name;
       }

@@ -21,6 +21,10 @@ export interface ContextEntry {
   gname?: string;
   linkname?: string;
   data?: Uint8Array;
+  /** Modification time (seconds) to give the copy: a downloaded file's Last-Modified. */
+  mtime?: number;
+  /** A directory the context's tar left implicit (its parent of an entry, no header of its own). */
+  implicit?: true;
 }
 
 const TYPE_BITS: Partial<Record<TarEntry["type"], number>> = { file: 0o100000, dir: 0o040000, symlink: 0o120000, hardlink: 0o100000, fifo: 0o010000, char: 0o020000, block: 0o060000 };
@@ -64,8 +68,8 @@ export class BuildContext {
         o += p.length;
       }
       ctx.entries.set(path, { path, type: e.type, mode: e.mode & 0o7777, size: e.type === "file" ? e.size : 0, linkname: e.linkname, data: e.type === "file" ? data : undefined });
-      // Parent directories the tar left implicit.
-      for (let d = parentOf(path); d; d = parentOf(d)) if (!ctx.entries.has(d)) ctx.entries.set(d, { path: d, type: "dir", mode: 0o755, size: 0 });
+      // Parent directories the tar left implicit (an excluded directory holding a .dockerignore exception).
+      for (let d = parentOf(path); d; d = parentOf(d)) if (!ctx.entries.has(d) || ctx.entries.get(d)!.implicit) ctx.entries.set(d, { path: d, type: "dir", mode: 0o755, size: 0, implicit: true });
     }
     return ctx;
   }
@@ -107,6 +111,8 @@ export class BuildContext {
 
   /** The tarsum v1 of one entry, as remotecontext computes it. */
   private sum(e: ContextEntry): Promise<string> {
+    // remotecontext's Hash for a path the tar had no header for: the path itself (tarsum.go).
+    if (e.implicit) return Promise.resolve(e.path);
     let s = this.sums.get(e.path);
     if (!s) {
       // The header's name is the path in the context (lazySource.prepareHash), a directory's with "/".

@@ -34,7 +34,7 @@ export class DaemonBuildBackend implements BuildBackend {
     private readonly fetchUrl: (url: string, signal?: AbortSignal) => Promise<Response> = (url, signal) => fetch(url, signal ? { signal } : {}),
   ) {}
 
-  async download(url: string, signal?: AbortSignal): Promise<Uint8Array> {
+  async download(url: string, signal?: AbortSignal): Promise<{ data: Uint8Array; mtime?: number }> {
     let res: Response;
     try {
       res = await this.fetchUrl(url, signal);
@@ -51,7 +51,10 @@ export class DaemonBuildBackend implements BuildBackend {
     }
     // The client prints the message with one line end: the body's own last one stands for it.
     if (!res.ok) throw new BuildError(`ADD failed: failed to GET ${url} with status ${res.status} ${res.statusText}: ${(await res.text()).replace(/\n$/, "")}`);
-    return new Uint8Array(await res.arrayBuffer());
+    const data = new Uint8Array(await res.arrayBuffer());
+    // copy.go: the file keeps the server's Last-Modified.
+    const modified = Date.parse(res.headers.get("last-modified") ?? "");
+    return Number.isFinite(modified) ? { data, mtime: modified / 1000 } : { data };
   }
 
   async fromImage(ref: string, out: (text: string) => void): Promise<BuildImage> {
@@ -175,6 +178,7 @@ export class DaemonBuildBackend implements BuildBackend {
     else {
       await fs.writeFile(path, e.data ?? new Uint8Array(0));
       await fs.chmod(path, mode);
+      if (e.mtime !== undefined) await fs.utimes(path, e.mtime, e.mtime);
     }
     if (e.type !== "symlink") await fs.chown(path, owner.uid, owner.gid);
   }

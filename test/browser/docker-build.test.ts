@@ -172,9 +172,9 @@ CMD /hello
     });
     const r = await buildBoth(dir, "-t args:1 --build-arg WHO=you --build-arg NOTUSED=1");
     expect({ out: numberIds(r.lab.out), code: r.lab.code }).toEqual({ out: numberIds(r.docker.out), code: r.docker.code });
-    // Known difference: where .dockerignore makes an exception inside an excluded directory (secret/,
-    // !secret/keep.txt), Docker's hash of the copied directory differs from the lab's (the files are the same).
-    await same("docker history --no-trunc --format '{{.CreatedBy}}|{{.Size}}' args:1", (s) => s.replace(/COPY dir:[0-9a-f]{64}/, "COPY dir:<hash>"));
+    // An exception inside an excluded directory (secret/, !secret/keep.txt) leaves that directory
+    // without a header in the context's tar: Docker hashes it as its path, and so does the lab.
+    await same("docker history --no-trunc --format '{{.CreatedBy}}|{{.Size}}' args:1");
     await same("docker image inspect -f '{{json .Config.Entrypoint}} {{json .Config.Cmd}} {{json .Config.Volumes}} {{.Config.StopSignal}} {{json .Config.Shell}} {{.Author}} {{json .Config.Env}}' args:1");
     await same("docker run --rm --network none --entrypoint ls args:1 -a /kept /kept/secret");
     const q = await buildBoth(dir, "-q -t args:1 --build-arg WHO=you");
@@ -234,7 +234,7 @@ CMD /hello
     const gz = await docker!.shell(`tar -C /etc -czf - hostname | base64 -w0`);
     WEB_FILES["/r.tar.gz"] = Buffer.from(gz.stdout, "base64");
     const url = `http://${webHost}`;
-    const dir = context("add-url", { Dockerfile: `FROM base:1\nADD ${url}/hello.txt /\nADD ${url}/hello.txt /renamed\nADD ${url}/r.tar.gz /r/\nRUN ls -ln /hello.txt /renamed /r/ | cut -c1-44\n` });
+    const dir = context("add-url", { Dockerfile: `FROM base:1\nADD ${url}/hello.txt /\nADD ${url}/hello.txt /renamed\nADD ${url}/r.tar.gz /r/\nRUN ls -ln /hello.txt /renamed /r/\n` });
     const r = await buildBoth(dir, "-t addurl:1");
     expect({ out: numberIds(r.lab.out), code: r.lab.code }).toEqual({ out: numberIds(r.docker.out), code: r.docker.code });
     await same("docker history --no-trunc --format '{{.CreatedBy}}|{{.Size}}' addurl:1");
