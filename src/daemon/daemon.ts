@@ -19,13 +19,8 @@ import { storeSnapshotter } from "../store/snapshots.ts";
 import { WorkerLayerSink } from "../store/worker-sink.ts";
 import { ContainerService } from "./containers.ts";
 import { MemoryCredentials } from "./credentials.ts";
-import { BuildError, ClassicBuilder, kitIntro, type BuildImage } from "../build/classic.ts";
-import { BuildContext } from "../build/context.ts";
+import type { BuildImage } from "../build/classic.ts";
 import { InstructionError } from "../build/instructions.ts";
-import { ShellExpansionError } from "../build/dockerfile/index.ts";
-import { dockerfileInstructions, DockerfileError } from "../build/dockerfile-instructions.ts";
-import { DaemonBuildBackend } from "./build.ts";
-import { BuildKitProgress } from "../build/buildkit-progress.ts";
 import type { BuildEvent, BuildEventListener } from "../build/events.ts";
 import { DaemonError } from "./errors.ts";
 import { namedTag } from "./references.ts";
@@ -147,6 +142,15 @@ export class Daemon {
     dockerignoreSize?: number;
   }): Promise<{ image?: BuildImage; error?: string; status: number }> {
     const kit = o.builder === "buildkit";
+    // The builder (its Dockerfile parser above all) loads with the first build, not with the page.
+    const [{ BuildError, ClassicBuilder, kitIntro }, { BuildContext }, { ShellExpansionError }, { dockerfileInstructions, DockerfileError }, { DaemonBuildBackend }, { BuildKitProgress }] = await Promise.all([
+      import("../build/classic.ts"),
+      import("../build/context.ts"),
+      import("../build/dockerfile/index.ts"),
+      import("../build/dockerfile-instructions.ts"),
+      import("./build.ts"),
+      import("../build/buildkit-progress.ts"),
+    ]);
     const tags: string[] = [];
     for (const t of o.tags) {
       const name = namedTag(t);
