@@ -69,6 +69,9 @@ const DROPPED_RESPONSE_HEADERS = new Set([
 
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 
+/** A host[:port] as a path segment may spell it once decoded: a name, an IPv4 or a bracketed IPv6 (no "/", "\\", "%", "?"). */
+const HOST_PORT = /^(?:[a-z0-9.*_-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/;
+
 export class ProxyRefusal extends Error {
   constructor(message: string, readonly status = 403, readonly code = "DENIED") {
     super(message);
@@ -280,6 +283,7 @@ export function createProxyHandler(config: ProxyConfig = {}): (req: Request) => 
       throw new ProxyRefusal("malformed download host", 400, "UNSUPPORTED");
     }
     if (hostPort.includes("@")) throw new ProxyRefusal("credentials in a download URL are not accepted", 400, "UNSUPPORTED");
+    if (!HOST_PORT.test(hostPort)) throw new ProxyRefusal("malformed download host", 400, "UNSUPPORTED");
     let target: URL;
     try {
       target = new URL(`${m[1]}://${hostPort}${m[3] ?? "/"}${search}`);
@@ -361,6 +365,7 @@ export function createProxyHandler(config: ProxyConfig = {}): (req: Request) => 
       const path = slash < 0 ? "/" : rest.slice(slash);
       logTarget = `${hostPort}${path}`;
       if (hostPort.includes("@")) throw new ProxyRefusal("credentials in the proxy path are not accepted: send them in an Authorization header", 400, "UNSUPPORTED");
+      if (!HOST_PORT.test(hostPort)) throw new ProxyRefusal("malformed registry host in the proxy path", 400, "UNSUPPORTED");
       const entry = allow.find(hostPort, ["registry"]);
       if (!entry) throw new ProxyRefusal(`registry host ${hostPort} is not allow-listed (start the lab with --allow-registry ${hostPort} to allow it)`);
       let target = new URL(`${entry.scheme}://${hostPort}${path}${reqUrl.search}`);

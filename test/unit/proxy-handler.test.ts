@@ -79,6 +79,7 @@ beforeAll(async () => {
       "/v2/a/b/blobs/sha256:elsewhere": () => res.writeHead(302, { Location: "https://example.com/blob" }).end(),
       "/v2/a/b/blobs/sha256:builtin-cdn": () => res.writeHead(307, { Location: "https://production.cloudflare.docker.com/registry-v2/x" }).end(),
       "/v2/a/b/blobs/sha256:loop": () => res.writeHead(302, { Location: "/v2/a/b/blobs/sha256:loop" }).end(),
+      "/v2/a/b/blobs/sha256:to": () => res.writeHead(307, { Location: decodeURIComponent(url.split("?to=")[1] ?? "") }).end(),
       "/v2/a/b/blobs/sha256:hang": () => res.writeHead(307, { Location: `http://${cdnHost}/hang-mid-body` }).end(),
       "/v2/a/b/blobs/sha256:local": () => sendBlob(req, res),
       "/v2/a/b/blobs/uploads/": () => res.writeHead(202, { Location: `http://${regHost}/v2/a/b/blobs/uploads/u1?_state=abc`, "Docker-Upload-UUID": "u1", Range: "0-0" }).end(),
@@ -357,6 +358,44 @@ describe("downloads (ADD <url>)", () => {
   it("bounds the size", async () => {
     const r = await handler({ allowDownloads: [regHost], maxDownloadBytes: 10 })(dl(`http/${regHost}/v2/a/b/blobs/sha256:local`));
     expect(r.status).toBe(413);
+  });
+});
+
+describe("SSRF spellings", () => {
+  // Loopback, private, link-local and metadata addresses in the forms URL parsers, resolvers and
+  // humans write them; each must be refused on every route and every redirect hop.
+  const SPELLINGS = [
+    "127.0.0.1", "127.1", "2130706433", "0x7f000001", "0x7f.0.0.1", "0177.0.0.1", "017700000001", "127.000.000.001",
+    "%31%32%37.0.0.1", "0.0.0.0", "0", "10.0.0.1", "192.168.1.1", "172.16.0.1", "169.254.169.254", "2852039166", "100.64.0.1",
+    "[::1]", "[0:0:0:0:0:0:0:1]", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "[0:0:0:0:0:ffff:7f00:1]", "[::ffff:169.254.169.254]",
+    "[fe80::1]", "[fc00::1]", "[fd12:3456::1]", "[64:ff9b::7f00:1]", "[2002:7f00:1::]", "[::]", "localhost", "LOCALHOST", "x.localhost",
+  ];
+  const ports = ["", ":80", ":5000"];
+
+  it("refuses each spelling as a registry in the path, as a download host, and as a redirect target", async () => {
+    const h = handler({ allowDownloads: [regHost] });
+    for (const host of SPELLINGS) {
+      for (const port of ports) {
+        const target = `${host}${port}`;
+        const direct = await h(req(`${target}/v2/`));
+        expect({ target, status: direct.status }).toEqual({ target, status: direct.status >= 400 ? direct.status : -1 });
+        expect(direct.status, target).toBe(403);
+        expect((await h(req(`~download/http/${target}/x`))).status, `download ${target}`).toBe(403);
+        for (const route of [`${regHost}/v2/a/b/blobs/sha256:to?to=`, `~download/http/${regHost}/v2/a/b/blobs/sha256:to?to=`]) {
+          const hop = await h(req(`${route}${encodeURIComponent(`http://${target}/latest/meta-data`)}`));
+          expect(hop.status, `${route} → ${target}`).toBe(403);
+        }
+      }
+    }
+  });
+
+  it("refuses userinfo tricks and hosts that are not what they seem", async () => {
+    const h = handler({ allowDownloads: [regHost] });
+    for (const path of [`evil.example@${regHost}/v2/`, `${regHost}@evil.example/v2/`, `${encodeURIComponent(`x@${regHost}`)}/v2/`, `~download/http/user:pw@${regHost}/x`, `~download/http/${regHost}%2f%2e%2e/x`]) {
+      const r = await h(req(path));
+      expect(r.status, path).toBeGreaterThanOrEqual(400);
+      expect(r.status, path).toBeLessThan(500);
+    }
   });
 });
 
