@@ -20,6 +20,9 @@ command -v wasm-ld >/dev/null || need+=(lld)
 ls /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a >/dev/null 2>&1 || need+=(libclang-rt-14-dev-wasm32)
 [ -d /usr/share/gocode/src/github.com/containers/image ] || need+=(golang-github-containers-image-dev)
 [ -d /usr/share/gocode/src/github.com/opencontainers/image-spec ] || need+=(golang-github-opencontainers-image-spec-dev)
+# The tar reader is checked against Go's archive/tar on Go's own test archives (test/unit/tar-go-testdata.test.ts).
+[ -x /usr/lib/go-1.19/bin/go ] || need+=(golang-1.19-go)
+[ -d /usr/share/go-1.19/src/archive/tar/testdata ] || need+=(golang-1.19-src)
 # busybox-static:i386 is fetched with `apt-get download` by the fixture builder: it needs the i386 lists.
 if ! dpkg --print-foreign-architectures | grep -qx i386; then
   $SUDO dpkg --add-architecture i386
