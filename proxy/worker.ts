@@ -16,6 +16,8 @@ export interface WorkerEnv {
   ALLOW_REGISTRIES?: string;
   LAYERLAB_ALLOW_ORIGINS?: string;
   ALLOW_ORIGINS?: string;
+  LAYERLAB_ALLOW_DOWNLOADS?: string;
+  ALLOW_DOWNLOADS?: string;
 }
 
 // Workers reuse module state between requests: build the handler once per configuration.
@@ -24,9 +26,10 @@ let cached: { key: string; handle: (req: Request) => Promise<Response> } | undef
 function handlerFor(env: WorkerEnv): (req: Request) => Promise<Response> {
   const registries = env.LAYERLAB_ALLOW_REGISTRIES ?? env.ALLOW_REGISTRIES ?? "";
   const origins = env.LAYERLAB_ALLOW_ORIGINS ?? env.ALLOW_ORIGINS ?? "";
-  const key = `${registries}|${origins}`;
+  const downloads = env.LAYERLAB_ALLOW_DOWNLOADS ?? env.ALLOW_DOWNLOADS ?? "";
+  const key = `${registries}|${origins}|${downloads}`;
   if (cached?.key !== key) {
-    cached = { key, handle: createProxyHandler({ allowRegistries: splitAllowList(registries), allowOrigins: splitAllowList(origins) }) };
+    cached = { key, handle: createProxyHandler({ allowRegistries: splitAllowList(registries), allowOrigins: splitAllowList(origins), allowDownloads: splitAllowList(downloads) }) };
   }
   return cached.handle;
 }
