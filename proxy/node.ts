@@ -14,6 +14,8 @@ import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { fileURLToPath } from "node:url";
 import { isolationHeaders } from "../vite.config.ts";
 import { createProxyHandler, type ProxyConfig } from "./handler.ts";
+import { WebSocketServer } from "ws";
+import { NetAllowList, NetNames, serveWisp } from "./wisp.ts";
 
 /** Every address a name resolves to (all families), so one private answer among public ones is seen. */
 export async function resolveHost(hostname: string): Promise<string[]> {
@@ -95,6 +97,10 @@ export interface LabServerOptions {
   allowedHosts?: string[] | true;
   /** Proxy request log (already redacted). */
   log?: (line: string) => void;
+  /** Hosts containers may reach through the relay beyond the built-in package mirrors: "HOST[:PORT]". */
+  allowNet?: string[];
+  /** Resolves a name for the relay (tests map names to local servers). Default: the system's resolver. */
+  netResolve?: (host: string) => Promise<string[]>;
   /** Passed through to the proxy handler (timeouts, body ceiling, origins…). */
   proxy?: Omit<ProxyConfig, "allowRegistries" | "log">;
 }
@@ -165,6 +171,17 @@ export async function startLabServer(opts: LabServerOptions = {}): Promise<LabSe
   const root = resolvePath(opts.root ?? fileURLToPath(new URL("..", import.meta.url)));
   const allowedHosts = opts.allowedHosts ?? [];
   const proxy = nodeProxyHandler({ ...opts.proxy, allowRegistries: opts.allowRegistries ?? [], log: opts.log });
+  // The containers' network relay (proxy/wisp.ts): names answered at /net/resolve, streams at /net/wisp.
+  const netAllow = new NetAllowList(opts.allowNet ?? []);
+  const netNames = new NetNames(netAllow);
+  const netResolve = opts.netResolve ?? (async (h: string) => (await lookup(h, { all: true })).map((a) => a.address));
+  const extraOrigins = new Set((opts.proxy?.allowOrigins ?? []).map((o) => o.replace(/\/$/, "").toLowerCase()));
+  /** The proxy's rule: the lab's own origin, a configured one, or none (not a browser). */
+  const originAllowed = (req: IncomingMessage) => {
+    const origin = req.headers.origin;
+    return origin === undefined || extraOrigins.has("*") || extraOrigins.has(origin.toLowerCase()) || origin === `http://${req.headers.host}` || origin === `https://${req.headers.host}`;
+  };
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
   let app: Middleware;
   let closeApp = async () => {};
 
@@ -174,11 +191,29 @@ export async function startLabServer(opts: LabServerOptions = {}): Promise<LabSe
       return void res.end(`Blocked request: host ${req.headers.host} is not allowed (start the lab with --allow-host NAME).`);
     }
     if (req.url?.startsWith("/proxy/")) return void proxy(req, res);
+    if (req.url?.startsWith("/net/resolve")) {
+      // A container's DNS question: an allowed name gets the lab's address for it, anything else NXDOMAIN.
+      const name = new URL(req.url, "http://x").searchParams.get("name") ?? "";
+      const headers = { "Content-Type": "application/json", "Cache-Control": "no-store" };
+      if (!originAllowed(req)) return void res.writeHead(403, headers).end(JSON.stringify({ error: "origin not allowed" }));
+      const address = netNames.address(name);
+      if (!address) return void res.writeHead(404, headers).end(JSON.stringify({ error: `NXDOMAIN: ${name} is not on the lab's network allow-list (start the lab with --allow-net ${name} to allow it)` }));
+      return void res.writeHead(200, headers).end(JSON.stringify({ name, address }));
+    }
     for (const [k, v] of Object.entries(isolationHeaders)) res.setHeader(k, v);
     app(req, res, () => {
       if (!res.headersSent) res.writeHead(404, { "Content-Type": "text/plain" });
       res.end("not found");
     });
+  });
+
+  server.on("upgrade", (req, socket, head) => {
+    if (new URL(req.url ?? "/", "http://x").pathname !== "/net/wisp") return; // vite's own websocket, or nothing
+    if (!isHostAllowed(req.headers.host, allowedHosts) || !originAllowed(req)) {
+      socket.end("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => serveWisp(ws, { allow: netAllow, names: netNames, resolve: netResolve, ...(opts.log ? { log: opts.log } : {}) }));
   });
 
   if (opts.dev ?? true) {
@@ -221,6 +256,8 @@ export async function startLabServer(opts: LabServerOptions = {}): Promise<LabSe
     url: `http://${shownHost}:${port}/`,
     port,
     async close() {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
       await closeApp();
       server.closeAllConnections();
       await new Promise<void>((ok) => server.close(() => ok()));

@@ -7,6 +7,8 @@ export interface StartOptions {
   allowRegistries: string[];
   /** Web servers `ADD <url>` may download from beyond the built-in ones. */
   allowDownloads: string[];
+  /** Hosts containers may reach through the lab's relay beyond the built-in package mirrors. */
+  allowNet: string[];
   allowedHosts: string[];
   /** false with --build: serve dist/ instead of the vite dev middleware. */
   dev: boolean;
@@ -14,7 +16,7 @@ export interface StartOptions {
   root?: string;
 }
 
-export const USAGE = "usage: npm start -- [--port N] [--host ADDR] [--allow-registry HOST[:PORT]]… [--allow-download HOST[:PORT]]… [--allow-host NAME]… [--build] [--root DIR]";
+export const USAGE = "usage: npm start -- [--port N] [--host ADDR] [--allow-registry HOST[:PORT]]… [--allow-download HOST[:PORT]]… [--allow-net HOST[:PORT]]… [--allow-host NAME]… [--build] [--root DIR]";
 
 export class UsageError extends Error {}
 
@@ -25,6 +27,7 @@ export function parseStartArgs(argv: string[], env: Record<string, string | unde
     host: "127.0.0.1",
     allowRegistries: splitAllowList(env.LAYERLAB_ALLOW_REGISTRIES),
     allowDownloads: splitAllowList(env.LAYERLAB_ALLOW_DOWNLOADS),
+    allowNet: splitAllowList(env.LAYERLAB_ALLOW_NET),
     allowedHosts: splitAllowList(env.LAYERLAB_ALLOW_HOSTS),
     dev: true,
   };
@@ -43,6 +46,7 @@ export function parseStartArgs(argv: string[], env: Record<string, string | unde
       case "--host": opts.host = value(); break;
       case "--allow-registry": opts.allowRegistries.push(value()); break;
       case "--allow-download": opts.allowDownloads.push(value()); break;
+      case "--allow-net": opts.allowNet.push(value()); break;
       case "--allow-host": opts.allowedHosts.push(value()); break;
       case "--build": opts.dev = false; break;
       case "--root": opts.root = value(); break;

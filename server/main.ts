@@ -1,5 +1,6 @@
 /** `npm start`: the lab (app + registry proxy) on one port, in one process. */
 import { AllowList } from "../proxy/allowlist.ts";
+import { NetAllowList } from "../proxy/wisp.ts";
 import { startLabServer } from "../proxy/node.ts";
 import { parseStartArgs, UsageError } from "./args.ts";
 
@@ -7,6 +8,7 @@ let opts;
 try {
   opts = parseStartArgs(process.argv.slice(2), process.env);
   new AllowList(opts.allowRegistries, opts.allowDownloads); // a malformed --allow-registry/--allow-download fails here, with its message
+  new NetAllowList(opts.allowNet); // and a malformed --allow-net
 } catch (e) {
   console.error((e as Error).message);
   process.exit(e instanceof UsageError ? 2 : 1);
@@ -20,6 +22,7 @@ const server = await startLabServer({
   dev: opts.dev,
   root: opts.root,
   hmr: true,
+  allowNet: opts.allowNet,
   proxy: { allowDownloads: opts.allowDownloads },
   // Request lines only on demand; they are redacted (no credentials, no query strings) either way.
   log: process.env.LAYERLAB_LOG ? (line) => console.log(line) : undefined,

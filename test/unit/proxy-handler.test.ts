@@ -506,10 +506,11 @@ describe("edge-worker entry and command line", () => {
   });
 
   it("parses npm start's flags", () => {
-    expect(parseStartArgs([], {})).toEqual({ port: 8080, host: "127.0.0.1", allowRegistries: [], allowDownloads: [], allowedHosts: [], dev: true });
+    expect(parseStartArgs([], {})).toEqual({ port: 8080, host: "127.0.0.1", allowRegistries: [], allowDownloads: [], allowNet: [], allowedHosts: [], dev: true });
+    expect(parseStartArgs(["--allow-net=host.docker.internal:8000"], { LAYERLAB_ALLOW_NET: "pkg.example" }).allowNet).toEqual(["pkg.example", "host.docker.internal:8000"]);
     expect(parseStartArgs(["--allow-download", "127.0.0.1:8000"], { LAYERLAB_ALLOW_DOWNLOADS: "files.example" }).allowDownloads).toEqual(["files.example", "127.0.0.1:8000"]);
     expect(parseStartArgs(["--port", "0", "--host=0.0.0.0", "--allow-registry", "127.0.0.1:5000", "--allow-registry=https://r.example", "--build"], { PORT: "9000", LAYERLAB_ALLOW_REGISTRIES: "a.example,b.example:5000" }))
-      .toEqual({ port: 0, host: "0.0.0.0", allowRegistries: ["a.example", "b.example:5000", "127.0.0.1:5000", "https://r.example"], allowDownloads: [], allowedHosts: [], dev: false });
+      .toEqual({ port: 0, host: "0.0.0.0", allowRegistries: ["a.example", "b.example:5000", "127.0.0.1:5000", "https://r.example"], allowDownloads: [], allowNet: [], allowedHosts: [], dev: false });
     expect(parseStartArgs([], { PORT: "9000" }).port).toBe(9000);
     expect(() => parseStartArgs(["--port", "x"])).toThrow(/not a port/);
     expect(() => parseStartArgs(["--allow-registry"])).toThrow(/needs a value/);
