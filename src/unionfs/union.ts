@@ -69,6 +69,9 @@ function upperStat(path: string, i: Inode): Stat {
   return s;
 }
 
+/** The largest file a container may write (64 GiB): no layer holds more, and the size math stays exact. */
+const MAX_FILE_SIZE = 2 ** 36;
+
 export class UnionFS {
   private readonly entries = new Map<string, UpperEntry>();
   private readonly inodes = new Map<number, Inode>();
@@ -540,6 +543,7 @@ export class UnionFS {
   write(path: string, offset: number, data: Uint8Array): Promise<number> {
     return this.mutate(async () => {
       const p = cleanPath(path);
+      if (offset + data.length > MAX_FILE_SIZE) throw new FsError("EFBIG", p);
       const st = this.statOf(p, this.must(p));
       if (st.type === "dir") throw new FsError("EISDIR", p);
       if (st.type !== "file") throw new FsError("EINVAL", p, `not a regular file: ${st.type}`);
@@ -555,6 +559,7 @@ export class UnionFS {
   truncate(path: string, size: number): Promise<void> {
     return this.mutate(async () => {
       const p = cleanPath(path);
+      if (size > MAX_FILE_SIZE) throw new FsError("EFBIG", p);
       const st = this.statOf(p, this.must(p));
       if (st.type === "dir") throw new FsError("EISDIR", p);
       if (st.type !== "file") throw new FsError("EINVAL", p);

@@ -4,6 +4,7 @@
  * entries and inodes in memory once loaded; the storage persists every change before the call that
  * made it returns, so a reload (or a crash) never loses an acknowledged write.
  */
+import { FsError } from "./errors.ts";
 import type { TarEntryType } from "../layer/tar.ts";
 
 export type UpperEntry =
@@ -53,6 +54,8 @@ export interface UpperStorage {
   destroy(): Promise<void>;
 }
 
+const MEMORY_FILE_LIMIT = 1 << 30;
+
 /** An upper layer held in memory (tests, builds, and anything that need not survive a reload). */
 export class MemoryUpperStorage implements UpperStorage {
   private readonly entries = new Map<string, UpperEntry>();
@@ -81,6 +84,8 @@ export class MemoryUpperStorage implements UpperStorage {
   }
 
   async write(ino: number, offset: number, bytes: Uint8Array): Promise<void> {
+    // A file in memory is one buffer: past this a hole would cost its size in memory.
+    if (offset + bytes.length > MEMORY_FILE_LIMIT) throw new FsError("EFBIG", "", `a file held in memory stops at ${MEMORY_FILE_LIMIT} bytes`);
     let d = this.data.get(ino);
     if (!d) this.data.set(ino, (d = { buf: new Uint8Array(0), len: 0 }));
     const need = offset + bytes.length;

@@ -1,7 +1,7 @@
 /**
  * What the fuzzer feeds, and what each input may end in: the Dockerfile parser (BuildKit's rules and
  * Docker 20.10's), shell-word expansion, image references, Docker's Go-template subset, the tar reader
- * and the gzip streams. Seeds are real inputs: BuildKit's own parser cases and expansion table (read in
+ * the gzip streams and the 9P2000.L server's message decoder. Seeds are real inputs: BuildKit's own parser cases and expansion table (read in
  * place from ../shared/conformance when present), the lab's test Dockerfiles, and archives the lab's
  * own writer makes.
  */
@@ -14,6 +14,11 @@ import { parseDockerTemplate, TemplateError } from "../../src/cli/template.ts";
 import { DecompressionError, gunzipStream } from "../../src/layer/compression.ts";
 import { TarFormatError, TarStreamParser } from "../../src/layer/tar.ts";
 import { InvalidReferenceError, parseReference } from "../../src/oci/reference.ts";
+import { P9Server } from "../../src/runtime/x86/p9.ts";
+import { LowerView } from "../../src/unionfs/lower.ts";
+import { UnionFS } from "../../src/unionfs/union.ts";
+import { MemoryUpperStorage } from "../../src/unionfs/upper.ts";
+import type { TarEntry } from "../../src/layer/tar.ts";
 import type { FuzzTarget } from "./engine.ts";
 
 const enc = new TextEncoder();
@@ -104,6 +109,75 @@ function sampleTar(): Uint8Array {
   return out;
 }
 
+/** A 9P2000.L message: size[4] type[1] tag[2] and the fields (u8/u16/u32/u64 numbers, strings, bytes). */
+function p9(type: number, tag: number, ...fields: (["b" | "w" | "d" | "q", number] | ["s", string] | ["raw", Uint8Array])[]): Uint8Array {
+  const parts: number[] = [];
+  const le = (v: number | bigint, n: number) => {
+    let x = BigInt(v);
+    for (let i = 0; i < n; i++, x >>= 8n) parts.push(Number(x & 255n));
+  };
+  for (const f of fields) {
+    if (f[0] === "b") le(f[1], 1);
+    else if (f[0] === "w") le(f[1], 2);
+    else if (f[0] === "d") le(f[1], 4);
+    else if (f[0] === "q") le(f[1], 8);
+    else if (f[0] === "s") {
+      const b = enc.encode(f[1]);
+      le(b.length, 2);
+      parts.push(...b);
+    } else parts.push(...(f[1] as Uint8Array));
+  }
+  const out = new Uint8Array(7 + parts.length);
+  new DataView(out.buffer).setUint32(0, out.length, true);
+  out[4] = type;
+  new DataView(out.buffer).setUint16(5, tag, true);
+  out.set(parts, 7);
+  return out;
+}
+
+const NOFID = 0xffffffff;
+/** A session as the guest's kernel would run it: attach, walk, stat, read, list, create, write, rename, remove. */
+function p9Session(): Uint8Array {
+  const w = (fid: number, newfid: number, names: string[]) => p9(110, 3, ["d", fid], ["d", newfid], ["w", names.length], ...names.map((n): ["s", string] => ["s", n]));
+  const msgs = [
+    p9(104, 1, ["d", 1], ["d", NOFID], ["s", ""], ["s", "c"], ["d", 0]),
+    w(1, 2, ["etc"]),
+    p9(24, 4, ["d", 2], ["q", 0x3fff]),
+    w(1, 3, ["etc", "hostname"]),
+    p9(12, 5, ["d", 3], ["d", 0]),
+    p9(116, 6, ["d", 3], ["q", 0], ["d", 100]),
+    p9(12, 7, ["d", 2], ["d", 0o200000]),
+    p9(40, 8, ["d", 2], ["q", 0], ["d", 4096]),
+    w(1, 4, ["etc"]),
+    p9(14, 9, ["d", 4], ["s", "new"], ["d", 0o102], ["d", 0o644], ["d", 0]),
+    p9(118, 10, ["d", 4], ["q", 0], ["d", 5], ["raw", enc.encode("hello")]),
+    p9(72, 11, ["d", 2], ["s", "dir"], ["d", 0o755], ["d", 0]),
+    p9(74, 12, ["d", 2], ["s", "new"], ["d", 2], ["s", "moved"]),
+    p9(26, 13, ["d", 3], ["d", 1], ["d", 0o600], ["d", 0], ["d", 0], ["q", 3], ["q", 0], ["q", 0], ["q", 0], ["q", 0]),
+    p9(30, 14, ["d", 3], ["d", 5], ["s", "user.x"]),
+    p9(16, 15, ["d", 2], ["s", "link"], ["s", "hostname"], ["d", 0]),
+    p9(76, 16, ["d", 2], ["s", "moved"], ["d", 0]),
+    p9(8, 17, ["d", 1]),
+    p9(120, 18, ["d", 3]),
+    p9(108, 19, ["w", 6]),
+  ];
+  const out = new Uint8Array(msgs.reduce((n, m) => n + m.length, 0));
+  let at = 0;
+  for (const m of msgs) {
+    out.set(m, at);
+    at += m.length;
+  }
+  return out;
+}
+
+/** A small root: /etc/hostname and /bin in the lower layer. */
+async function p9Root(): Promise<UnionFS> {
+  const data = enc.encode("lab\n");
+  const entry = (path: string, type: TarEntry["type"], size = 0, linkname?: string): TarEntry => ({ path, type, mode: type === "dir" ? 0o755 : 0o644, uid: 0, gid: 0, size, mtime: 1.7e9, headerOffset: 0, dataOffset: 0, ...(linkname ? { linkname } : {}) });
+  const lower = new LowerView([{ diffId: "l0", entries: [entry("etc", "dir"), entry("etc/hostname", "file", data.length), entry("bin", "dir"), entry("bin/sh", "symlink", 0, "busybox")], read: async (a, b) => data.slice(a, b) }]);
+  return UnionFS.open(lower, new MemoryUpperStorage());
+}
+
 export const TARGETS: readonly FuzzTarget[] = [
   {
     name: "dockerfile",
@@ -168,6 +242,34 @@ export const TARGETS: readonly FuzzTarget[] = [
     },
     allowed: (e) => e instanceof TemplateError,
     tokens: ["{{", "}}", "{{-", "-}}", ".", "$", "|", "(", ")", '"', "`", "range", "end", "if", "else", "with", "define", "template", "block", "printf", "json", "index", "len", "eq", "and", "or", "not", ":=", "=", "%"],
+  },
+  {
+    name: "p9",
+    seeds: () => [p9Session()],
+    async run(input) {
+      // The server answers every message (an Rlerror for a bad one); an error it did not expect is
+      // logged as "9p server:" and is the crash.
+      const server = new P9Server();
+      server.export("c", await p9Root());
+      const unexpected: unknown[] = [];
+      const log = console.error;
+      console.error = (...a: unknown[]) => void (a[0] === "9p server:" ? unexpected.push(a[1]) : log(...a));
+      try {
+        await new Promise<void>((r) => server.handle(p9(100, 0xffff, ["d", 65536], ["s", "9P2000.L"]), () => r()));
+        for (let at = 0; at < input.length; ) {
+          const size = input.length - at >= 4 ? new DataView(input.buffer, input.byteOffset + at).getUint32(0, true) : 0;
+          const len = size >= 7 && size <= input.length - at ? size : input.length - at;
+          const msg = input.slice(at, at + len);
+          at += len;
+          if (msg.length < 7) continue;
+          await new Promise<void>((r) => server.handle(msg, () => r()));
+        }
+      } finally {
+        console.error = log;
+      }
+      if (unexpected.length) throw unexpected[0];
+    },
+    allowed: () => false,
   },
   {
     name: "tar",

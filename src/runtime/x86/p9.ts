@@ -39,18 +39,22 @@ interface Fid {
   xattr?: { value: Uint8Array } | { name: string; size: number; parts: Uint8Array[] };
 }
 
+/** A request's fields in order; a message shorter than its fields is the client's error (EINVAL), not ours. */
 class Reader {
   private off = 7;
   private readonly view: DataView;
   constructor(private readonly buf: Uint8Array) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
-  u8() { return this.view.getUint8(this.off++); }
-  u16() { const v = this.view.getUint16(this.off, true); this.off += 2; return v; }
-  u32() { const v = this.view.getUint32(this.off, true); this.off += 4; return v; }
-  u64() { const v = this.view.getBigUint64(this.off, true); this.off += 8; return Number(v); }
-  str() { const n = this.u16(); const s = decoder.decode(this.buf.subarray(this.off, this.off + n)); this.off += n; return s; }
-  bytes(n: number) { const b = this.buf.subarray(this.off, this.off + n); this.off += n; return b; }
+  private need(n: number) {
+    if (this.off + n > this.buf.length) throw new P9Error(ERRNO.EINVAL, `message too short: ${n} more bytes wanted at ${this.off} of ${this.buf.length}`);
+  }
+  u8() { this.need(1); return this.view.getUint8(this.off++); }
+  u16() { this.need(2); const v = this.view.getUint16(this.off, true); this.off += 2; return v; }
+  u32() { this.need(4); const v = this.view.getUint32(this.off, true); this.off += 4; return v; }
+  u64() { this.need(8); const v = this.view.getBigUint64(this.off, true); this.off += 8; return Number(v); }
+  str() { const n = this.u16(); this.need(n); const s = decoder.decode(this.buf.subarray(this.off, this.off + n)); this.off += n; return s; }
+  bytes(n: number) { this.need(n); const b = this.buf.subarray(this.off, this.off + n); this.off += n; return b; }
 }
 
 class Writer {
@@ -130,6 +134,8 @@ export class P9Server {
 
   /** The `filesystem.handle9p` hook. */
   readonly handle = (request: Uint8Array, reply: (response: Uint8Array) => void): void => {
+    // Not even a header: nothing to answer to (no tag).
+    if (request.length < 7) return;
     const type = request[4]!;
     const tag = request[5]! | (request[6]! << 8);
     this.stats.requests++;
