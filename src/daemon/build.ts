@@ -59,11 +59,7 @@ export class DaemonBuildBackend implements BuildBackend {
 
   async fromImage(ref: string, out: (text: string) => void): Promise<BuildImage> {
     const found = await this.images.resolve(ref);
-    if (found) {
-      // A RUN will likely follow: its machine restores while the builder gets there.
-      this.engine.prewarm(found);
-      return asBuildImage(found);
-    }
+    if (found) return asBuildImage(found);
     let header = false;
     const r = await this.images.pull(ref, {
       onEvent: (e) => {
@@ -113,11 +109,7 @@ export class DaemonBuildBackend implements BuildBackend {
     const stop = () => this.engine.kill(rec, "KILL");
     signal?.addEventListener("abort", stop, { once: true });
     try {
-      const code = await exited;
-      // The next step's machine restores (in its worker) while this step is committed (on the page).
-      const image = await this.images.resolve(rec.imageId);
-      if (image) this.engine.prewarm(image);
-      return code;
+      return await exited;
     } finally {
       signal?.removeEventListener("abort", stop);
       this.made.set(c.id, (await this.containers.records.get(c.id)) ?? rec);
