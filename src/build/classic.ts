@@ -12,12 +12,16 @@
 import { digestHex, sha256Digest, type Digest } from "../oci/digest.ts";
 import type { ContainerConfig, HistoryEntry } from "../oci/types.ts";
 import { BuildContext } from "./context.ts";
-import { processWord } from "./dockerfile/index.ts";
+import { envMap } from "./instructions.ts";
+import { cleanPath } from "../unionfs/path.ts";
 import { triggerInstruction, type Instruction } from "./dockerfile-instructions.ts";
 import type { BuildEvent, BuildEventListener } from "./events.ts";
 import { BuildKitProgress, type Vertex } from "./buildkit-progress.ts";
-import { chompHeredocContent, parseHeredoc, ShellLex, type Heredoc } from "./dockerfile/index.ts";
+import { chompHeredocContent, parseHeredoc, processWord, ShellLex, type Heredoc } from "./dockerfile/index.ts";
 import { familiarString, parseReference, qualifiedString } from "../oci/reference.ts";
+
+/** An absolute, clean path ("/a/b"). */
+const absPath = (p: string) => `/${cleanPath(p)}`;
 
 export type { Instruction } from "./dockerfile-instructions.ts";
 
@@ -129,14 +133,6 @@ function goQuoteList(v: readonly string[]): string {
   return `[${v.map((x) => JSON.stringify(x)).join(" ")}]`;
 }
 
-function envMap(env: readonly string[] | undefined): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const kv of env ?? []) {
-    const i = kv.indexOf("=");
-    m.set(i < 0 ? kv : kv.slice(0, i), i < 0 ? "" : kv.slice(i + 1));
-  }
-  return m;
-}
 
 function withEnv(env: readonly string[] | undefined, key: string, value: string): string[] {
   const out = [...(env ?? [])];
@@ -624,7 +620,7 @@ export class ClassicBuilder {
         const next = structuredClone(rc);
         const dir = expand(ins.args[0] ?? "");
         const base = next.WorkingDir || "/";
-        next.WorkingDir = cleanAbs(dir.startsWith("/") ? dir : `${base}/${dir}`);
+        next.WorkingDir = absPath(dir.startsWith("/") ? dir : `${base}/${dir}`);
         return this.workdir(st, next, o, out);
       }
       case "HEALTHCHECK": {
@@ -784,7 +780,7 @@ export class ClassicBuilder {
     const srcs = words.slice(0, -1);
     const base = st.runConfig.WorkingDir || "/";
     const destDir = dest0.endsWith("/") || srcs.length > 1;
-    const dest = cleanAbs(dest0.startsWith("/") ? dest0 : `${base}/${dest0}`) + (destDir && dest0 !== "/" ? "/" : "");
+    const dest = absPath(dest0.startsWith("/") ? dest0 : `${base}/${dest0}`) + (destDir && dest0 !== "/" ? "/" : "");
     // --from: a stage (by name or index) or an image; its files are the source.
     const fromFlag = ins.flags.find((f) => f.startsWith("--from="))?.slice(7);
     let source = o.context;
@@ -948,15 +944,6 @@ function splitArg(a: string): [string, string | undefined] {
   return i < 0 ? [a, undefined] : [a.slice(0, i), a.slice(i + 1)];
 }
 
-function cleanAbs(p: string): string {
-  const parts: string[] = [];
-  for (const seg of p.split("/")) {
-    if (seg === "" || seg === ".") continue;
-    if (seg === "..") parts.pop();
-    else parts.push(seg);
-  }
-  return `/${parts.join("/")}`;
-}
 
 /**
  * A shell-form RUN's script with its here-documents (BuildKit's dispatchRun): `RUN <<EOF` alone runs

@@ -7,6 +7,7 @@
  */
 import { sha256Digest, digestHex } from "../oci/digest.ts";
 import { TarStreamParser, type TarEntry } from "../layer/tar.ts";
+import { cleanPath, parentOf } from "../unionfs/path.ts";
 
 export interface ContextEntry {
   path: string;
@@ -40,7 +41,7 @@ export class BuildContext {
   static fromEntries(entries: readonly ContextEntry[]): BuildContext {
     const ctx = new BuildContext(0);
     for (const e of entries) {
-      const path = clean(e.path);
+      const path = cleanPath(e.path);
       if (!path) continue;
       ctx.entries.set(path, { ...e, path });
       for (let d = parentOf(path); d; d = parentOf(d)) if (!ctx.entries.has(d)) ctx.entries.set(d, { path: d, type: "dir", mode: 0o755, size: 0 });
@@ -59,7 +60,7 @@ export class BuildContext {
     parser.push(tar);
     parser.end();
     for (const [e, parts] of chunks) {
-      const path = clean(e.path);
+      const path = cleanPath(e.path);
       if (!path) continue;
       const data = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
       let o = 0;
@@ -76,20 +77,20 @@ export class BuildContext {
 
   /** The entry at a context path ("" or "." is the context's root). */
   get(path: string): ContextEntry | undefined {
-    const p = clean(path);
+    const p = cleanPath(path);
     if (!p) return { path: "", type: "dir", mode: 0o755, size: 0 };
     return this.entries.get(p);
   }
 
   /** Paths below a directory, each directory before what it holds. */
   below(dir: string): ContextEntry[] {
-    const d = clean(dir);
+    const d = cleanPath(dir);
     return [...this.entries.values()].filter((e) => (d ? e.path.startsWith(`${d}/`) : true)).sort((a, b) => (a.path < b.path ? -1 : 1));
   }
 
   /** Context paths a COPY source names: itself, or what its pattern (filepath.Match per segment) matches. */
   glob(pattern: string): string[] {
-    const p = clean(pattern);
+    const p = cleanPath(pattern);
     if (!/[*?[\\]/.test(p)) return this.get(p) ? [p] : [];
     const segs = p.split("/");
     const re = segs.map(segmentRegExp);
@@ -154,17 +155,3 @@ function segmentRegExp(seg: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-function clean(p: string): string {
-  const parts: string[] = [];
-  for (const seg of p.split("/")) {
-    if (seg === "" || seg === ".") continue;
-    if (seg === "..") parts.pop();
-    else parts.push(seg);
-  }
-  return parts.join("/");
-}
-
-function parentOf(p: string): string {
-  const i = p.lastIndexOf("/");
-  return i < 0 ? "" : p.slice(0, i);
-}

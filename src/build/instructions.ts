@@ -12,7 +12,8 @@ export class InstructionError extends Error {
 
 export const COMMIT_CHANGE_INSTRUCTIONS = ["CMD", "ENTRYPOINT", "ENV", "EXPOSE", "LABEL", "ONBUILD", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"];
 
-function envMap(env: string[] | undefined): Map<string, string> {
+/** `K=V` list → map (a bare `K` is K with an empty value). */
+export function envMap(env: readonly string[] | undefined): Map<string, string> {
   const m = new Map<string, string>();
   for (const kv of env ?? []) {
     const i = kv.indexOf("=");

@@ -164,8 +164,8 @@ export class Daemon {
     const dockerfileSize = new TextEncoder().encode(o.dockerfile).length;
     // What BuildKit's file sync reports: the file with its stat (37 bytes more), or only the stat when
     // the session already has that Dockerfile.
-    const dockerfileKey = await sha256Digest(o.dockerfile);
-    const sizes = { dockerfile: this.syncedDockerfiles.has(dockerfileKey) ? 31 : dockerfileSize + 37, dockerignore: o.dockerignoreSize ?? 2, context: o.context.length };
+    const dockerfileKey = kit ? await sha256Digest(o.dockerfile) : "";
+    const sizes = { dockerfile: kit && this.syncedDockerfiles.has(dockerfileKey) ? 31 : dockerfileSize + 37, dockerignore: o.dockerignoreSize ?? 2, context: o.context.length };
     if (kit) this.syncedDockerfiles.add(dockerfileKey);
     // BuildKit reads the Dockerfile and .dockerignore before it parses anything; with -q its progress
     // is shown only when the build fails.
