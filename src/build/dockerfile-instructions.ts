@@ -106,10 +106,7 @@ export function dockerfileInstructions(text: string, opts: { classic?: boolean; 
         }
       }
     }
-    if (opts.stages === false) {
-      // A trigger alone: its own checks, not the stage rule (there is no FROM before it).
-      checkInstructions({ ...ast, children: [{ value: "from", command: "FROM", next: { ...ast, value: "scratch", children: [], next: undefined }, children: [], heredocs: [], attributes: { json: false }, original: "FROM scratch", flags: [], startLine: 0, endLine: 0, prevComment: [] }, ...nodes] });
-    } else checkInstructions(ast);
+    checkInstructions(ast, { stages: opts.stages !== false });
   } catch (e) {
     if (e instanceof DockerfileError) throw e;
     if (e instanceof DockerfileParseError) {

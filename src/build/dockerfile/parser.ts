@@ -1320,7 +1320,8 @@ function checkInstruction(node: Node): "stage" | "arg" | "command" {
  * The checks of BuildKit's instructions.Parse over a parsed tree: each instruction's arguments and
  * flags (`dockerfile parse error on line N: …`), and that instructions other than ARG come after a FROM.
  */
-export function checkInstructions(ast: Node): void {
+/** `stages: false` checks instructions alone (an ONBUILD trigger has no FROM before it). */
+export function checkInstructions(ast: Node, opts: { stages?: boolean } = {}): void {
   let stages = 0;
   for (const node of ast.children) {
     let kind: "stage" | "arg" | "command";
@@ -1333,7 +1334,7 @@ export function checkInstructions(ast: Node): void {
       throw e;
     }
     if (kind === "stage") stages++;
-    else if (stages === 0 && kind !== "arg") throw new DockerfileParseError("no build stage in current context", node.startLine, node.endLine);
+    else if (opts.stages !== false && stages === 0 && kind !== "arg") throw new DockerfileParseError("no build stage in current context", node.startLine, node.endLine);
   }
 }
 
