@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { isolationHeaders } from "../vite.config.ts";
 import { createProxyHandler, type ProxyConfig } from "./handler.ts";
 import { WebSocketServer } from "ws";
+import { dnsAnswer, dnsFormatErrorAnswer, parseDnsQuery, type DnsQuestion } from "./dns.ts";
 import { NetAllowList, NetNames, serveWisp } from "./wisp.ts";
 
 /** Every address a name resolves to (all families), so one private answer among public ones is seen. */
@@ -181,6 +182,33 @@ export async function startLabServer(opts: LabServerOptions = {}): Promise<LabSe
     const origin = req.headers.origin;
     return origin === undefined || extraOrigins.has("*") || extraOrigins.has(origin.toLowerCase()) || origin === `http://${req.headers.host}` || origin === `https://${req.headers.host}`;
   };
+  /** A container's DNS query (RFC 8484 POST, what v86's adapter sends): proxy/dns.ts. */
+  const answerDns = (req: IncomingMessage, res: ServerResponse) => {
+    const headers = { "Content-Type": "application/dns-message", "Cache-Control": "no-store" };
+    if (!originAllowed(req)) return void res.writeHead(403, { "Content-Type": "text/plain" }).end("origin not allowed");
+    if (req.method !== "POST") return void res.writeHead(405, { "Content-Type": "text/plain", Allow: "POST" }).end("POST a DNS message");
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > 4096) return void req.destroy();
+      chunks.push(c);
+    });
+    req.on("end", () => {
+      const msg = new Uint8Array(Buffer.concat(chunks));
+      let q: DnsQuestion;
+      try {
+        q = parseDnsQuery(msg);
+      } catch (e) {
+        const formErr = dnsFormatErrorAnswer(msg);
+        if (!formErr) return void res.writeHead(400, { "Content-Type": "text/plain" }).end((e as Error).message);
+        return void res.writeHead(200, headers).end(formErr);
+      }
+      const address = netNames.address(q.name);
+      if (!address) opts.log?.(`net: dns ${q.name}: NXDOMAIN, not on the network allow-list (--allow-net ${q.name})`);
+      res.writeHead(200, headers).end(dnsAnswer(q, address));
+    });
+  };
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
   let app: Middleware;
   let closeApp = async () => {};
@@ -200,6 +228,7 @@ export async function startLabServer(opts: LabServerOptions = {}): Promise<LabSe
       if (!address) return void res.writeHead(404, headers).end(JSON.stringify({ error: `NXDOMAIN: ${name} is not on the lab's network allow-list (start the lab with --allow-net ${name} to allow it)` }));
       return void res.writeHead(200, headers).end(JSON.stringify({ name, address }));
     }
+    if (req.url === "/net/dns-query") return void answerDns(req, res);
     for (const [k, v] of Object.entries(isolationHeaders)) res.setHeader(k, v);
     app(req, res, () => {
       if (!res.headersSent) res.writeHead(404, { "Content-Type": "text/plain" });

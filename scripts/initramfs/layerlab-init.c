@@ -12,9 +12,14 @@
  *   @C <id>               close stdin                   @E <id> <stage> <errno> could not start
  *   @K <id> <signal>      signal the process group      @X <id> <code>          exit code (128+sig)
  *   @W <id> <rows> <cols> terminal size
+ *   @N <name> <b64 net>   the container's network        @OK <name> | @ERR <name> <errno> <text>
  *
  * A spec is NUL-separated: root, cwd, uid, gid, groups (comma list), hostname, env count, env...,
- * argv... . The container's root is a 9p mount of the lab's union filesystem; this program never
+ * argv... . A net spec is NUL-separated too: mode ("none" or "bridge"), address, prefix length, gateway,
+ * MAC, MTU, then the contents of /etc/hosts, /etc/hostname and /etc/resolv.conf — kept in the guest's
+ * tmpfs and bind-mounted over the (empty) files of the container's init layer, as Docker bind-mounts
+ * them, so they never reach the container layer. "none" moves /init (and so every process it starts)
+ * into a network namespace of its own with only `lo`. The container's root is a 9p mount of the lab's union filesystem; this program never
  * caches anything itself, so when a process exits every write is already on the host.
  */
 #define _GNU_SOURCE
@@ -28,6 +33,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <net/if.h>
+#include <net/route.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -35,7 +46,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#define VERSION "1"
+#define VERSION "2"
 #define MAX_PROCS 32
 #define LINE_MAX_BYTES (1 << 20)
 
@@ -175,6 +186,109 @@ static void do_unmount(const char *name) {
   if (umount2(target, MNT_DETACH) != 0) frame("@ERR %s %d umount", name, errno);
   else frame("@OK %s", name);
   rmdir(target);
+}
+
+/* ioctl on an interface through an AF_INET socket; returns errno or 0. */
+static int if_ioctl(int sock, unsigned long req, struct ifreq *ifr) {
+  return ioctl(sock, req, ifr) == 0 ? 0 : errno;
+}
+
+static void set_sockaddr(struct sockaddr *sa, in_addr_t addr) {
+  struct sockaddr_in *in = (struct sockaddr_in *)sa;
+  memset(in, 0, sizeof *in);
+  in->sin_family = AF_INET;
+  in->sin_addr.s_addr = addr;
+}
+
+/* Brings `name` up (with the given address, prefix, MTU and MAC when `addr` is non-zero). */
+static int if_up(int sock, const char *name, in_addr_t addr, int prefix, int mtu, const char *mac, const char **what) {
+  struct ifreq ifr;
+  int err;
+  memset(&ifr, 0, sizeof ifr);
+  snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+  if (mac && *mac) {
+    unsigned m[6];
+    if (sscanf(mac, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) == 6) {
+      ifr.ifr_hwaddr.sa_family = 1; /* ARPHRD_ETHER */
+      for (int i = 0; i < 6; i++) ifr.ifr_hwaddr.sa_data[i] = (char)m[i];
+      if ((err = if_ioctl(sock, SIOCSIFHWADDR, &ifr))) { *what = "set mac"; return err; }
+    }
+  }
+  if (mtu > 0) {
+    ifr.ifr_mtu = mtu;
+    if ((err = if_ioctl(sock, SIOCSIFMTU, &ifr))) { *what = "set mtu"; return err; }
+  }
+  if (addr) {
+    set_sockaddr(&ifr.ifr_addr, addr);
+    if ((err = if_ioctl(sock, SIOCSIFADDR, &ifr))) { *what = "set address"; return err; }
+    set_sockaddr(&ifr.ifr_netmask, prefix ? htonl(~0u << (32 - prefix)) : 0);
+    if ((err = if_ioctl(sock, SIOCSIFNETMASK, &ifr))) { *what = "set netmask"; return err; }
+  }
+  if ((err = if_ioctl(sock, SIOCGIFFLAGS, &ifr))) { *what = "get flags"; return err; }
+  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+  if ((err = if_ioctl(sock, SIOCSIFFLAGS, &ifr))) { *what = "up"; return err; }
+  return 0;
+}
+
+static int write_file(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return errno;
+  write_all(fd, text, strlen(text));
+  close(fd);
+  return 0;
+}
+
+/* Sets up the machine's network for the container mounted as `name` (see the top of this file). */
+static void do_net(const char *name, const char *b64) {
+  size_t cap = strlen(b64);
+  unsigned char *spec = malloc(cap + 1);
+  size_t len = b64_decode(b64, spec);
+  spec[len] = 0;
+  char *f[9];
+  int nf = 0;
+  for (size_t i = 0; i < len && nf < 9;) {
+    f[nf++] = (char *)spec + i;
+    i += strlen((char *)spec + i) + 1;
+  }
+  if (nf < 9) { frame("@ERR %s %d net spec", name, EINVAL); free(spec); return; }
+  const char *mode = f[0], *mac = f[4];
+  const char *files[3][2] = {{"hosts", f[6]}, {"hostname", f[7]}, {"resolv.conf", f[8]}};
+  const char *what = "";
+  int err = 0;
+  char dir[512], src[600], dst[600];
+  snprintf(dir, sizeof dir, "/tmp/net-%s", name);
+  mkdirs(dir);
+  for (int i = 0; i < 3 && !err; i++) {
+    snprintf(src, sizeof src, "%s/%s", dir, files[i][0]);
+    snprintf(dst, sizeof dst, "/c/%s/etc/%s", name, files[i][0]);
+    if ((err = write_file(src, files[i][1]))) { what = "write"; break; }
+    struct stat st;
+    /* Only over a file the union has (its init layer): never create one in the container layer. */
+    if (lstat(dst, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (mount(src, dst, NULL, MS_BIND, NULL) != 0) { err = errno; what = "bind"; }
+  }
+  if (!err && strcmp(mode, "none") == 0 && unshare(CLONE_NEWNET) != 0) { err = errno; what = "unshare"; }
+  int sock = err ? -1 : socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (!err && sock < 0) { err = errno; what = "socket"; }
+  if (!err) err = if_up(sock, "lo", 0, 0, 0, NULL, &what);
+  if (!err && strcmp(mode, "bridge") == 0) {
+    in_addr_t addr = inet_addr(f[1]), gw = inet_addr(f[3]);
+    err = if_up(sock, "eth0", addr, atoi(f[2]), atoi(f[5]), mac, &what);
+    if (!err) {
+      struct rtentry rt;
+      memset(&rt, 0, sizeof rt);
+      set_sockaddr(&rt.rt_dst, 0);
+      set_sockaddr(&rt.rt_genmask, 0);
+      set_sockaddr(&rt.rt_gateway, gw);
+      rt.rt_flags = RTF_UP | RTF_GATEWAY;
+      rt.rt_dev = "eth0";
+      if (ioctl(sock, SIOCADDRT, &rt) != 0 && errno != EEXIST) { err = errno; what = "route"; }
+    }
+  }
+  if (sock >= 0) close(sock);
+  if (err) frame("@ERR %s %d net %s", name, err, what);
+  else frame("@OK %s", name);
+  free(spec);
 }
 
 /* Reports why the child could not start through a close-on-exec pipe: stage, errno, the path tried. */
@@ -397,6 +511,12 @@ static void handle_line(char *line) {
     case 'M': {
       char name[256], aname[256];
       if (sscanf(rest, "%255s %255s", name, aname) == 2) do_mount(name, aname);
+      break;
+    }
+    case 'N': {
+      char name[256];
+      int off = 0;
+      if (sscanf(rest, "%255s %n", name, &off) == 1 && off > 0) do_net(name, rest + off);
       break;
     }
     case 'U': {

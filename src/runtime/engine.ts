@@ -6,9 +6,10 @@
  */
 import type { ContainerStore } from "../store/containers.ts";
 import type { ContainerRecord, ImageRecord } from "../store/schema.ts";
+import { AddressPool, containerNetwork, networkOfMode } from "./network.ts";
 import { signalNumber } from "./signals.ts";
 import { resolveProcess, SpecError, type ResolvedProcess } from "./spec.ts";
-import { EngineError, ProcessStartError, type ContainerProcess, type ContainerRuntime, type OutputListener, type RunningContainer, type RuntimeProcess } from "./types.ts";
+import { EngineError, ProcessStartError, type ContainerNetwork, type ContainerProcess, type ContainerRuntime, type OutputListener, type RunningContainer, type RuntimeProcess } from "./types.ts";
 
 export { EngineError, type OutputListener } from "./types.ts";
 
@@ -32,12 +33,14 @@ interface Running {
   listeners: Set<OutputListener>;
   exited: Promise<number>;
   tty: boolean;
+  network: ContainerNetwork;
 }
 
 export class ContainerEngine {
   private readonly running = new Map<string, Running>();
   private readonly logs = new Map<string, LogEntry[]>();
   private readonly logWatchers = new Map<string, Set<(e: LogEntry | null) => void>>();
+  private readonly addresses = new AddressPool();
 
   constructor(
     private readonly containers: ContainerStore,
@@ -47,6 +50,11 @@ export class ContainerEngine {
 
   isRunning(id: string): boolean {
     return this.running.has(id);
+  }
+
+  /** A running container's endpoint (address, gateway, MAC); undefined once it stopped, as in Docker. */
+  network(id: string): ContainerNetwork | undefined {
+    return this.running.get(id)?.network;
   }
 
   /**
@@ -102,10 +110,13 @@ export class ContainerEngine {
       for (const w of this.logWatchers.get(c.id) ?? []) w(entry);
     };
     let container: RunningContainer;
+    const onNetwork = networkOfMode(c.networkMode);
+    const network = containerNetwork(onNetwork, onNetwork === "bridge" ? this.addresses.take(c.id) : "", proc.hostname);
     try {
       const runtime = this.runtimes[runtimeKind(await this.getImage(c.imageId))]();
-      container = await runtime.start(c.id, fs, proc, { output });
+      container = await runtime.start(c.id, fs, proc, { output }, network);
     } catch (e) {
+      this.addresses.release(c.id);
       if (e instanceof ProcessStartError && e.failure.daemonError) throw await this.failStart(c, e.failure.daemonError, e.failure.status);
       throw e;
     }
@@ -118,10 +129,11 @@ export class ContainerEngine {
       await this.containers.update(rec);
       // Only once the exit is recorded: a `docker wait` in between would read the record's old exit code.
       this.running.delete(c.id);
+      this.addresses.release(c.id);
       for (const w of this.logWatchers.get(c.id) ?? []) w(null);
       return code;
     });
-    this.running.set(c.id, { container, listeners, exited, tty });
+    this.running.set(c.id, { container, listeners, exited, tty, network });
     c.state = "running";
     c.startedAt = Date.now();
     delete c.exitCode;

@@ -59,8 +59,26 @@ export interface ContainerProcess {
   rssKiB: number;
 }
 
+/**
+ * A container's network as the daemon set it up (Docker's endpoint on a network): what the runtime
+ * configures in the guest and the three files Docker bind-mounts into every container.
+ */
+export interface ContainerNetwork {
+  /** "none": only `lo`. "host" and "bridge" both reach the lab's relay. */
+  mode: "bridge" | "host" | "none";
+  /** Empty for "none" and "host". */
+  ipAddress: string;
+  prefixLen: number;
+  gateway: string;
+  macAddress: string;
+  /** Contents of /etc/hosts, /etc/hostname and /etc/resolv.conf. */
+  hosts: string;
+  hostname: string;
+  resolvConf: string;
+}
+
 export interface ContainerRuntime {
-  start(id: string, fs: UnionFS, proc: ResolvedProcess, handlers: ProcessHandlers): Promise<RunningContainer>;
+  start(id: string, fs: UnionFS, proc: ResolvedProcess, handlers: ProcessHandlers, network?: ContainerNetwork): Promise<RunningContainer>;
   /** A start is coming: get ready now (a machine booting while the container is being created). */
   prewarm?(): void;
 }

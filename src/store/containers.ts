@@ -5,6 +5,7 @@
 import type { Digest } from "../oci/digest.ts";
 import type { ContainerConfig } from "../oci/types.ts";
 import type { Snapshotter } from "../unionfs/snapshotter.ts";
+import { INIT_LAYER_LABEL } from "../unionfs/init-layer.ts";
 import type { UnionFS } from "../unionfs/union.ts";
 import type { ImageStore } from "./images.ts";
 import type { ContainerRecord, ImageRecord } from "./schema.ts";
@@ -124,11 +125,11 @@ export class ContainerStore {
       while (await this.store.db.getFromIndex("containers", "name", name));
     }
     const networkMode = o.networkMode ?? "default";
-    if (networkMode !== "none" && networkMode !== "default") throw new ContainerError(`network ${networkMode} not found`);
+    if (!["none", "default", "bridge", "host"].includes(networkMode)) throw new ContainerError(`network ${networkMode} not found`);
     const config = containerConfig(o.image, o, id);
     if (!config.Cmd?.length && !config.Entrypoint?.length) throw new ContainerError("no command specified");
     const parent = o.image.chainIds.at(-1) ?? null;
-    await this.snapshots.prepare(id, parent, { "layerlab.container": id });
+    await this.snapshots.prepare(id, parent, { "layerlab.container": id, [INIT_LAYER_LABEL]: "docker" });
     const rec: ContainerRecord = { id, name, image: o.imageRef, imageId: o.image.id, snapshotKey: id, config, state: "created", createdAt: Date.now(), networkMode };
     await this.store.db.put("containers", rec);
     this.store.notify({ type: "containers" });
@@ -141,7 +142,7 @@ export class ContainerStore {
     let name: string;
     do name = randomName();
     while (await this.store.db.getFromIndex("containers", "name", name));
-    await this.snapshots.prepare(id, image?.chainIds.at(-1) ?? null, { "layerlab.container": id });
+    await this.snapshots.prepare(id, image?.chainIds.at(-1) ?? null, { "layerlab.container": id, [INIT_LAYER_LABEL]: "docker" });
     const rec: ContainerRecord = { id, name, image: image?.id ?? "", imageId: image?.id ?? ("" as Digest), snapshotKey: id, config: structuredClone(config), state: "created", createdAt: Date.now(), networkMode: "default" };
     await this.store.db.put("containers", rec);
     this.store.notify({ type: "containers" });

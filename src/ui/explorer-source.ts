@@ -64,11 +64,12 @@ async function imageLayers(daemon: Daemon, image: ImageRecord, lower: LowerView)
     diffId: image.diffIds[i],
     chainId: image.chainIds[i],
     bytes: c.bytes,
-    createdBy: history[i]?.created_by ?? "",
+    // Above the image's layers, a container has Docker's init layer (src/unionfs/init-layer.ts).
+    createdBy: i >= image.diffIds.length ? "init layer: mount points Docker adds to every container (/etc/hosts, /etc/hostname, /etc/resolv.conf, /.dockerenv…)" : (history[i]?.created_by ?? ""),
     added: c.added,
     modified: c.modified,
     removed: c.removed,
-    sharedWith: others.filter((o) => o.image.chainIds.includes(image.chainIds[i]!)).map(nameOf),
+    sharedWith: i >= image.diffIds.length ? [] : others.filter((o) => o.image.chainIds.includes(image.chainIds[i]!)).map(nameOf),
   }));
 }
 

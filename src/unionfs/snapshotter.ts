@@ -16,6 +16,7 @@ import { chainIds } from "../oci/chainid.ts";
 import { packLayer } from "../layer/pack.ts";
 import { TarStreamParser, type TarEntry } from "../layer/tar.ts";
 import { upperLayerTar } from "./export.ts";
+import { initLayer, INIT_LAYER_LABEL } from "./init-layer.ts";
 import { LowerView, type LowerLayer } from "./lower.ts";
 import { MemoryUpperStorage, type UpperStorage } from "./upper.ts";
 import { UnionFS, type UnionOptions } from "./union.ts";
@@ -82,12 +83,17 @@ export class Snapshotter {
     return parent as Digest;
   }
 
-  /** The merged lower layers of a chain, built once and shared by every snapshot on it. */
-  lowerView(chainId: Digest | null): Promise<LowerView> {
-    const k = chainId ?? "";
+  /**
+   * The merged lower layers of a chain, built once and shared by every snapshot on it; with `init`,
+   * topped by Docker's init layer (./init-layer.ts) — a container's lower half.
+   */
+  lowerView(chainId: Digest | null, init = false): Promise<LowerView> {
+    const k = `${chainId ?? ""}${init ? "+init" : ""}`;
     let v = this.lowers.get(k);
     if (!v) {
-      v = this.backend.layers.chain(chainId).then((layers) => new LowerView(layers));
+      v = init
+        ? this.lowerView(chainId).then((image) => new LowerView([...image.layers, initLayer(image)]))
+        : this.backend.layers.chain(chainId).then((layers) => new LowerView(layers));
       this.lowers.set(k, v);
       v.catch(() => this.lowers.delete(k));
     }
@@ -117,7 +123,7 @@ export class Snapshotter {
         const info = await this.backend.getInfo(key);
         if (!info) throw new SnapshotError(`snapshot ${key}: not found`);
         if (info.kind === "committed") throw new SnapshotError(`snapshot ${key}: committed snapshots cannot be mounted; prepare one on top of it`);
-        const lower = await this.lowerView(info.parent);
+        const lower = await this.lowerView(info.parent, info.labels[INIT_LAYER_LABEL] !== undefined);
         const storage = info.kind === "view" ? new MemoryUpperStorage() : this.backend.upper(key);
         return UnionFS.open(lower, storage, { ...this.unionOptions, readonly: info.kind === "view" });
       })();

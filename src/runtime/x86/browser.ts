@@ -8,7 +8,7 @@ import { gzipInWorker } from "../../store/gzip-sink.ts";
 import type { ImageStore } from "../../store/images.ts";
 import type { Settings } from "../../store/settings.ts";
 import { X86Runtime, type StateCache } from "./runtime.ts";
-import type { MachineAssets } from "./v86.ts";
+import type { MachineAssets, MachineNetwork } from "./v86.ts";
 import { workerVmFactory } from "./worker-vm.ts";
 
 export interface BrowserRuntimeOptions {
@@ -79,7 +79,20 @@ export class IdbStateCache implements StateCache {
   }
 }
 
+let network: Promise<MachineNetwork | undefined> | undefined;
+/**
+ * The lab server's network relay, when the page is served by one (`npm start`: /net/dns-query answers
+ * a GET with 405); a static copy of the lab has none, and its containers' cards go unanswered.
+ */
+export function pageNetwork(): Promise<MachineNetwork | undefined> {
+  network ??= fetch(new URL("/net/dns-query", location.href), { cache: "no-store" }).then(
+    (r) => (r.status === 405 ? { relayUrl: new URL("/net/wisp", location.href).href.replace(/^http/, "ws"), dnsUrl: new URL("/net/dns-query", location.href).href } : undefined),
+    () => undefined,
+  );
+  return network;
+}
+
 export function browserRuntime(store: ImageStore, opts: BrowserRuntimeOptions): X86Runtime {
   const base = opts.assetBase;
-  return new X86Runtime(workerVmFactory(() => browserAssets(base)), new IdbStateCache(store.settings, base), { spareMachine: true });
+  return new X86Runtime(workerVmFactory(() => browserAssets(base), pageNetwork), new IdbStateCache(store.settings, base), { spareMachine: true });
 }

@@ -132,6 +132,17 @@ export class Guest {
     }).then(() => `/c/${name}`);
   }
 
+  /** Sets up the machine's network and binds /etc/hosts, /etc/hostname, /etc/resolv.conf into the root mounted as `name`. */
+  network(name: string, n: { mode: string; ipAddress: string; prefixLen: number; gateway: string; macAddress: string; mtu: number; hosts: string; hostname: string; resolvConf: string }): Promise<void> {
+    const fields = [n.mode, n.ipAddress || "0.0.0.0", String(n.prefixLen), n.gateway || "0.0.0.0", n.macAddress, String(n.mtu), n.hosts, n.hostname, n.resolvConf];
+    return new Promise<void>((resolve, reject) => {
+      const list = this.mounts.get(name) ?? [];
+      list.push({ resolve, reject });
+      this.mounts.set(name, list);
+      this.send(`@N ${name} ${b64(enc.encode(fields.join("\0") + "\0"))}`);
+    });
+  }
+
   unmount(name: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const list = this.mounts.get(name) ?? [];

@@ -6,7 +6,7 @@
  */
 import { Guest } from "./guest.ts";
 import type { P9Server } from "./p9.ts";
-import { loadV86, v86Options, type MachineAssets, type V86 } from "./v86.ts";
+import { loadV86, relayReady, v86Options, type MachineAssets, type MachineNetwork, type V86 } from "./v86.ts";
 
 export interface MachineOptions {
   /** A saved state taken at /init's READY (raw or zstd; v86 accepts both). */
@@ -15,6 +15,8 @@ export interface MachineOptions {
   onConsole?: (line: string) => void;
   /** Use v86's own in-memory 9P filesystem instead of `server` (the 9P benchmark's reference). */
   v86Filesystem?: boolean;
+  /** Where the machine's network card is answered (none: nowhere). */
+  network?: MachineNetwork;
 }
 
 export class Machine {
@@ -27,7 +29,7 @@ export class Machine {
     const Emulator = await loadV86();
     let emulator: V86 | undefined;
     const guest = new Guest((text) => emulator!.serial0_send(text));
-    emulator = new Emulator(v86Options(assets, { handle9p: opts.v86Filesystem ? undefined : server.handle, state: opts.state }));
+    emulator = new Emulator(v86Options(assets, { handle9p: opts.v86Filesystem ? undefined : server.handle, state: opts.state, network: opts.network }));
     emulator.add_listener("serial0-output-byte", (b) => guest.byte(b));
     const m = new Machine(emulator, guest);
     if (opts.state) {
@@ -43,6 +45,10 @@ export class Machine {
   /** v86's own filesystem object when started with `v86Filesystem` (benchmark use only). */
   get v86Filesystem(): unknown {
     return this.emulator.fs9p;
+  }
+
+  netReady(timeoutMs: number): Promise<boolean> {
+    return relayReady(this.emulator, timeoutMs);
   }
 
   /** The machine's state (for a warm start later): take it while nothing is mounted or running. */

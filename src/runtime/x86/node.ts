@@ -4,8 +4,9 @@
  */
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { WebSocket as NodeWebSocket } from "ws";
 import { Machine } from "./machine.ts";
-import type { MachineAssets } from "./v86.ts";
+import type { MachineAssets, MachineNetwork } from "./v86.ts";
 import { MemoryStateCache, X86Runtime, type StateCache, type VmFactory } from "./runtime.ts";
 
 const assetDir = new URL("../../../public/v86/", import.meta.url);
@@ -24,8 +25,32 @@ export function nodeAssets(kernelFile?: string): Promise<MachineAssets> {
   return assets;
 }
 
-export const nodeVmFactory: VmFactory = async (server, state) => Machine.start(await nodeAssets(), server, { state });
+/**
+ * v86's relay client wants the browser's WebSocket, which Node 20 lacks: the `ws` package's, with an
+ * error listener (ws throws an error nobody listens for, e.g. a close before the connection opened).
+ */
+class RelaySocket extends NodeWebSocket {
+  constructor(url: string) {
+    super(url);
+    this.on("error", () => {});
+  }
+}
+function provideWebSocket(): void {
+  const g = globalThis as { WebSocket?: unknown };
+  if (!g.WebSocket) g.WebSocket = RelaySocket;
+}
 
-export function nodeRuntime(cache: StateCache = new MemoryStateCache()): X86Runtime {
-  return new X86Runtime(nodeVmFactory, cache);
+export function nodeVmFactory(network?: MachineNetwork): VmFactory {
+  if (network) provideWebSocket();
+  return async (server, state) => Machine.start(await nodeAssets(), server, { state, network });
+}
+
+/** Machines in this process; with `network`, their cards are answered by that lab server's relay. */
+export function nodeRuntime(cache: StateCache = new MemoryStateCache(), opts: { network?: MachineNetwork } = {}): X86Runtime {
+  return new X86Runtime(nodeVmFactory(opts.network), cache);
+}
+
+/** The network of a lab server at `origin` (http://host:port). */
+export function labNetwork(origin: string): MachineNetwork {
+  return { relayUrl: `${origin.replace(/^http/, "ws")}/net/wisp`, dnsUrl: `${origin}/net/dns-query` };
 }

@@ -12,13 +12,19 @@ import { ERRNO, errnoText } from "../../unionfs/errors.ts";
 import type { UnionFS } from "../../unionfs/union.ts";
 import { SIGNALS } from "../signals.ts";
 import type { ResolvedProcess } from "../spec.ts";
-import { execFailure, notFoundMessage, ProcessStartError, runcError, type ContainerProcess, type ContainerRuntime, type ProcessHandlers, type RunningContainer, type StartFailure } from "../types.ts";
+import { execFailure, notFoundMessage, ProcessStartError, runcError, type ContainerNetwork, type ContainerProcess, type ContainerRuntime, type ProcessHandlers, type RunningContainer, type StartFailure } from "../types.ts";
+import { NET } from "./v86.ts";
+import { macForAddress } from "../network.ts";
+
+const HOST_MODE_ADDRESS = "172.17.0.2";
 import { StartError, type Guest, type GuestProcess } from "./guest.ts";
 import { P9Server } from "./p9.ts";
 import { parseProcListing, PROC_LISTING_SCRIPT } from "../procfs.ts";
 
 export interface Vm {
   readonly guest: Guest;
+  /** Whether the network relay has answered, waiting up to `timeoutMs` (false: no relay). */
+  netReady(timeoutMs: number): Promise<boolean>;
   saveState(): Promise<ArrayBuffer>;
   destroy(): Promise<void>;
 }
@@ -73,10 +79,12 @@ export interface X86RuntimeOptions {
 }
 
 const SPARE_DELAY_MS = 1500;
+/** How long a start waits for the network relay before going on without it. */
+const RELAY_WAIT_MS = 5000;
 
 export class X86Runtime implements ContainerRuntime {
   /** How the last start went (benchmarks and the UI read it). */
-  lastStart?: { warm: boolean; spare?: boolean; bootMs: number; mountMs?: number; spawnMs?: number };
+  lastStart?: { warm: boolean; spare?: boolean; bootMs: number; mountMs?: number; netMs?: number; relayReady?: boolean; spawnMs?: number };
   private booting?: Promise<void>;
   private spare?: Promise<{ vm: Vm; server: P9Server; warm: boolean }>;
   private spareTimer?: ReturnType<typeof setTimeout>;
@@ -159,7 +167,7 @@ export class X86Runtime implements ContainerRuntime {
   }
 
   /** Boots (or restores) a machine for a container and starts its main process. */
-  async start(id: string, fs: UnionFS, proc: ResolvedProcess, handlers: ProcessHandlers): Promise<RunningX86Container> {
+  async start(id: string, fs: UnionFS, proc: ResolvedProcess, handlers: ProcessHandlers, network?: ContainerNetwork): Promise<RunningX86Container> {
     const { vm, server } = await this.machine();
     server.export(id, fs);
     try {
@@ -167,6 +175,15 @@ export class X86Runtime implements ContainerRuntime {
       const root = await vm.guest.mount("c", id);
       const last = this.lastStart!;
       last.mountMs = performance.now() - t;
+      if (network) {
+        t = performance.now();
+        // The container starts once its relay has answered, so its first request is not lost.
+        if (network.mode !== "none") last.relayReady = await vm.netReady(RELAY_WAIT_MS);
+        // "host" reaches the relay like the bridge does; it only has no address of its own to show.
+        const link = network.mode === "host" ? { ...network, mode: "bridge", ipAddress: HOST_MODE_ADDRESS, prefixLen: NET.prefixLen, gateway: NET.gateway, macAddress: macForAddress(HOST_MODE_ADDRESS) } : network;
+        await vm.guest.network("c", { ...link, mtu: NET.mtu });
+        last.netMs = performance.now() - t;
+      }
       t = performance.now();
       const c = new RunningX86Container(vm, server, root, id);
       await c.startMain(proc, handlers);

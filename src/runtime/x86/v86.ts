@@ -40,7 +40,79 @@ export function loadV86(): Promise<V86Constructor> {
   return v86Module;
 }
 
+/**
+ * Where a machine's network goes: the lab server's Wisp relay (proxy/wisp.ts) and its DNS endpoint
+ * (proxy/dns.ts). Without one the machine still has its network card (the warm state needs the same
+ * hardware every time), but nothing answers it.
+ */
+export interface MachineNetwork {
+  /** ws:// or wss:// URL of /net/wisp. */
+  relayUrl: string;
+  /** http(s):// URL of /net/dns-query. */
+  dnsUrl: string;
+}
+
+/**
+ * The guest's link: MTU chosen by measurement (TCP through v86 sends one segment per ACK, so speed
+ * follows the segment size; 48000 and above stalled — see ../shared/README.md), the gateway and DNS
+ * server answered by v86 at Docker's bridge gateway address.
+ */
+export const NET = { mtu: 32000, gateway: "172.17.0.1", subnet: "172.17.0.0/16", prefixLen: 16 } as const;
+
+/** The DoH host v86 is told to use: the machine's fetch() turns it into a request to the lab (routeDnsQueries). */
+const DNS_HOST = "layerlab-dns.invalid";
+
+/** A DNS answer saying the server failed (for a query the lab could not be asked about). */
+function servfail(query: Uint8Array): Uint8Array {
+  const out = query.slice();
+  if (out.length < 12) return out;
+  out[2] = 0x80 | (out[2]! & 0x79); // QR, the query's opcode and RD
+  out[3] = 0x80 | 2; // RA, SERVFAIL
+  out.fill(0, 6, 12); // no answer, authority or additional records
+  return out;
+}
+
+let dnsRouted = false;
+/**
+ * v86's network adapter asks DNS of `https://<doh_server>/dns-query` with the global fetch(); this
+ * sends those requests to the lab's DNS endpoint encoded in the host name's path instead (once per
+ * realm: the machine's worker, or the Node process).
+ */
+export function routeDnsQueries(): void {
+  if (dnsRouted) return;
+  dnsRouted = true;
+  const original = globalThis.fetch.bind(globalThis);
+  globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    if (!url.startsWith(`https://${DNS_HOST}/`)) return original(input, init);
+    const target = decodeURIComponent(new URL(url).pathname.slice(1).replace(/\/dns-query$/, ""));
+    const query = new Uint8Array(init?.body instanceof Uint8Array ? init.body : await new Response(init?.body ?? null).arrayBuffer());
+    try {
+      const r = await original(target, { method: "POST", headers: { "Content-Type": "application/dns-message" }, body: query as BlobPart });
+      if (r.ok) return r;
+    } catch {
+      // the lab's server is gone: the guest gets SERVFAIL at once rather than a timeout
+    }
+    return new Response(servfail(query) as BlobPart, { headers: { "Content-Type": "application/dns-message" } });
+  };
+}
+
+/** Whether the machine's relay has answered (Wisp's first CONTINUE), waiting up to `timeoutMs`. */
+export async function relayReady(emulator: V86, timeoutMs: number): Promise<boolean> {
+  // v86 internals (its adapter and WebSocket), pinned with the v86 version and covered by the network tests.
+  const adapter = (emulator as unknown as { network_adapter?: { wispws?: { readyState: number } | null; connections?: Record<number, { congestion: number }> } }).network_adapter;
+  if (!adapter?.wispws) return false;
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (adapter.wispws?.readyState === 1 && (adapter.connections?.[0]?.congestion ?? 0) > 0) return true;
+    if (Date.now() >= until || !adapter.wispws || adapter.wispws.readyState > 1) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 export interface V86MachineOptions {
+  /** The network relay; none: the card is there, unanswered. */
+  network?: MachineNetwork;
   /** Answers the guest's 9P requests; absent: v86's own in-memory filesystem (the 9P benchmark's reference). */
   handle9p?: (request: Uint8Array, reply: (r: Uint8Array) => void) => void;
   /** A saved state to restore instead of booting. */
@@ -64,7 +136,16 @@ export function v86Options(assets: MachineAssets, opts: V86MachineOptions): V86O
     disable_speaker: true,
     acpi: false,
     log_level: 0,
+    net_device: {
+      type: "virtio",
+      mtu: NET.mtu,
+      router_ip: NET.gateway,
+      ...(opts.network ? { relay_url: opts.network.relayUrl.replace(/^ws(s?):/, "wisp$1:"), doh_server: `${DNS_HOST}/${encodeURIComponent(opts.network.dnsUrl)}` } : {}),
+    },
+    // The MAC is set by /init for each container (Docker's, from its address); keep the state's until then.
+    preserve_mac_from_state_image: true,
   };
+  if (opts.network) routeDnsQueries();
   if (opts.state) options.initial_state = { buffer: opts.state };
   const compiled = assets.wasmModule;
   if (compiled) options.wasm_fn = async (env: WebAssembly.Imports) => (await WebAssembly.instantiate(compiled, env)).exports;

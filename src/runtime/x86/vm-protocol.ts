@@ -1,10 +1,12 @@
 /** What the machine's worker (vm-worker.ts) and the page (worker-vm.ts) serve each other. */
-import type { MachineAssets } from "./v86.ts";
+import type { MachineAssets, MachineNetwork } from "./v86.ts";
 
 /** The worker's side: one emulator. */
 export interface VmWorkerApi {
   /** Boots (or, with `state`, restores) the machine; resolves once the emulator runs. */
-  start(assets: MachineAssets, state?: ArrayBuffer): void;
+  start(assets: MachineAssets, state?: ArrayBuffer, network?: MachineNetwork): void;
+  /** Whether the network relay has answered, waiting up to `timeoutMs`. */
+  netReady(timeoutMs: number): boolean;
   /** Text for the guest's first serial port. */
   serial(text: string): void;
   save(): ArrayBuffer;

@@ -4,7 +4,7 @@
  * requests and serial bytes cross as messages (serial output batched per task).
  */
 import { serveInWorker, transfer } from "../../store/rpc.ts";
-import { loadV86, v86Options, type V86 } from "./v86.ts";
+import { loadV86, relayReady, v86Options, type V86 } from "./v86.ts";
 import type { VmPageApi, VmWorkerApi } from "./vm-protocol.ts";
 
 // Loaded while the worker waits as the spare (see worker-vm.ts), not when a container starts.
@@ -26,13 +26,13 @@ const page = serveInWorker<VmWorkerApi, VmPageApi>({
   async loaded() {
     await v86Module;
   },
-  async start(assets, state) {
+  async start(assets, state, network) {
     const Emulator = await v86Module;
     const handle9p = (req: Uint8Array, reply: (r: Uint8Array) => void) => {
       const data = req.slice();
       page.call("p9", [data], [data.buffer]).then(reply, (e: Error) => console.error("9p:", e));
     };
-    const e = new Emulator(v86Options(assets, { handle9p, state }));
+    const e = new Emulator(v86Options(assets, { handle9p, state, network }));
     emulator = e;
     e.add_listener("serial0-output-byte", (b) => {
       out.push(b);
@@ -42,6 +42,9 @@ const page = serveInWorker<VmWorkerApi, VmPageApi>({
       }
     });
     await new Promise<void>((resolve) => e.add_listener("emulator-started", resolve));
+  },
+  netReady(timeoutMs) {
+    return emulator ? relayReady(emulator, timeoutMs) : false;
   },
   serial(text) {
     emulator?.serial0_send(text);

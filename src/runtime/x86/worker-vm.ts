@@ -7,7 +7,7 @@ import { connectWorker, transfer, type Rpc } from "../../store/rpc.ts";
 import { Guest } from "./guest.ts";
 import type { P9Server } from "./p9.ts";
 import type { Vm, VmFactory } from "./runtime.ts";
-import type { MachineAssets } from "./v86.ts";
+import type { MachineAssets, MachineNetwork } from "./v86.ts";
 import type { VmPageApi, VmWorkerApi } from "./vm-protocol.ts";
 
 /** A machine's worker (the runtime keeps a restored machine ahead of need: see X86RuntimeOptions). */
@@ -41,15 +41,19 @@ export class WorkerVm implements Vm {
     );
   }
 
-  static async start(assets: MachineAssets, server: P9Server, state?: ArrayBuffer): Promise<WorkerVm> {
+  static async start(assets: MachineAssets, server: P9Server, state?: ArrayBuffer, network?: MachineNetwork): Promise<WorkerVm> {
     const vm = new WorkerVm(server);
     // Each machine gets its own copies, moved to the worker.
     const own = { bios: assets.bios.slice(0), bzImage: assets.bzImage.slice(0), initrd: assets.initrd.slice(0), wasmPath: assets.wasmPath, wasmModule: assets.wasmModule };
     const saved = state?.slice(0);
-    await vm.rpc.call("start", [own, saved], [own.bios, own.bzImage, own.initrd, ...(saved ? [saved] : [])]);
+    await vm.rpc.call("start", [own, saved, network], [own.bios, own.bzImage, own.initrd, ...(saved ? [saved] : [])]);
     if (state) vm.guest.resetTo(true);
     else await vm.guest.whenReady();
     return vm;
+  }
+
+  netReady(timeoutMs: number): Promise<boolean> {
+    return this.rpc.call("netReady", [timeoutMs]);
   }
 
   saveState(): Promise<ArrayBuffer> {
@@ -62,8 +66,8 @@ export class WorkerVm implements Vm {
   }
 }
 
-export function workerVmFactory(assets: () => Promise<MachineAssets>): VmFactory {
-  return async (server, state) => WorkerVm.start(await assets(), server, state);
+export function workerVmFactory(assets: () => Promise<MachineAssets>, network?: () => Promise<MachineNetwork | undefined>): VmFactory {
+  return async (server, state) => WorkerVm.start(await assets(), server, state, await network?.());
 }
 
 /** Loads the machine worker's code and the emulator's once, then ends the worker (for the service worker to keep them). */

