@@ -23,6 +23,10 @@ ls /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a >/dev/null
 # The tar reader is checked against Go's archive/tar on Go's own test archives (test/unit/tar-go-testdata.test.ts).
 [ -x /usr/lib/go-1.19/bin/go ] || need+=(golang-1.19-go)
 [ -d /usr/share/go-1.19/src/archive/tar/testdata ] || need+=(golang-1.19-src)
+# The Debian fixture (test/harness/debian.ts) is an i386 rootfs made by mmdebstrap plus a small apt repository (dpkg-scanpackages).
+command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
+command -v arch-test >/dev/null || need+=(arch-test)
+command -v dpkg-scanpackages >/dev/null || need+=(dpkg-dev)
 # busybox-static:i386 is fetched with `apt-get download` by the fixture builder: it needs the i386 lists.
 if ! dpkg --print-foreign-architectures | grep -qx i386; then
   $SUDO dpkg --add-architecture i386
@@ -35,7 +39,7 @@ fi
 if [ "${#need[@]}" -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-for tool in docker-registry skopeo umoci chromium htpasswd openssl dockerd clang wasm-ld; do
+for tool in docker-registry skopeo umoci chromium htpasswd openssl dockerd clang wasm-ld mmdebstrap dpkg-scanpackages; do
   command -v "$tool" >/dev/null || { echo "ci-deps: $tool is still missing" >&2; exit 1; }
 done
 echo "ci-deps: docker-registry, skopeo, umoci, chromium, dockerd and friends are installed"

@@ -20,6 +20,10 @@ export interface LabDriverOptions {
   allowRegistries?: string[];
   /** Web servers `ADD <url>` may download from beyond the built-in ones. */
   allowDownloads?: string[];
+  /** Hosts containers may reach through the lab's relay beyond the package mirrors ("HOST[:PORT]"). */
+  allowNet?: string[];
+  /** Name resolution for the relay (tests point names such as host.docker.internal at 127.0.0.1). */
+  netResolve?: (host: string) => Promise<string[]>;
   /** A persistent profile (IndexedDB survives between launches); a fresh temporary one otherwise. */
   profileDir?: string;
   serverUrl?: string;
@@ -55,7 +59,12 @@ export class LabDriver {
   ) {}
 
   static async launch(opts: LabDriverOptions = {}): Promise<LabDriver> {
-    const server = opts.serverUrl ? undefined : await startLabServer({ allowRegistries: opts.allowRegistries ?? [], ...(opts.allowDownloads ? { proxy: { allowDownloads: opts.allowDownloads } } : {}) });
+    const server = opts.serverUrl ? undefined : await startLabServer({
+          allowRegistries: opts.allowRegistries ?? [],
+          ...(opts.allowDownloads ? { proxy: { allowDownloads: opts.allowDownloads } } : {}),
+          ...(opts.allowNet ? { allowNet: opts.allowNet } : {}),
+          ...(opts.netResolve ? { netResolve: opts.netResolve } : {}),
+        });
     const url = opts.serverUrl ?? server!.url;
     const tempProfile = opts.profileDir ? undefined : mkdtempSync(join(tmpdir(), "layerlab-profile-"));
     const context = await chromium.launchPersistentContext(opts.profileDir ?? tempProfile!, {

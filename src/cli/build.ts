@@ -218,6 +218,7 @@ async function runBuild(daemon: Daemon, path: string, p: Parameters<DockerComman
       tags,
       buildArgs,
       noCache: boolFlag(p, "no-cache"),
+      ...(flag(p, "network") !== undefined ? { network: flag(p, "network") } : {}),
       ...(flag(p, "target") !== undefined ? { target: flag(p, "target") } : {}),
       quiet: boolFlag(p, "quiet"),
       out: (s) => io.stdout(s),

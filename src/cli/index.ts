@@ -11,11 +11,12 @@ import { build, buildxBuild } from "./build.ts";
 import { CONTAINER_COMMANDS } from "./containers.ts";
 import { IMAGE_COMMANDS } from "./images.ts";
 import { runLabCommand } from "./lab-commands.ts";
+import { NETWORK_COMMANDS } from "./networks.ts";
 import { RUN_COMMANDS } from "./run.ts";
 import { SYSTEM_COMMANDS } from "./system.ts";
 import { TRANSFER_COMMANDS } from "./transfer.ts";
 
-const DOCKER_COMMANDS: readonly DockerCommand[] = [build, buildxBuild, ...IMAGE_COMMANDS, ...CONTAINER_COMMANDS, ...RUN_COMMANDS, ...TRANSFER_COMMANDS, ...SYSTEM_COMMANDS];
+const DOCKER_COMMANDS: readonly DockerCommand[] = [build, buildxBuild, ...IMAGE_COMMANDS, ...CONTAINER_COMMANDS, ...RUN_COMMANDS, ...TRANSFER_COMMANDS, ...SYSTEM_COMMANDS, ...NETWORK_COMMANDS];
 
 function findCommand(words: string[]): { cmd: DockerCommand; rest: string[] } | undefined {
   // Two-word commands ("image inspect") win over one-word ones.
@@ -77,6 +78,11 @@ Containers:
   rename      Rename a container
   export      Export a container's filesystem as a tar archive: docker export -o FILE CONTAINER
   import      Import a root filesystem tarball as an image: docker import FILE|- [REPOSITORY[:TAG]]
+
+Networks:
+  network ls  List networks (bridge, host, none); docker run --network none: only lo
+  network inspect
+              Display detailed information on one or more networks
 
 System:
   version     Show the lab's version (client and server)

@@ -2789,6 +2789,13 @@ export const DOCKER_TYPES: GoTypes = {
       ["Config", "*container.Config"], ["NetworkSettings", "interface {}"],
     ],
   },
+  "types.NetworkResource": {
+    struct: [
+      ["Name", "string"], ["ID", "string", "Id"], ["Created", "time.Time"], ["Scope", "string"], ["Driver", "string"], ["EnableIPv6", "bool"],
+      ["IPAM", "interface {}"], ["Internal", "bool"], ["Attachable", "bool"], ["Ingress", "bool"], ["ConfigFrom", "interface {}"],
+      ["ConfigOnly", "bool"], ["Containers", "interface {}"], ["Options", "map[string]string"], ["Labels", "map[string]string"],
+    ],
+  },
   "types.ContainerState": {
     struct: [
       ["Status", "string"], ["Running", "bool"], ["Paused", "bool"], ["Restarting", "bool"], ["OOMKilled", "bool"], ["Dead", "bool"],
@@ -2860,7 +2867,7 @@ export const CONTAINER_HEADERS: Readonly<Record<string, string>> = {
   LocalVolumes: "LOCAL VOLUMES", Networks: "NETWORKS",
 };
 /** The Go type names of Docker's row contexts, for error messages. */
-export const ROW_TYPES = { image: "formatter.imageContext", history: "image.historyContext", container: "formatter.ContainerContext" } as const;
+export const ROW_TYPES = { image: "formatter.imageContext", history: "image.historyContext", container: "formatter.ContainerContext", network: "network.networkContext" } as const;
 
 /**
  * Go's text/tabwriter as docker/cli 20.10 configures it (minwidth 10, tabwidth 1, padding 3, spaces):

@@ -32,6 +32,8 @@ export class DaemonBuildBackend implements BuildBackend {
     private readonly engine: ContainerEngine,
     /** Fetches a URL for ADD (through the lab's proxy in the page). */
     private readonly fetchUrl: (url: string, signal?: AbortSignal) => Promise<Response> = (url, signal) => fetch(url, signal ? { signal } : {}),
+    /** `docker build --network`: the RUN containers' HostConfig.NetworkMode. */
+    private readonly networkMode = "default",
   ) {}
 
   async download(url: string, signal?: AbortSignal): Promise<{ data: Uint8Array; mtime?: number }> {
@@ -89,7 +91,7 @@ export class DaemonBuildBackend implements BuildBackend {
   }
 
   async create(image: BuildImage | null, config: ContainerConfig): Promise<BuildContainer> {
-    const rec = await this.containers.records.createForBuild(image ? ((await this.images.resolve(image.id)) ?? null) : null, config);
+    const rec = await this.containers.records.createForBuild(image ? ((await this.images.resolve(image.id)) ?? null) : null, config, this.networkMode);
     this.made.set(rec.id, rec);
     return { id: rec.id };
   }

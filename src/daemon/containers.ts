@@ -22,6 +22,7 @@ import { MemoryUpperStorage } from "../unionfs/upper.ts";
 import { dockerConfigJSON } from "../oci/config-json.ts";
 import { dockerDiffSize } from "../layer/size.ts";
 import { DaemonError } from "./errors.ts";
+import type { NetworkService } from "./networks.ts";
 import type { ImageService } from "./images.ts";
 import { namedTag } from "./references.ts";
 import { topOf, type ContainerTop } from "./top.ts";
@@ -49,6 +50,7 @@ export class ContainerService {
     private readonly store: ImageStore,
     private readonly images: ImageService,
     private readonly engine: ContainerEngine,
+    private readonly networks: NetworkService,
   ) {}
 
   /** By full ID, name, or unique ID prefix (undefined when none). */
@@ -125,9 +127,10 @@ export class ContainerService {
         FinishedAt: iso(c.finishedAt),
       },
       Image: c.imageId,
-      ResolvConfPath: "",
-      HostnamePath: "",
-      HostsPath: "",
+      // Docker writes the three files (here bound into the guest, src/runtime/network.ts) at the first start.
+      ResolvConfPath: c.startedAt ? `/var/lib/docker/containers/${c.id}/resolv.conf` : "",
+      HostnamePath: c.startedAt ? `/var/lib/docker/containers/${c.id}/hostname` : "",
+      HostsPath: c.startedAt ? `/var/lib/docker/containers/${c.id}/hosts` : "",
       LogPath: "",
       Name: `/${c.name}`,
       RestartCount: 0,
@@ -141,7 +144,7 @@ export class ContainerService {
       GraphDriver: { Data: { Snapshot: c.snapshotKey, Parent: (await this.records.snapshots.stat(c.snapshotKey))?.parent ?? null }, Name: "layerlab" },
       Mounts: [],
       Config: dockerConfigJSON(c.config, { Image: c.image, Labels: c.config.Labels ?? {} }),
-      NetworkSettings: networkSettings(networkMode === "default" ? "bridge" : networkMode),
+      NetworkSettings: await this.networks.settingsOf(c),
     };
   }
 
@@ -400,20 +403,5 @@ function hostConfig(networkMode: string): Record<string, unknown> {
     CpuPercent: 0, IOMaximumIOps: 0, IOMaximumBandwidth: 0,
     MaskedPaths: ["/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware"],
     ReadonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
-  };
-}
-
-/** NetworkSettings of a container without an address (the lab's containers have no network yet). */
-function networkSettings(network: string): Record<string, unknown> {
-  return {
-    Bridge: "", SandboxID: "", HairpinMode: false, LinkLocalIPv6Address: "", LinkLocalIPv6PrefixLen: 0, Ports: {}, SandboxKey: "",
-    SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: "", Gateway: "", GlobalIPv6Address: "", GlobalIPv6PrefixLen: 0,
-    IPAddress: "", IPPrefixLen: 0, IPv6Gateway: "", MacAddress: "",
-    Networks: {
-      [network]: {
-        IPAMConfig: null, Links: null, Aliases: null, NetworkID: "", EndpointID: "", Gateway: "", IPAddress: "", IPPrefixLen: 0,
-        IPv6Gateway: "", GlobalIPv6Address: "", GlobalIPv6PrefixLen: 0, MacAddress: "", DriverOpts: null,
-      },
-    },
   };
 }

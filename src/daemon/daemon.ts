@@ -4,6 +4,7 @@
  * logins and the storage layout. Clients pass everything the environment decides (the proxy's origin,
  * whether to use Web Workers, where the bundled demos are) as options: nothing here reads the page's URL.
  */
+import { NetworkService } from "./networks.ts";
 import { runnablePlatforms } from "../oci/platform.ts";
 import { sha256Digest } from "../oci/digest.ts";
 import { registryApiHost } from "../oci/reference.ts";
@@ -53,6 +54,7 @@ export class Daemon {
   readonly containers: ContainerService;
   /** Runs containers: start, stop, kill, wait, exec, logs. */
   readonly engine: ContainerEngine;
+  readonly networks: NetworkService;
   private readonly made: { x86?: ContainerRuntime; wasi?: ContainerRuntime } = {};
   private readonly buildListeners = new Set<BuildEventListener>();
   private readonly proxyOrigin: string;
@@ -96,7 +98,8 @@ export class Daemon {
       pullPlatforms: runnablePlatforms(),
       layerSink: opts.useWorkers ? (p) => new WorkerLayerSink(store.db.name, store.content.chunkSize, p) : undefined,
     });
-    this.containers = new ContainerService(records, store, this.images, this.engine);
+    this.networks = new NetworkService(store.settings, this.engine, () => records.list());
+    this.containers = new ContainerService(records, store, this.images, this.engine, this.networks);
   }
 
   static async open(opts: DaemonOptions): Promise<Daemon> {
@@ -140,8 +143,11 @@ export class Daemon {
     builder?: "classic" | "buildkit";
     progress?: (s: string) => void;
     dockerignoreSize?: number;
+    /** `--network`: the RUN steps' network (default: the bridge). */
+    network?: string;
   }): Promise<{ image?: BuildImage; error?: string; status: number }> {
     const kit = o.builder === "buildkit";
+    if (o.network !== undefined && !["default", "bridge", "host", "none"].includes(o.network)) return { error: `network ${o.network} not found`, status: 1 };
     // The builder (its Dockerfile parser above all) loads with the first build, not with the page.
     const [{ BuildError, ClassicBuilder, kitIntro }, { BuildContext }, { ShellExpansionError }, { dockerfileInstructions, DockerfileError }, { DaemonBuildBackend }, { BuildKitProgress }] = await Promise.all([
       import("../build/classic.ts"),
@@ -199,7 +205,7 @@ export class Daemon {
         // Through the proxy's download route: a page cannot fetch most servers itself (no CORS).
         const u = new URL(url);
         return fetch(`${proxy}/proxy/~download/${u.protocol.slice(0, -1)}/${u.host}${u.pathname}${u.search}`, signal ? { signal } : {});
-      }),
+      }, o.network),
     );
     emit({ kind: "start", buildId, total: instructions.length, builder: kit ? "buildkit" : "classic", dockerfile: o.dockerfile, tags });
     const failed = (error: string, status: number) => {

@@ -137,13 +137,13 @@ export class ContainerStore {
   }
 
   /** A builder's intermediate container: `config` as given, on `image`'s layers (none: scratch). */
-  async createForBuild(image: ImageRecord | null, config: ContainerConfig): Promise<ContainerRecord> {
+  async createForBuild(image: ImageRecord | null, config: ContainerConfig, networkMode = "default"): Promise<ContainerRecord> {
     const id = randomId();
     let name: string;
     do name = randomName();
     while (await this.store.db.getFromIndex("containers", "name", name));
     await this.snapshots.prepare(id, image?.chainIds.at(-1) ?? null, { "layerlab.container": id, [INIT_LAYER_LABEL]: "docker" });
-    const rec: ContainerRecord = { id, name, image: image?.id ?? "", imageId: image?.id ?? ("" as Digest), snapshotKey: id, config: structuredClone(config), state: "created", createdAt: Date.now(), networkMode: "default" };
+    const rec: ContainerRecord = { id, name, image: image?.id ?? "", imageId: image?.id ?? ("" as Digest), snapshotKey: id, config: structuredClone(config), state: "created", createdAt: Date.now(), networkMode };
     await this.store.db.put("containers", rec);
     this.store.notify({ type: "containers" });
     return rec;

@@ -18,12 +18,15 @@ import type { X86Runtime } from "../../src/runtime/x86/runtime.ts";
 import { containerChanges } from "../../src/unionfs/changes.ts";
 import { INIT_LAYER_LABEL } from "../../src/unionfs/init-layer.ts";
 import type { UnionFS } from "../../src/unionfs/union.ts";
+import { debianFixture, serveDirectory } from "../harness/debian.ts";
 import { buildFixtures } from "../harness/fixtures.ts";
 import { loadLayoutImage, memorySnapshotter, type MemoryImage } from "../harness/memory-images.ts";
 
 const { backend, snapshotter } = memorySnapshotter();
 let runtime: X86Runtime;
 let alpine: MemoryImage;
+let debian: MemoryImage;
+let repo: Awaited<ReturnType<typeof serveDirectory>>;
 let lab: LabServer;
 let web: Server;
 let webPort = 0;
@@ -50,6 +53,9 @@ async function run(c: { key: string; fs: UnionFS; config: ContainerConfig }, arg
 beforeAll(async () => {
   const fx = await buildFixtures();
   alpine = await loadLayoutImage(backend, fx.layout, fx.tags.alpine386);
+  const deb = await debianFixture();
+  debian = await loadLayoutImage(backend, deb.layout, deb.tag);
+  repo = await serveDirectory(deb.repo);
   web = createServer((req, res) => {
     if (req.url === "/big") {
       res.writeHead(200, { "Content-Length": String(4 << 20) });
@@ -67,7 +73,7 @@ beforeAll(async () => {
     port: 0,
     dev: false,
     root,
-    allowNet: [`host.docker.internal:${webPort}`, "private.test:80"],
+    allowNet: [`host.docker.internal:${webPort}`, `host.docker.internal:${repo.port}`, "private.test:80"],
     netResolve: async (h) => (h === "host.docker.internal" ? ["127.0.0.1"] : h === "private.test" ? ["10.1.2.3"] : []),
     log: (l) => logs.push(l),
   });
@@ -77,6 +83,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await lab?.close();
   web?.close();
+  repo?.server.close();
 });
 
 describe("container networking (v86 in Node through the lab's relay)", () => {
@@ -99,6 +106,25 @@ describe("container networking (v86 in Node through the lab's relay)", () => {
     console.log(r, logs);
     expect(r.stdout).toBe(`hello from the host: /x\n${4 << 20}\n`);
   }, 120_000);
+
+  it("apt-get update && apt-get install -y vim-tiny from a local repository; the three files stay out of docker diff", async () => {
+    const c = await container(debian);
+    const script = [
+      "rm /etc/apt/sources.list.d/debian.sources",
+      `echo "deb [trusted=yes] http://host.docker.internal:${repo.port}/ ./" > /etc/apt/sources.list`,
+      "apt-get update",
+      "apt-get install -y --no-install-recommends vim-tiny",
+      "vim.tiny --version | head -1",
+    ].join(" && ");
+    const t0 = performance.now();
+    const r = await run(c, ["sh", "-c", script]);
+    console.log(`apt: ${Math.round(performance.now() - t0)} ms`, r.stdout.slice(-1500), r.stderr.slice(-1500), repo.requests);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/VIM - Vi IMproved 9\.0/);
+    const diff = containerChanges(c.fs).map((ch) => `${ch.kind} ${ch.path}`);
+    expect(diff).toContain("A /usr/bin/vim.tiny");
+    expect(diff.filter((l) => /\/etc\/(hosts|hostname|resolv\.conf)$/.test(l))).toEqual([]);
+  }, 300_000);
 
   it("--network none: only lo", async () => {
     const c = await container(alpine);
