@@ -229,6 +229,12 @@ export async function startLabServer(opts: LabServerOptions = {}): Promise<LabSe
       return void res.writeHead(200, headers).end(JSON.stringify({ name, address }));
     }
     if (req.url === "/net/dns-query") return void answerDns(req, res);
+    if (req.url === "/net/") {
+      // How a page finds the relay: a static copy of the lab answers this with its index page or 404.
+      const headers = { "Content-Type": "application/json", "Cache-Control": "no-store" };
+      if (!originAllowed(req)) return void res.writeHead(403, headers).end(JSON.stringify({ error: "origin not allowed" }));
+      return void res.writeHead(200, headers).end(JSON.stringify({ relay: "/net/wisp", dns: "/net/dns-query" }));
+    }
     for (const [k, v] of Object.entries(isolationHeaders)) res.setHeader(k, v);
     app(req, res, () => {
       if (!res.headersSent) res.writeHead(404, { "Content-Type": "text/plain" });

@@ -82,7 +82,7 @@ self.addEventListener("fetch", (event) => {
   const req = event.request;
   if (req.method !== "GET") return;
   const url = new URL(req.url);
-  if (url.origin !== self.location.origin || url.pathname.startsWith("/proxy/") || req.headers.has("range")) return;
+  if (url.origin !== self.location.origin || url.pathname.startsWith("/proxy/") || url.pathname.startsWith("/net/") || req.headers.has("range")) return;
   event.respondWith(
     (async () => {
       const cache = await caches.open(CACHE);

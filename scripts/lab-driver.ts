@@ -35,6 +35,11 @@ export interface LabDriverOptions {
    * background of unrelated tests and benchmarks.
    */
   serviceWorker?: boolean;
+  /**
+   * A learner's offline visit: the page is loaded once online (the service worker keeps the app, the
+   * emulator and the demo images), then the browser goes offline and the page is reloaded.
+   */
+  offline?: boolean;
 }
 
 /** One entry of a directory handed to (or taken from) the host's files. */
@@ -75,7 +80,7 @@ export class LabDriver {
     });
     const page = context.pages()[0] ?? (await context.newPage());
     const driver = new LabDriver(context, page, url, server, tempProfile);
-    driver.pageUrl = opts.serviceWorker ? url : `${url}?sw=0`;
+    driver.pageUrl = opts.serviceWorker || opts.offline ? url : `${url}?sw=0`;
     const report = (text: string) => {
       driver.consoleErrors.push(text);
       opts.onConsoleError?.(text);
@@ -85,7 +90,28 @@ export class LabDriver {
     });
     page.on("pageerror", (e) => report(String(e)));
     await driver.reload();
+    if (opts.offline) await driver.goOffline();
     return driver;
+  }
+
+  /** Waits until the service worker holds what an offline start needs, then reloads offline. */
+  async goOffline(timeoutMs = 120_000): Promise<void> {
+    const want = [/vm-worker/, /wasi-worker/, /layer-worker/, /\/deps\/v86\.js|\/assets\/libv86/, /v86\.wasm/, /^\/v86\/bzImage$/, /^\/demos\/blobs\/sha256\//];
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const paths = await this.page.evaluate(async () => {
+        if (!navigator.serviceWorker.controller) return [];
+        const names = await caches.keys();
+        const all = await Promise.all(names.map(async (n) => (await (await caches.open(n)).keys()).map((k) => new URL(k.url).pathname)));
+        return all.flat();
+      });
+      const missing = want.filter((re) => !paths.some((p) => re.test(p)));
+      if (!missing.length) break;
+      if (Date.now() > until) throw new Error(`the page's offline cache is incomplete after ${timeoutMs / 1000} s: nothing matches ${missing.join(", ")}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await this.context.setOffline(true);
+    await this.reload();
   }
 
   /** The page's address as the driver opens it (`?sw=0` unless the service worker was asked for). */

@@ -11,9 +11,24 @@ import { HostShell } from "./shell/host-shell.ts";
 import { openHostFiles } from "./shell/idb-files.ts";
 import "./ui/lab-app.ts";
 import { setUpOffline } from "./ui/offline.ts";
+import type { MachineNetwork } from "./runtime/x86/v86.ts";
 
 const params = new URLSearchParams(location.search);
 const base = new URL(import.meta.env.BASE_URL, location.href).href;
+
+/**
+ * The lab server's network relay for containers, when `npm start` serves the page (GET /net/ answers
+ * with JSON); a static copy of the lab answers with its index page or 404, and containers get no relay.
+ */
+let relay: Promise<MachineNetwork | undefined> | undefined;
+const labNetwork = () =>
+  (relay ??= fetch(new URL("/net/", location.href), { cache: "no-store" })
+    .then(async (r) => {
+      if (!r.ok || !r.headers.get("content-type")?.startsWith("application/json")) return undefined;
+      const { relay: wisp, dns } = (await r.json()) as { relay: string; dns: string };
+      return { relayUrl: new URL(wisp, location.href).href.replace(/^http/, "ws"), dnsUrl: new URL(dns, location.href).href };
+    })
+    .catch(() => undefined));
 
 const app = document.querySelector("lab-app")!;
 void app.start(async () => {
@@ -23,7 +38,7 @@ void app.start(async () => {
     demosUrl: `${base}demos/`,
     // Layers are hashed, inflated and gzip'd in Web Workers (measured: bench/pull.ts); ?worker=0 compares without.
     useWorkers: params.get("worker") !== "0",
-    runtimes: { x86: (store) => browserRuntime(store, { assetBase: `${base}v86/` }), wasi: () => browserWasiRuntime() },
+    runtimes: { x86: (store) => browserRuntime(store, { assetBase: `${base}v86/`, network: labNetwork }), wasi: () => browserWasiRuntime() },
   });
   const cli = new DockerCli(daemon);
   // The host's home directory persists in IndexedDB beside the image store.

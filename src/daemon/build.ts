@@ -109,6 +109,8 @@ export class DaemonBuildBackend implements BuildBackend {
       throw e;
     }
     const stop = () => this.engine.kill(rec, "KILL");
+    // Cancelled while the machine was starting (booting, waiting for its relay): stop it now.
+    if (signal?.aborted) stop();
     signal?.addEventListener("abort", stop, { once: true });
     try {
       return await exited;

@@ -113,3 +113,8 @@ export function selectManifest(index: ImageIndex, want: Platform | Platform[]): 
   }
   return chosen;
 }
+
+/** A WebAssembly (WASI) image: run without an emulator, and without Linux's mount points or network. */
+export function isWasiPlatform(p: { os?: string; architecture?: string } | undefined): boolean {
+  return p?.os === "wasi" || p?.architecture === "wasm";
+}

@@ -4,6 +4,7 @@
  * on the container record. The container layer is the union the runtime serves; nothing is copied
  * back when a process ends.
  */
+import { isWasiPlatform } from "../oci/platform.ts";
 import type { ContainerStore } from "../store/containers.ts";
 import type { ContainerRecord, ImageRecord } from "../store/schema.ts";
 import { AddressPool, containerNetwork, networkOfMode } from "./network.ts";
@@ -15,7 +16,7 @@ export { EngineError, type OutputListener } from "./types.ts";
 
 /** Which runtime an image needs: wasi/wasm images need no emulator. */
 export function runtimeKind(image: Pick<ImageRecord, "config"> | undefined): "wasi" | "x86" {
-  return image?.config.os === "wasi" || image?.config.architecture === "wasm" ? "wasi" : "x86";
+  return isWasiPlatform(image?.config) ? "wasi" : "x86";
 }
 
 /** Kept per container: Docker's json-file log driver keeps everything; the lab keeps the last 1 MiB. */

@@ -6,6 +6,7 @@ import type { Digest } from "../oci/digest.ts";
 import type { ContainerConfig } from "../oci/types.ts";
 import type { Snapshotter } from "../unionfs/snapshotter.ts";
 import { INIT_LAYER_LABEL } from "../unionfs/init-layer.ts";
+import { isWasiPlatform } from "../oci/platform.ts";
 import type { UnionFS } from "../unionfs/union.ts";
 import type { ImageStore } from "./images.ts";
 import type { ContainerRecord, ImageRecord } from "./schema.ts";
@@ -129,7 +130,10 @@ export class ContainerStore {
     const config = containerConfig(o.image, o, id);
     if (!config.Cmd?.length && !config.Entrypoint?.length) throw new ContainerError("no command specified");
     const parent = o.image.chainIds.at(-1) ?? null;
-    await this.snapshots.prepare(id, parent, { "layerlab.container": id, [INIT_LAYER_LABEL]: "docker" });
+    // Docker's init layer holds Linux's mount points (and the network's files): a WASI sandbox has neither.
+    const labels: Record<string, string> = { "layerlab.container": id };
+    if (!isWasiPlatform(o.image.config)) labels[INIT_LAYER_LABEL] = "docker";
+    await this.snapshots.prepare(id, parent, labels);
     const rec: ContainerRecord = { id, name, image: o.imageRef, imageId: o.image.id, snapshotKey: id, config, state: "created", createdAt: Date.now(), networkMode };
     await this.store.db.put("containers", rec);
     this.store.notify({ type: "containers" });

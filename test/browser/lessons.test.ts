@@ -88,7 +88,7 @@ describe("a newcomer, offline, following the lessons", () => {
     await stepDone(1);
     await lab.page.getByRole("tab", { name: "容器" }).click();
     await lab.page.getByRole("button", { name: /^cow / }).click();
-    await lab.page.getByRole("heading", { name: "cow: 3 layers" }).waitFor();
+    await lab.page.getByRole("heading", { name: "cow: 4 layers" }).waitFor();
     await lab.page.getByRole("button", { name: /[▸▾] etc\/$/ }).click();
     const motd = lab.page.getByRole("button", { name: /motd/ });
     expect((await motd.locator(".badge").textContent())?.trim()).toBe("C");

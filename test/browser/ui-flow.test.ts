@@ -53,7 +53,7 @@ describe("pull, inspect, edit, commit — through the interface", () => {
     await type("docker create --name edited layerlab.demo/debian:bookworm");
     await tab("Containers").click();
     await lab.page.getByRole("button", { name: /^edited / }).click();
-    await heading("edited: 2 layers").waitFor();
+    await heading("edited: 3 layers").waitFor();
     await lab.page.getByRole("button", { name: /[▸▾] etc\/$/ }).click();
     await lab.page.getByRole("button", { name: /(^|\s)motd(\s|$)/ }).click();
     const text = lab.page.getByLabel("Contents of /etc/motd");

@@ -126,6 +126,15 @@ describe("container networking (v86 in Node through the lab's relay)", () => {
     expect(diff.filter((l) => /\/etc\/(hosts|hostname|resolv\.conf)$/.test(l))).toEqual([]);
   }, 300_000);
 
+  it("ping tells the truth: the gateway answers, an address beyond it is filtered (ICMP does not cross the relay)", async () => {
+    const c = await container(alpine);
+    const r = await run(c, ["sh", "-c", "ping -c 1 -W 2 172.17.0.1 >/dev/null && echo gateway ok; ping -c 1 -W 2 8.8.8.8; echo exit $?"]);
+    console.log(r);
+    expect(r.stdout).toContain("gateway ok\n");
+    expect(r.stdout).toContain("1 packets transmitted, 0 packets received, 100% packet loss");
+    expect(r.stdout).toMatch(/exit 1\n$/);
+  }, 120_000);
+
   it("--network none: only lo", async () => {
     const c = await container(alpine);
     const r = await run(c, ["sh", "-c", "ip addr; ip route"], "none");

@@ -14,6 +14,8 @@ import { workerVmFactory } from "./worker-vm.ts";
 export interface BrowserRuntimeOptions {
   /** Where the kernel, initramfs and BIOS are served (public/v86/ under the app's base URL), ending in "/". */
   assetBase: string;
+  /** The lab server's network relay, if the page has one (the page finds it; a static copy has none). */
+  network?: () => Promise<MachineNetwork | undefined>;
 }
 
 async function fetchBuffer(base: string, name: string): Promise<ArrayBuffer> {
@@ -79,20 +81,7 @@ export class IdbStateCache implements StateCache {
   }
 }
 
-let network: Promise<MachineNetwork | undefined> | undefined;
-/**
- * The lab server's network relay, when the page is served by one (`npm start`: /net/dns-query answers
- * a GET with 405); a static copy of the lab has none, and its containers' cards go unanswered.
- */
-export function pageNetwork(): Promise<MachineNetwork | undefined> {
-  network ??= fetch(new URL("/net/dns-query", location.href), { cache: "no-store" }).then(
-    (r) => (r.status === 405 ? { relayUrl: new URL("/net/wisp", location.href).href.replace(/^http/, "ws"), dnsUrl: new URL("/net/dns-query", location.href).href } : undefined),
-    () => undefined,
-  );
-  return network;
-}
-
 export function browserRuntime(store: ImageStore, opts: BrowserRuntimeOptions): X86Runtime {
   const base = opts.assetBase;
-  return new X86Runtime(workerVmFactory(() => browserAssets(base), pageNetwork), new IdbStateCache(store.settings, base), { spareMachine: true });
+  return new X86Runtime(workerVmFactory(() => browserAssets(base), opts.network ?? (async () => undefined)), new IdbStateCache(store.settings, base), { spareMachine: true });
 }

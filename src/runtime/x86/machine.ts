@@ -6,7 +6,7 @@
  */
 import { Guest } from "./guest.ts";
 import type { P9Server } from "./p9.ts";
-import { loadV86, relayReady, v86Options, type MachineAssets, type MachineNetwork, type V86 } from "./v86.ts";
+import { guardNetwork, loadV86, relayReady, v86Options, type MachineAssets, type MachineNetwork, type V86 } from "./v86.ts";
 
 export interface MachineOptions {
   /** A saved state taken at /init's READY (raw or zstd; v86 accepts both). */
@@ -30,6 +30,7 @@ export class Machine {
     let emulator: V86 | undefined;
     const guest = new Guest((text) => emulator!.serial0_send(text));
     emulator = new Emulator(v86Options(assets, { handle9p: opts.v86Filesystem ? undefined : server.handle, state: opts.state, network: opts.network }));
+    guardNetwork(emulator);
     emulator.add_listener("serial0-output-byte", (b) => guest.byte(b));
     const m = new Machine(emulator, guest);
     if (opts.state) {

@@ -4,6 +4,7 @@
  * virtio-9p) as v86 options, and the emulator's code loaded once, lazily. Shared by the in-process
  * machine (machine.ts, Node) and the machine worker (vm-worker.ts, the page).
  */
+import { filterPings } from "./icmp.ts";
 
 export interface MachineAssets {
   bios: ArrayBuffer;
@@ -95,6 +96,13 @@ export function routeDnsQueries(): void {
     }
     return new Response(servfail(query) as BlobPart, { headers: { "Content-Type": "application/dns-message" } });
   };
+}
+
+/** Once the machine has started (its network adapter exists): pings answered truthfully (icmp.ts). */
+export function guardNetwork(emulator: V86): void {
+  emulator.add_listener("emulator-started", () => {
+    filterPings((emulator as unknown as { network_adapter?: Parameters<typeof filterPings>[0] }).network_adapter, NET.gateway);
+  });
 }
 
 /** Whether the machine's relay has answered (Wisp's first CONTINUE), waiting up to `timeoutMs`. */

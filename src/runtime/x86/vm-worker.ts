@@ -4,7 +4,7 @@
  * requests and serial bytes cross as messages (serial output batched per task).
  */
 import { serveInWorker, transfer } from "../../store/rpc.ts";
-import { loadV86, relayReady, v86Options, type V86 } from "./v86.ts";
+import { guardNetwork, loadV86, relayReady, v86Options, type V86 } from "./v86.ts";
 import type { VmPageApi, VmWorkerApi } from "./vm-protocol.ts";
 
 // Loaded while the worker waits as the spare (see worker-vm.ts), not when a container starts.
@@ -34,6 +34,7 @@ const page = serveInWorker<VmWorkerApi, VmPageApi>({
     };
     const e = new Emulator(v86Options(assets, { handle9p, state, network }));
     emulator = e;
+    guardNetwork(e);
     e.add_listener("serial0-output-byte", (b) => {
       out.push(b);
       if (!flushQueued) {
