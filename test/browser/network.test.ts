@@ -29,7 +29,7 @@ beforeAll(async () => {
   await promisify(execFile)("skopeo", ["copy", "--quiet", "--dest-tls-verify=false", `oci:${fx.layout}:${fx.tag}`, `docker://${debian}`]);
   repo = await serveDirectory(fx.repo);
   const host = `host.docker.internal:${repo.port}`;
-  sources = `rm /etc/apt/sources.list.d/debian.sources && echo 'deb [trusted=yes] http://${host}/ ./' > /etc/apt/sources.list`;
+  sources = `rm -f /etc/apt/sources.list.d/* && echo 'deb [trusted=yes] http://${host}/ ./' > /etc/apt/sources.list`;
   lab = await launchLab({
     allowRegistries: reg.allowHosts,
     allowNet: [host],

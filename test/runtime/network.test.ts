@@ -39,13 +39,13 @@ async function container(image: MemoryImage): Promise<{ key: string; fs: UnionFS
   return { key, fs, config: { ...(image.config.config ?? {}), Hostname: `0123456789a${n}` } };
 }
 
-async function run(c: { key: string; fs: UnionFS; config: ContainerConfig }, argv: string[], network: NetworkName = "bridge") {
+async function run(c: { key: string; fs: UnionFS; config: ContainerConfig }, argv: string[], network: NetworkName = "bridge", on: X86Runtime = runtime) {
   const proc = await resolveProcess(c.fs, c.config, { tty: false, argv });
   let stdout = "";
   let stderr = "";
   const dec = new TextDecoder();
   const net = containerNetwork(network, "172.17.0.2", proc.hostname);
-  const running = await runtime.start(c.key, c.fs, proc, { output: (fd, d) => (fd === 1 ? (stdout += dec.decode(d)) : (stderr += dec.decode(d))) }, net);
+  const running = await on.start(c.key, c.fs, proc, { output: (fd, d) => (fd === 1 ? (stdout += dec.decode(d)) : (stderr += dec.decode(d))) }, net);
   const code = await running.exited;
   return { code, stdout, stderr };
 }
@@ -110,7 +110,7 @@ describe("container networking (v86 in Node through the lab's relay)", () => {
   it("apt-get update && apt-get install -y vim-tiny from a local repository; the three files stay out of docker diff", async () => {
     const c = await container(debian);
     const script = [
-      "rm /etc/apt/sources.list.d/debian.sources",
+      "rm -f /etc/apt/sources.list.d/*",
       `echo "deb [trusted=yes] http://host.docker.internal:${repo.port}/ ./" > /etc/apt/sources.list`,
       "apt-get update",
       "apt-get install -y --no-install-recommends vim-tiny",
@@ -133,6 +133,20 @@ describe("container networking (v86 in Node through the lab's relay)", () => {
     expect(r.stdout).toContain("gateway ok\n");
     expect(r.stdout).toContain("1 packets transmitted, 0 packets received, 100% packet loss");
     expect(r.stdout).toMatch(/exit 1\n$/);
+  }, 120_000);
+
+  it("without a relay (a static copy of the lab, or offline): the address stays, no route out, no name server; a lookup fails at once", async () => {
+    const offline = nodeRuntime(undefined);
+    const c = await container(alpine);
+    const r = await run(c, ["sh", "-c", "ip addr show eth0 | grep inet; ip route; cat /etc/resolv.conf; wget -qO- http://deb.debian.org/; echo exit $?; wget -qO- http://8.8.8.8/; echo exit $?"], "bridge", offline);
+    console.log(r, offline.lastStart);
+    expect(offline.lastStart?.relayReady).toBe(false);
+    expect(r.stdout).toContain("inet 172.17.0.2/16");
+    expect(r.stdout).not.toContain("default via");
+    expect(r.stdout).toContain("no name server");
+    expect(r.stderr).toContain("wget: bad address 'deb.debian.org'");
+    expect(r.stderr).toContain("Network unreachable");
+    expect(r.stdout).toMatch(/exit 1\n.*exit 1\n$/s);
   }, 120_000);
 
   it("--network none: only lo", async () => {

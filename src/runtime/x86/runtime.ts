@@ -180,8 +180,12 @@ export class X86Runtime implements ContainerRuntime {
         // The container starts once its relay has answered, so its first request is not lost.
         if (network.mode !== "none") last.relayReady = await vm.netReady(RELAY_WAIT_MS);
         // "host" reaches the relay like the bridge does; it only has no address of its own to show.
-        const link = network.mode === "host" ? { ...network, mode: "bridge", ipAddress: HOST_MODE_ADDRESS, prefixLen: NET.prefixLen, gateway: NET.gateway, macAddress: macForAddress(HOST_MODE_ADDRESS) } : network;
-        await vm.guest.network("c", { ...link, mtu: NET.mtu });
+        const link: Parameters<Vm["guest"]["network"]>[1] =
+          network.mode === "host" ? { ...network, mtu: NET.mtu, mode: "bridge", ipAddress: HOST_MODE_ADDRESS, prefixLen: NET.prefixLen, gateway: NET.gateway, macAddress: macForAddress(HOST_MODE_ADDRESS) } : { ...network, mtu: NET.mtu };
+        // No relay (offline, or a static copy of the lab): like a host without a network, no route out
+        // and no name server, so a lookup or a connection fails at once instead of timing out.
+        if (link.mode === "bridge" && !last.relayReady) Object.assign(link, { gateway: "", resolvConf: OFFLINE_RESOLV_CONF });
+        await vm.guest.network("c", link);
         last.netMs = performance.now() - t;
       }
       t = performance.now();
@@ -195,6 +199,9 @@ export class X86Runtime implements ContainerRuntime {
     }
   }
 }
+
+/** resolv.conf without a relay: no name server (the resolver then asks 127.0.0.1, which refuses at once). */
+export const OFFLINE_RESOLV_CONF = "# The lab has no network relay (offline, or a static copy of the lab): no name server.\n";
 
 export class RunningX86Container implements RunningContainer {
   main!: GuestProcess;
