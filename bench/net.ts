@@ -1,5 +1,5 @@
 /**
- * Container network throughput: a 16 MiB download from a server on the host's 127.0.0.1, reached by a
+ * Container network throughput: a 50 MiB download from a server on the host's 127.0.0.1, reached by a
  * container as host.docker.internal through the lab's relay (v86's virtio-net → Wisp over one
  * WebSocket → proxy/wisp.ts → TCP), against the same download by the host's own curl in the same run.
  * Also the time from `docker run` to eth0 being up (the relay's first answer and /init's @N).
@@ -18,7 +18,7 @@ import { INIT_LAYER_LABEL } from "../src/unionfs/init-layer.ts";
 import { buildFixtures } from "../test/harness/fixtures.ts";
 import { loadLayoutImage, memorySnapshotter } from "../test/harness/memory-images.ts";
 
-const SIZE = 16 << 20;
+const SIZE = 50 << 20;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export default async function net(): Promise<Record<string, unknown>> {

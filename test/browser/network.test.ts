@@ -80,7 +80,7 @@ describe("containers on the network (Chromium, through the lab's relay)", () => 
     expect(built.code, built.output.slice(-3000)).toBe(0);
     expect(await ok("docker run --rm lab/tree:1")).toMatch(/^tree v2/);
     const none = await lab.exec("docker build --network none --no-cache -t lab/tree:2 .");
-    expect(none.code).toBe(1);
+    expect(none.code, none.output.slice(-2000)).toBe(100); // the RUN's status, as Docker 20.10's classic builder exits
     expect(none.output).toMatch(/(Temporary failure resolving|Could not resolve) 'host\.docker\.internal'/);
     expect(none.output).toMatch(/returned a non-zero code: 100/);
   });

@@ -74,7 +74,7 @@ beforeAll(async () => {
     dev: false,
     root,
     allowNet: [`host.docker.internal:${webPort}`, `host.docker.internal:${repo.port}`, "private.test:80"],
-    netResolve: async (h) => (h === "host.docker.internal" ? ["127.0.0.1"] : h === "private.test" ? ["10.1.2.3"] : []),
+    netResolve: async (h) => (h === "host.docker.internal" ? ["127.0.0.1"] : h === "private.test" || h === "deb.debian.org" ? ["10.1.2.3"] : []),
     log: (l) => logs.push(l),
   });
   runtime = nodeRuntime(undefined, { network: labNetwork(lab.url.replace(/\/$/, "")) });
@@ -125,6 +125,18 @@ describe("container networking (v86 in Node through the lab's relay)", () => {
     expect(diff).toContain("A /usr/bin/vim.tiny");
     expect(diff.filter((l) => /\/etc\/(hosts|hostname|resolv\.conf)$/.test(l))).toEqual([]);
   }, 300_000);
+
+  it("refusals reach the container as errors: a name not allowed is NXDOMAIN, a mirror resolving to a private address is refused", async () => {
+    const c = await container(alpine);
+    const r = await run(c, ["sh", "-c", "wget -qO- http://example.com/; echo exit $?; wget -qO- http://deb.debian.org/; echo exit $?"]);
+    console.log(r, logs);
+    expect(r.stderr).toContain("wget: bad address 'example.com'");
+    expect(r.stderr).toMatch(/wget: can't connect to remote host \(198\.18\.\d+\.\d+\): Connection refused/);
+    expect(r.stdout).toBe("exit 1\nexit 1\n");
+    // The server says why, without the payload.
+    expect(logs.join("\n")).toMatch(/example\.com: NXDOMAIN, not on the network allow-list \(--allow-net example\.com\)/);
+    expect(logs.join("\n")).toContain("wisp deb.debian.org:80 refused: deb.debian.org resolves to private address 10.1.2.3");
+  }, 120_000);
 
   it("ping tells the truth: the gateway answers, an address beyond it is filtered (ICMP does not cross the relay)", async () => {
     const c = await container(alpine);
