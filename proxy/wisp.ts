@@ -195,6 +195,8 @@ export function serveWisp(ws: WispSocket, o: WispOptions): void {
     s.socket = socket;
     socket.on("connect", () => {
       o.log?.(`wisp ${name}:${port} → ${address} open`);
+      // The stream is up: the lab's page answers the guest's SYN only now (src/runtime/x86/tcp-open.ts).
+      send(packet(PACKET.continue, id, u32(buffer)));
       for (const chunk of s.pending) socket.write(chunk);
       s.pending = [];
     });

@@ -5,6 +5,7 @@
  * machine (machine.ts, Node) and the machine worker (vm-worker.ts, the page).
  */
 import { filterPings } from "./icmp.ts";
+import { acceptOnRelayAnswer, type WispAdapter } from "./tcp-open.ts";
 
 export interface MachineAssets {
   bios: ArrayBuffer;
@@ -98,10 +99,15 @@ export function routeDnsQueries(): void {
   };
 }
 
-/** Once the machine has started (its network adapter exists): pings answered truthfully (icmp.ts). */
+/**
+ * Once the machine has started (its network adapter exists): pings answered truthfully (icmp.ts), and
+ * a connection the relay refuses refused to the guest (tcp-open.ts).
+ */
 export function guardNetwork(emulator: V86): void {
   emulator.add_listener("emulator-started", () => {
-    filterPings((emulator as unknown as { network_adapter?: Parameters<typeof filterPings>[0] }).network_adapter, NET.gateway);
+    const adapter = (emulator as unknown as { network_adapter?: Parameters<typeof filterPings>[0] & Partial<WispAdapter> }).network_adapter;
+    filterPings(adapter, NET.gateway);
+    if (adapter?.on_tcp_connection) acceptOnRelayAnswer(adapter as WispAdapter);
   });
 }
 

@@ -1,0 +1,120 @@
+/**
+ * A connection the relay refuses must look refused. v86's Wisp client answers the guest's SYN at once
+ * (SYN-ACK) and only then asks the relay; a refusal (a port not allowed, a private address, nothing
+ * listening) then arrives as a reset of an open connection, which programs report as "error getting
+ * response" or nothing at all. Here the SYN-ACK waits for the relay's word: its CONTINUE for the
+ * stream (the lab's relay sends one once the TCP connection is up, proxy/wisp.ts) or its first data
+ * accepts; a CLOSE first is answered to the guest with RST+ACK, which is "Connection refused".
+ */
+
+interface TcpConnection {
+  tuple: string;
+  state: string;
+  stream_id: number;
+  hsrc: Uint8Array;
+  hdest: Uint8Array;
+  psrc: Uint8Array;
+  pdest: Uint8Array;
+  sport: number;
+  dport: number;
+  accept(packet?: unknown): void;
+}
+interface SynPacket {
+  tcp: { seq: number };
+}
+interface WispStream {
+  data_callback(data: Uint8Array): void;
+  close_callback(reason: number): void;
+}
+export interface WispAdapter {
+  tcp_conn: Record<string, TcpConnection>;
+  connections: Record<number, WispStream>;
+  on_tcp_connection(conn: TcpConnection, packet: SynPacket): boolean;
+  process_incoming_wisp_frame(frame: Uint8Array): void;
+  receive(frame: Uint8Array): void;
+}
+
+function sum16(b: Uint8Array, start: number, end: number, sum = 0): number {
+  for (let i = start; i < end; i += 2) sum += (b[i]! << 8) | (i + 1 < end ? b[i + 1]! : 0);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return sum;
+}
+
+/** RST+ACK from the connection's far end to the guest, acknowledging its SYN (sequence `synSeq`). */
+export function tcpReset(conn: Pick<TcpConnection, "hsrc" | "hdest" | "psrc" | "pdest" | "sport" | "dport">, synSeq: number): Uint8Array {
+  const f = new Uint8Array(14 + 20 + 20);
+  f.set(conn.hdest, 0);
+  f.set(conn.hsrc, 6);
+  f[12] = 0x08;
+  const ip = 14;
+  f.set([0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0], ip);
+  f.set(conn.psrc, ip + 12);
+  f.set(conn.pdest, ip + 16);
+  const ipSum = ~sum16(f, ip, ip + 20) & 0xffff;
+  f[ip + 10] = ipSum >> 8;
+  f[ip + 11] = ipSum & 0xff;
+  const t = ip + 20;
+  const v = new DataView(f.buffer);
+  v.setUint16(t, conn.sport);
+  v.setUint16(t + 2, conn.dport);
+  v.setUint32(t + 4, 0);
+  v.setUint32(t + 8, (synSeq + 1) >>> 0);
+  f[t + 12] = 5 << 4;
+  f[t + 13] = 0x14; // RST, ACK
+  // The checksum covers a pseudo-header: both addresses, the protocol and the segment's length.
+  const pseudo = new Uint8Array(12);
+  pseudo.set(conn.psrc, 0);
+  pseudo.set(conn.pdest, 4);
+  pseudo[9] = 6;
+  pseudo[11] = 20;
+  const tcpSum = ~sum16(f, t, t + 20, sum16(pseudo, 0, 12)) & 0xffff;
+  v.setUint16(t + 16, tcpSum);
+  return f;
+}
+
+/** Makes the adapter's SYN-ACK wait for the relay (see the top of this file). */
+export function acceptOnRelayAnswer(adapter: WispAdapter | undefined): void {
+  if (!adapter?.on_tcp_connection || (adapter as { acceptsOnAnswer?: boolean }).acceptsOnAnswer) return;
+  (adapter as { acceptsOnAnswer?: boolean }).acceptsOnAnswer = true;
+  const waiting = new Map<number, () => void>();
+  const open = adapter.on_tcp_connection.bind(adapter);
+  adapter.on_tcp_connection = (conn, packet) => {
+    const accept = conn.accept.bind(conn);
+    conn.accept = () => {};
+    const r = open(conn, packet);
+    conn.accept = accept;
+    // Known to v86 (a retransmitted SYN is dropped, not reset) but not yet answered.
+    adapter.tcp_conn[conn.tuple] = conn;
+    const stream = adapter.connections[conn.stream_id];
+    if (!stream) return r;
+    let answered = false;
+    const acceptNow = () => {
+      if (answered) return;
+      answered = true;
+      waiting.delete(conn.stream_id);
+      accept(packet);
+    };
+    waiting.set(conn.stream_id, acceptNow);
+    const data = stream.data_callback;
+    const closed = stream.close_callback;
+    stream.data_callback = (d) => {
+      acceptNow();
+      data(d);
+    };
+    stream.close_callback = (reason) => {
+      if (answered) return closed(reason);
+      answered = true;
+      waiting.delete(conn.stream_id);
+      conn.state = "closed";
+      delete adapter.tcp_conn[conn.tuple];
+      adapter.receive(tcpReset(conn, packet.tcp.seq));
+    };
+    return r;
+  };
+  const incoming = adapter.process_incoming_wisp_frame.bind(adapter);
+  adapter.process_incoming_wisp_frame = (frame) => {
+    incoming(frame);
+    // CONTINUE (3) for a waiting stream: the relay's TCP connection is up.
+    if (frame[0] === 3 && frame.length >= 5) waiting.get(new DataView(frame.buffer, frame.byteOffset).getUint32(1, true))?.();
+  };
+}
