@@ -12,15 +12,19 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchLab, type LabDriver } from "../harness/browser.ts";
+import { haveDocker, requireDocker, startDocker, type TestDocker } from "../harness/docker.ts";
 import { debianFixture, serveDirectory } from "../harness/debian.ts";
 import { startRegistry, type TestRegistry } from "../harness/registry.ts";
 
 let reg: TestRegistry;
+let docker: TestDocker | undefined;
 let lab: LabDriver;
 let repo: Awaited<ReturnType<typeof serveDirectory>>;
 let debian: string;
 let sources: string;
 const errors: string[] = [];
+/** The lab container's `docker diff` after its apt-get install, for the comparison with Docker. */
+let compareWithDocker = "";
 
 beforeAll(async () => {
   const fx = await debianFixture();
@@ -37,9 +41,14 @@ beforeAll(async () => {
     onConsoleError: (e) => errors.push(e),
   });
   expect((await lab.exec(`docker pull -q ${debian}`)).code).toBe(0);
+  if (haveDocker()) {
+    docker = await startDocker({ insecureRegistries: [reg.host], storageDriver: "overlay2" });
+    await docker.docker("pull", "-q", debian);
+  }
 }, 300_000);
 afterAll(async () => {
   await lab?.close();
+  await docker?.stop();
   await reg?.stop();
   repo?.server.close();
 });
@@ -59,9 +68,20 @@ describe("containers on the network (Chromium, through the lab's relay)", () => 
     // Docker's three network files are bound over the init layer: never in the container's changes.
     expect(diff).not.toMatch(/\/etc\/(hosts|hostname|resolv\.conf)\n/);
     await ok("docker commit -m 'add vim-tiny' -a 'A Learner <learner@example.com>' apt1 lab/vim:1");
+    compareWithDocker = diff;
     expect(await ok("docker run --rm lab/vim:1 vim.tiny --version")).toMatch(/^VIM - Vi IMproved 9\.0/);
     expect(await ok("docker history --no-trunc --format '{{.CreatedBy}}|{{.Comment}}' lab/vim:1")).toMatch(/^sh -c .*apt-get install.*\|add vim-tiny\n/);
     expect(await ok("docker inspect -f '{{.Author}}' lab/vim:1")).toBe("A Learner <learner@example.com>\n");
+  });
+
+  it("installs what real Docker installs: the same changes, apart from apt's lists, caches and logs", async (ctx) => {
+    requireDocker(ctx);
+    // Docker's daemon here has no bridge (--bridge=none): its container uses the host's network, and the repository's address.
+    const line = sources.replace(`host.docker.internal:${repo.port}`, `127.0.0.1:${repo.port}`);
+    const r = await docker!.run(["run", "--network", "host", "--name", "apt1", debian, "sh", "-c", `${line} && apt-get update && apt-get install -y --no-install-recommends vim-tiny`]);
+    expect(r.code, r.stderr).toBe(0);
+    const changes = (d: string) => d.split("\n").filter((l) => l && !/^[ACD] \/var\/(lib\/apt\/lists|cache|log)\//.test(l)).sort();
+    expect(changes(compareWithDocker)).toEqual(changes(await docker!.docker("diff", "apt1")));
   });
 
   it("docker network ls, and inspect's NetworkSettings of a running container", async () => {
