@@ -10,7 +10,7 @@
  * and removes D. Call `requireDocker(ctx)` in each test (or a beforeEach): under CI=true a missing
  * dockerd fails the test naming it, elsewhere the test is skipped (shared.ts's rule).
  */
-import { execFile, execFileSync, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -156,6 +156,9 @@ export async function startDocker(opts: { insecureRegistries?: readonly string[]
   const cleanup = async (): Promise<void> => {
     // Only the PID dockerd wrote (the child we spawned is that same process).
     await stopPid(pidOf() || (exited === null ? child.pid ?? 0 : 0));
+    // dockerd can leave mounts under its directories (exec/netns/default after a --network host run).
+    const mounts = readFileSync("/proc/self/mounts", "utf8").split("\n").map((l) => l.split(" ")[1] ?? "").filter((m) => m.startsWith(`${dir}/`));
+    for (const m of mounts.reverse()) spawnSync("umount", ["-l", m]);
     rmSync(dir, { recursive: true, force: true });
   };
 
