@@ -16,7 +16,7 @@ import { isolationHeaders } from "../vite.config.ts";
 import { createProxyHandler, type ProxyConfig } from "./handler.ts";
 import { WebSocketServer } from "ws";
 import { dnsAnswer, dnsFormatErrorAnswer, parseDnsQuery, type DnsQuestion } from "./dns.ts";
-import { NetAllowList, NetNames, serveWisp } from "./wisp.ts";
+import { HOST_NAME, NetAllowList, NetNames, serveWisp } from "./wisp.ts";
 
 /** Every address a name resolves to (all families), so one private answer among public ones is seen. */
 export async function resolveHost(hostname: string): Promise<string[]> {
@@ -175,7 +175,8 @@ export async function startLabServer(opts: LabServerOptions = {}): Promise<LabSe
   // The containers' network relay (proxy/wisp.ts): names answered at /net/resolve, streams at /net/wisp.
   const netAllow = new NetAllowList(opts.allowNet ?? []);
   const netNames = new NetNames(netAllow);
-  const netResolve = opts.netResolve ?? (async (h: string) => (await lookup(h, { all: true })).map((a) => a.address));
+  // host.docker.internal is this machine, as Docker Desktop names it (allowed only when listed).
+  const netResolve = opts.netResolve ?? (async (h: string) => (h === HOST_NAME ? ["127.0.0.1"] : (await lookup(h, { all: true })).map((a) => a.address)));
   const extraOrigins = new Set((opts.proxy?.allowOrigins ?? []).map((o) => o.replace(/\/$/, "").toLowerCase()));
   /** The proxy's rule: the lab's own origin, a configured one, or none (not a browser). */
   const originAllowed = (req: IncomingMessage) => {

@@ -22,6 +22,14 @@ import { isPrivateAddress } from "./addresses.ts";
 const PACKET = { connect: 0x01, data: 0x02, continue: 0x03, close: 0x04 } as const;
 export const CLOSE = { voluntary: 0x01, networkError: 0x02, invalid: 0x41, unreachable: 0x42, timeout: 0x43, refused: 0x44, blocked: 0x47, throttled: 0x49 } as const;
 
+/**
+ * The containers' bridge gateway (src/runtime/network.ts): what `--add-host NAME:host-gateway` points
+ * at, Docker's "the host". A CONNECT to it is one to host.docker.internal (the lab server's machine),
+ * which an entry must allow explicitly (`--allow-net host.docker.internal:PORT`).
+ */
+export const BRIDGE_GATEWAY = "172.17.0.1";
+export const HOST_NAME = "host.docker.internal";
+
 /** The package mirrors the tutorials use (HTTP and HTTPS). */
 export const BUILT_IN_NET_HOSTS = ["dl-cdn.alpinelinux.org", "deb.debian.org", "security.debian.org", "archive.ubuntu.com", "ports.ubuntu.com", "pypi.org", "files.pythonhosted.org", "registry.npmjs.org"];
 
@@ -169,7 +177,7 @@ export function serveWisp(ws: WispSocket, o: WispOptions): void {
     streams.set(id, s);
     touch(id, s);
     // v86 sends an IP: one of the lab's own answers stands for a name.
-    const name = o.names.name(host) ?? host.toLowerCase();
+    const name = host === BRIDGE_GATEWAY ? HOST_NAME : (o.names.name(host) ?? host.toLowerCase());
     const refuse = (reason: number, why: string) => {
       o.log?.(`wisp ${name}:${port} refused: ${why}`);
       close(id, reason);

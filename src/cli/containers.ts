@@ -7,6 +7,7 @@ import { eachArg, type DockerCommand } from "./command.ts";
 import { ellipsis, table } from "./format.ts";
 import { bytesOf, hostInput } from "./host-io.ts";
 import { DaemonFilterError, goTimeString, invalidFilterValue, labelsMatch, parseFilters, runInspect, typedContainer, writeListFormat } from "./images.ts";
+import { extraHostError } from "../runtime/network.ts";
 import { CONTAINER_HEADERS, dockerRow, goQuote, parseDockerTemplate, ROW_TYPES, tabwrite, TemplateError } from "./template.ts";
 
 /** `docker ps`'s COMMAND (daemon/list.go): the path, then the arguments, one with a space in single quotes. */
@@ -17,6 +18,13 @@ function commandLine(c: ContainerRecord): string {
 
 /** `docker create`'s work, shared with `docker run`: the flags as the daemon takes them (`-e KEY` from the client's environment). */
 export function createContainer(daemon: Daemon, imageRef: string, cmd: string[], p: ParsedArgs): Promise<ContainerRecord> {
+  const extraHosts = p.flags.get("add-host") ?? [];
+  for (const h of extraHosts) {
+    const bad = extraHostError(h);
+    if (bad) throw new UsageError(`invalid argument "${h}" for "--add-host" flag: ${bad}`);
+  }
+  const hostname = flag(p, "hostname");
+  if (hostname !== undefined && !/^.{1,63}$/.test(hostname)) throw new UsageError(`invalid hostname format: ${hostname}`);
   const env = (p.flags.get("env") ?? []).map((kv) => (kv.includes("=") ? kv : `${kv}=${(globalThis as { process?: { env: Record<string, string> } }).process?.env[kv] ?? ""}`));
   return daemon.containers.create(imageRef, {
     name: flag(p, "name"),
@@ -29,6 +37,8 @@ export function createContainer(daemon: Daemon, imageRef: string, cmd: string[],
     openStdin: boolFlag(p, "interactive"),
     networkMode: flag(p, "network") ?? flag(p, "net"),
     detach: boolFlag(p, "detach"),
+    ...(hostname ? { hostname } : {}),
+    ...(extraHosts.length ? { extraHosts } : {}),
   });
 }
 
@@ -43,6 +53,8 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: "platform", value: true },
   { name: "network", value: true },
   { name: "net", value: true },
+  { name: "hostname", short: "h", value: true },
+  { name: "add-host", value: true, repeat: true },
 ];
 
 const create: DockerCommand = {

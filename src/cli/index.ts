@@ -159,7 +159,8 @@ export class DockerCli implements CommandLine {
       return 1;
     }
     const { cmd, rest: argv } = found;
-    if (argv.includes("--help") || argv.includes("-h")) {
+    // -h is help unless the command has its own -h (docker run's --hostname).
+    if (argv.includes("--help") || (argv.includes("-h") && !cmd.flags.some((f) => f.short === "h"))) {
       io.stdout(usageText(cmd));
       return 0;
     }

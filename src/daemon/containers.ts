@@ -140,7 +140,7 @@ export class ContainerService {
       ProcessLabel: "",
       AppArmorProfile: "",
       ExecIDs: null,
-      HostConfig: hostConfig(networkMode),
+      HostConfig: { ...hostConfig(networkMode), ExtraHosts: c.extraHosts?.length ? c.extraHosts : null },
       GraphDriver: { Data: { Snapshot: c.snapshotKey, Parent: (await this.records.snapshots.stat(c.snapshotKey))?.parent ?? null }, Name: "layerlab" },
       Mounts: [],
       Config: dockerConfigJSON(c.config, { Image: c.image, Labels: c.config.Labels ?? {} }),

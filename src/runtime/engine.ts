@@ -112,7 +112,7 @@ export class ContainerEngine {
     };
     let container: RunningContainer;
     const onNetwork = networkOfMode(c.networkMode);
-    const network = containerNetwork(onNetwork, onNetwork === "bridge" ? this.addresses.take(c.id) : "", proc.hostname);
+    const network = containerNetwork(onNetwork, onNetwork === "bridge" ? this.addresses.take(c.id) : "", proc.hostname, c.extraHosts);
     try {
       const runtime = this.runtimes[runtimeKind(await this.getImage(c.imageId))]();
       container = await runtime.start(c.id, fs, proc, { output }, network);

@@ -23,6 +23,19 @@ export function networkOfMode(mode: string | undefined): NetworkName {
   return mode === "none" || mode === "host" ? mode : "bridge";
 }
 
+/** `--add-host NAME:host-gateway`: the host as the container reaches it, the bridge's gateway (the lab's relay). */
+export const HOST_GATEWAY = "host-gateway";
+
+/** Docker's check of an --add-host value (opts.ValidateExtraHost): its error, or undefined. */
+export function extraHostError(value: string): string | undefined {
+  const i = value.indexOf(":");
+  if (i <= 0) return `bad format for add-host: "${value}"`;
+  const ip = value.slice(i + 1);
+  if (ip !== HOST_GATEWAY && !/^(\d{1,3}\.){3}\d{1,3}$/.test(ip) && !/^[0-9a-fA-F:]*:[0-9a-fA-F:.]*$/.test(ip)) return `invalid IP address in add-host: "${ip}"`;
+  if (/^(\d{1,3}\.){3}\d{1,3}$/.test(ip) && ip.split(".").some((o) => Number(o) > 255)) return `invalid IP address in add-host: "${ip}"`;
+  return undefined;
+}
+
 /** libnetwork's default /etc/hosts records (IPv6 ones included, as 20.10 writes them). */
 const DEFAULT_HOSTS = [
   ["127.0.0.1", "localhost"],
@@ -33,8 +46,13 @@ const DEFAULT_HOSTS = [
   ["ff02::2", "ip6-allrouters"],
 ];
 
-export function hostsFile(ipAddress: string, hostname: string): string {
-  const records = ipAddress ? [...DEFAULT_HOSTS, [ipAddress, hostname]] : DEFAULT_HOSTS;
+export function hostsFile(ipAddress: string, hostname: string, extraHosts: readonly string[] = []): string {
+  // --add-host NAME:IP lines follow the defaults, before the container's own (libnetwork's buildHostsFile).
+  const extra = extraHosts.map((h) => {
+    const [name, ip] = [h.slice(0, h.indexOf(":")), h.slice(h.indexOf(":") + 1)];
+    return [ip === HOST_GATEWAY ? BRIDGE.gateway : ip, name];
+  });
+  const records = [...DEFAULT_HOSTS, ...extra, ...(ipAddress ? [[ipAddress, hostname]] : [])];
   return records.map(([ip, hosts]) => `${ip}\t${hosts}\n`).join("");
 }
 
@@ -67,7 +85,7 @@ export class AddressPool {
 }
 
 /** The endpoint of a container started on `network` with `ipAddress` (empty unless bridge). */
-export function containerNetwork(network: NetworkName, ipAddress: string, hostname: string): ContainerNetwork {
+export function containerNetwork(network: NetworkName, ipAddress: string, hostname: string, extraHosts: readonly string[] = []): ContainerNetwork {
   const bridge = network === "bridge";
   return {
     mode: network,
@@ -75,7 +93,7 @@ export function containerNetwork(network: NetworkName, ipAddress: string, hostna
     prefixLen: bridge ? BRIDGE.prefixLen : 0,
     gateway: bridge ? BRIDGE.gateway : "",
     macAddress: bridge ? macForAddress(ipAddress) : "",
-    hosts: hostsFile(bridge ? ipAddress : "", hostname),
+    hosts: hostsFile(bridge ? ipAddress : "", hostname, extraHosts),
     hostname: `${hostname}\n`,
     resolvConf: resolvConf(),
   };

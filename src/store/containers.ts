@@ -52,14 +52,18 @@ export interface CreateOptions {
   openStdin?: boolean;
   /** `docker run -d`: nothing attached. */
   detach?: boolean;
-  /** --network: `none` (the lab's containers have no network of their own yet); Docker's `default` when not given. */
+  /** --network: `default` (the bridge) when not given, `bridge`, `host` or `none`. */
   networkMode?: string;
+  /** -h, --hostname: the container's host name instead of its short ID. */
+  hostname?: string;
+  /** --add-host NAME:IP (or NAME:host-gateway), checked by the daemon's caller. */
+  extraHosts?: string[];
 }
 
 /** The image's config with `docker create` flags applied, as the daemon merges them. */
 export function containerConfig(image: ImageRecord, o: Omit<CreateOptions, "image" | "imageRef" | "name">, id: string): ContainerConfig {
   const base: ContainerConfig = structuredClone(image.config.config ?? {});
-  const c: ContainerConfig = { ...base, Hostname: id.slice(0, 12) };
+  const c: ContainerConfig = { ...base, Hostname: o.hostname || id.slice(0, 12) };
   if (o.entrypoint !== undefined) {
     c.Entrypoint = o.entrypoint === "" ? null : [o.entrypoint];
     c.Cmd = o.cmd && o.cmd.length ? o.cmd : null;
@@ -135,6 +139,7 @@ export class ContainerStore {
     if (!isWasiPlatform(o.image.config)) labels[INIT_LAYER_LABEL] = "docker";
     await this.snapshots.prepare(id, parent, labels);
     const rec: ContainerRecord = { id, name, image: o.imageRef, imageId: o.image.id, snapshotKey: id, config, state: "created", createdAt: Date.now(), networkMode };
+    if (o.extraHosts?.length) rec.extraHosts = [...o.extraHosts];
     await this.store.db.put("containers", rec);
     this.store.notify({ type: "containers" });
     return rec;

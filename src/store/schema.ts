@@ -113,6 +113,8 @@ export interface ContainerRecord {
   finishedAt?: number;
   /** HostConfig.NetworkMode (`default` or `none`). */
   networkMode?: string;
+  /** HostConfig.ExtraHosts (`--add-host NAME:IP`, as given). */
+  extraHosts?: string[];
   /** The main process's output as it was when it last stopped (docker logs). */
   logs?: { fd: 1 | 2; t: number; data: Uint8Array }[];
 }

@@ -90,6 +90,9 @@ describe("containers on the network (Chromium, through the lab's relay)", () => 
     expect(await ok("docker inspect -f '{{.NetworkSettings.IPAddress}} {{.NetworkSettings.Gateway}} {{.NetworkSettings.IPPrefixLen}} {{.NetworkSettings.MacAddress}}' net1")).toBe("172.17.0.2 172.17.0.1 16 02:42:ac:11:00:02\n");
     expect(await ok("docker exec net1 cat /etc/resolv.conf")).toBe("nameserver 172.17.0.1\n");
     await ok("docker rm -f net1");
+    expect(await ok(`docker run --rm -h web --add-host myhost:host-gateway ${debian} sh -c 'hostname; cat /etc/hostname; grep -v "^[f:]" /etc/hosts'`)).toBe("web\nweb\n127.0.0.1\tlocalhost\n172.17.0.1\tmyhost\n172.17.0.2\tweb\n");
+    const bad = await lab.exec(`docker run --add-host nohost ${debian} true`);
+    expect(bad.output).toContain('invalid argument "nohost" for "--add-host" flag: bad format for add-host: "nohost"');
   });
 
   it("RUN apt-get in a Dockerfile has the network; --network none has only lo and fails to resolve", async () => {

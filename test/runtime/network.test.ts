@@ -39,12 +39,12 @@ async function container(image: MemoryImage): Promise<{ key: string; fs: UnionFS
   return { key, fs, config: { ...(image.config.config ?? {}), Hostname: `0123456789a${n}` } };
 }
 
-async function run(c: { key: string; fs: UnionFS; config: ContainerConfig }, argv: string[], network: NetworkName = "bridge", on: X86Runtime = runtime) {
+async function run(c: { key: string; fs: UnionFS; config: ContainerConfig }, argv: string[], network: NetworkName = "bridge", on: X86Runtime = runtime, extraHosts: string[] = []) {
   const proc = await resolveProcess(c.fs, c.config, { tty: false, argv });
   let stdout = "";
   let stderr = "";
   const dec = new TextDecoder();
-  const net = containerNetwork(network, "172.17.0.2", proc.hostname);
+  const net = containerNetwork(network, "172.17.0.2", proc.hostname, extraHosts);
   const running = await on.start(c.key, c.fs, proc, { output: (fd, d) => (fd === 1 ? (stdout += dec.decode(d)) : (stderr += dec.decode(d))) }, net);
   const code = await running.exited;
   return { code, stdout, stderr };
@@ -125,6 +125,13 @@ describe("container networking (v86 in Node through the lab's relay)", () => {
     expect(diff).toContain("A /usr/bin/vim.tiny");
     expect(diff.filter((l) => /\/etc\/(hosts|hostname|resolv\.conf)$/.test(l))).toEqual([]);
   }, 300_000);
+
+  it("--add-host NAME:host-gateway: the name is the bridge's gateway in /etc/hosts, and the relay takes the gateway for host.docker.internal", async () => {
+    const c = await container(alpine);
+    const r = await run(c, ["sh", "-c", `grep -v '^[f:]' /etc/hosts; wget -qO- http://myhost:${webPort}/via-gateway`], "bridge", runtime, ["myhost:host-gateway", "db.local:10.0.0.5"]);
+    console.log(r);
+    expect(r.stdout).toBe(`127.0.0.1\tlocalhost\n172.17.0.1\tmyhost\n10.0.0.5\tdb.local\n172.17.0.2\t${c.config.Hostname}\nhello from the host: /via-gateway\n`);
+  }, 120_000);
 
   it("refusals reach the container as errors: a name not allowed is NXDOMAIN, a mirror resolving to a private address is refused", async () => {
     const c = await container(alpine);
