@@ -22,6 +22,8 @@ export interface ExplorerEntry {
 
 export interface LayerInfo {
   index: number | "C";
+  /** How the page names it: L0…, "init" (Docker's init layer under a container's), C. */
+  label: string;
   diffId?: string;
   chainId?: string;
   bytes: number;
@@ -61,6 +63,7 @@ async function imageLayers(daemon: Daemon, image: ImageRecord, lower: LowerView)
   const others = (await daemon.images.list()).filter((s) => s.image.id !== image.id);
   return lower.changes.map((c, i) => ({
     index: i,
+    label: i >= image.diffIds.length ? "init" : `L${i}`,
     diffId: image.diffIds[i],
     chainId: image.chainIds[i],
     bytes: c.bytes,
@@ -111,6 +114,7 @@ export async function explorerSource(daemon: Daemon, sel: Selection): Promise<Ex
   for (const { inode } of fs.upperEntries()) if (inode?.type === "file") bytes += inode.size;
   layers.push({
     index: "C",
+    label: "C",
     bytes,
     createdBy: `container ${container.name} (writable)`,
     added: changes.filter((c) => c.kind === "A").map((c) => c.path.slice(1)),

@@ -108,7 +108,7 @@ export class ExplorerView extends LitElement {
         <layer-stack .layers=${s.layers} .origins=${this.origins} .selected=${this.layer} @layer=${(e: CustomEvent) => this.showLayer(e.detail)}></layer-stack>
       </section>
       <section aria-label="Files">
-        <h2>${this.layer === undefined ? "Union filesystem" : this.layer === "C" ? "Container layer changes" : `Layer L${this.layer} changes`}</h2>
+        <h2>${this.layer === undefined ? "Union filesystem" : this.layer === "C" ? "Container layer changes" : `Layer ${s.layers.find((l) => l.index === this.layer)?.label ?? `L${this.layer}`} changes`}</h2>
         <union-tree .source=${s} .layer=${this.layer} .selectedPath=${this.path} @file=${(e: CustomEvent) => e.detail.type !== "dir" && ((this.path = e.detail.path), (this.pane = "file"))}></union-tree>
       </section>
       <section aria-label="Details">

@@ -36,7 +36,7 @@ export class LayerStack extends LitElement {
     return html`<ol aria-label="Layers, newest on top">
       ${this.layers.map((l) => {
         const height = 26 + Math.round(60 * Math.sqrt(l.bytes / max));
-        const label = l.index === "C" ? "C" : `L${l.index}`;
+        const label = l.label;
         const origin = l.index === "C" ? undefined : this.origins?.get(l.index);
         const from = origin ? `Dockerfile line ${origin.line}: ${origin.instruction}` : "";
         return html`<li>

@@ -57,9 +57,10 @@ export class UnionTree extends LitElement {
       ${entries.map((e) => {
         const isDir = e.type === "dir";
         const expanded = isDir && this.open.has(e.path);
+        const badge = this.source!.layers.find((l) => l.index === e.origin)?.label ?? (e.origin === "C" ? "C" : `L${e.origin}`);
         return html`<li role="treeitem" aria-expanded=${isDir ? String(expanded) : "undefined"}>
           <button aria-selected=${this.selectedPath === e.path} @click=${() => this.pick(e.path, e.type)}>
-            <span class="badge" style="background:${colourOf(e.origin)}" title=${e.origin === "C" ? "container layer" : `layer ${e.origin}`}>${e.origin === "C" ? "C" : `L${e.origin}`}</span>
+            <span class="badge" style="background:${colourOf(e.origin)}" title=${e.origin === "C" ? "container layer" : badge === "init" ? "Docker's init layer" : `layer ${e.origin}`}>${badge}</span>
             <span style="color:${colourOf(e.origin)}">${isDir ? (expanded ? "▾ " : "▸ ") : ""}${e.name}${isDir ? "/" : e.type === "symlink" ? "@" : ""}</span>
             ${e.type === "file" ? html`<span class="size">${humanSizeWithPrecision(e.size, 3)}</span>` : ""}
           </button>
