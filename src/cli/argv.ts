@@ -48,6 +48,8 @@ export interface FlagSpec {
 export interface ParsedArgs {
   flags: Map<string, string[]>;
   args: string[];
+  /** `--help` (or `-h` where the command has no -h of its own) among the flags, not the arguments. */
+  help?: boolean;
 }
 
 /**
@@ -59,6 +61,7 @@ export function parseArgs(argv: string[], specs: FlagSpec[], command: string, op
   const byShort = new Map(specs.filter((s) => s.short).map((s) => [s.short!, s]));
   const flags = new Map<string, string[]>();
   const args: string[] = [];
+  let help = false;
   const set = (spec: FlagSpec, v: string) => {
     const list = flags.get(spec.name) ?? [];
     if (spec.repeat) list.push(v);
@@ -70,6 +73,10 @@ export function parseArgs(argv: string[], specs: FlagSpec[], command: string, op
     if (a === "--") {
       args.push(...argv.slice(i + 1));
       break;
+    }
+    if (a === "--help" || (a === "-h" && !byShort.has("h"))) {
+      help = true;
+      continue;
     }
     if (a.startsWith("--") && a.length > 2) {
       const eq = a.indexOf("=");
@@ -100,7 +107,7 @@ export function parseArgs(argv: string[], specs: FlagSpec[], command: string, op
       break;
     } else args.push(a);
   }
-  return { flags, args };
+  return help ? { flags, args, help } : { flags, args };
 }
 
 export function flag(p: ParsedArgs, name: string): string | undefined {

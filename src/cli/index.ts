@@ -159,13 +159,13 @@ export class DockerCli implements CommandLine {
       return 1;
     }
     const { cmd, rest: argv } = found;
-    // -h is help unless the command has its own -h (docker run's --hostname).
-    if (argv.includes("--help") || (argv.includes("-h") && !cmd.flags.some((f) => f.short === "h"))) {
-      io.stdout(usageText(cmd));
-      return 0;
-    }
     try {
       const parsed = parseArgs(argv, cmd.flags, `docker ${cmd.name}`, { interspersed: !cmd.stopAtFirstArg });
+      // Help is a flag of the command's own (`docker run alpine ls --help` asks ls, as in Docker).
+      if (parsed.help) {
+        io.stdout(usageText(cmd));
+        return 0;
+      }
       const countError = argCountError(cmd, parsed.args.length);
       if (countError) {
         io.stderr(countError);
