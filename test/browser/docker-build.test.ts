@@ -310,15 +310,15 @@ function kitBlocks(s: string): string[] {
     .replace(/^(#\d+) sha256:[0-9a-f]{64}$/gm, "$1 <digest>")
     .replace(/DONE \d+\.\ds/g, "DONE <t>")
     .replace(/^(#\d+) \d+\.\d{3} /gm, "$1 <t> ")
-    .replace(/exporting layers \d+\.\ds done/g, "exporting layers <t> done")
     .replace(/sha256:[0-9a-f]{64}/g, "<id>")
-    // A transfer's time shows only when it took a measurable moment: timing, not behaviour.
-    .replace(/(transferring \w+: \d+B) \d+\.\ds done/g, "$1 done");
-  // So does a status's first line: BuildKit prints "X" when it sees X still running, then "X <t> done";
+    // A status's time ("exporting layers 0.1s done", "writing image … 0.0s done") shows only when
+    // BuildKit saw it running before it finished: timing, not behaviour.
+    .replace(/^(#\d+ (?!\d+\.\d{3} ).+?) \d+\.\ds done$/gm, "$1 done");
+  // So does a status's first line: BuildKit prints "X" when it sees X still running, then "X 0.1s done" (its time dropped above);
   // when both fall in one refresh, only the second. The bare line is left out on both sides.
   const settled = (b: string) => {
     const lines = b.split("\n");
-    return lines.filter((l, i) => !lines.slice(i + 1).some((m) => m === `${l} done` || m === `${l} <t> done`)).join("\n");
+    return lines.filter((l, i) => !lines.slice(i + 1).some((m) => m === `${l} done`)).join("\n");
   };
   // A step's stdout and stderr are two pipes: which line arrives first varies, so log lines are sorted.
   const blocks = norm.split(/\n\n/).map((b) => {
