@@ -13,7 +13,7 @@ import { BundledRegistry, withBundledRegistry } from "../registry/bundled.ts";
 import type { RegistryApi } from "../registry/types.ts";
 import { ContainerEngine } from "../runtime/engine.ts";
 import type { ContainerRuntime } from "../runtime/types.ts";
-import { ContainerStore } from "../store/containers.ts";
+import { ContainerStore, NETWORK_MODES, randomHex } from "../store/containers.ts";
 import { dockerStorageLayout, layoutOfImage, type LayoutEntry } from "../store/docker-layout.ts";
 import { ImageStore } from "../store/images.ts";
 import { storeSnapshotter } from "../store/snapshots.ts";
@@ -147,7 +147,7 @@ export class Daemon {
     network?: string;
   }): Promise<{ image?: BuildImage; error?: string; status: number }> {
     const kit = o.builder === "buildkit";
-    if (o.network !== undefined && !["default", "bridge", "host", "none"].includes(o.network)) return { error: `network ${o.network} not found`, status: 1 };
+    if (o.network !== undefined && !NETWORK_MODES.includes(o.network)) return { error: `network ${o.network} not found`, status: 1 };
     // The builder (its Dockerfile parser above all) loads with the first build, not with the page.
     const [{ BuildError, ClassicBuilder, kitIntro }, { BuildContext }, { ShellExpansionError }, { dockerfileInstructions, DockerfileError }, { DaemonBuildBackend }, { BuildKitProgress }] = await Promise.all([
       import("../build/classic.ts"),
@@ -163,7 +163,7 @@ export class Daemon {
       if (!name) return { error: `invalid argument "${t}" for "-t, --tag" flag: invalid reference format`, status: 125 };
       tags.push(t);
     }
-    const buildId = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, "0")).join("");
+    const buildId = randomHex(8);
     const emit = (e: BuildEvent) => {
       for (const l of this.buildListeners) l(e);
     };

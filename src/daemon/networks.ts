@@ -4,6 +4,8 @@
  * NetworkSettings as `docker inspect` shows them. A network's ID is random once per store and kept,
  * as a daemon keeps its own.
  */
+import { digestHex, sha256Digest } from "../oci/digest.ts";
+import { randomHex } from "../store/containers.ts";
 import type { ContainerRecord } from "../store/schema.ts";
 import type { Settings } from "../store/settings.ts";
 import type { ContainerEngine } from "../runtime/engine.ts";
@@ -21,14 +23,9 @@ export interface NetworkInfo {
   created: string;
 }
 
-function randomHex(bytes: number): string {
-  return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** A stable 64-hex ID derived from `seed` (endpoint and sandbox IDs of a container's start). */
 async function derivedId(seed: string): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(seed)));
-  return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return digestHex(await sha256Digest(seed));
 }
 
 export class NetworkService {

@@ -31,9 +31,10 @@ export function extraHostError(value: string): string | undefined {
   const i = value.indexOf(":");
   if (i <= 0) return `bad format for add-host: "${value}"`;
   const ip = value.slice(i + 1);
-  if (ip !== HOST_GATEWAY && !/^(\d{1,3}\.){3}\d{1,3}$/.test(ip) && !/^[0-9a-fA-F:]*:[0-9a-fA-F:.]*$/.test(ip)) return `invalid IP address in add-host: "${ip}"`;
-  if (/^(\d{1,3}\.){3}\d{1,3}$/.test(ip) && ip.split(".").some((o) => Number(o) > 255)) return `invalid IP address in add-host: "${ip}"`;
-  return undefined;
+  if (ip === HOST_GATEWAY) return undefined;
+  const v4 = /^(\d{1,3}\.){3}\d{1,3}$/.test(ip);
+  const ok = v4 ? ip.split(".").every((o) => Number(o) <= 255) : /^[0-9a-fA-F:]*:[0-9a-fA-F:.]*$/.test(ip);
+  return ok ? undefined : `invalid IP address in add-host: "${ip}"`;
 }
 
 /** libnetwork's default /etc/hosts records (IPv6 ones included, as 20.10 writes them). */

@@ -29,10 +29,15 @@ function randomName(): string {
   return `${pick(ADJECTIVES)}_${pick(NAMES)}`;
 }
 
-function randomId(): string {
-  const b = crypto.getRandomValues(new Uint8Array(32));
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+/** `bytes` random bytes as lowercase hex: container, network and build IDs. */
+export function randomHex(bytes: number): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (x) => x.toString(16).padStart(2, "0")).join("");
 }
+
+const randomId = () => randomHex(32);
+
+/** HostConfig.NetworkMode values the daemon knows (`default` is the bridge). */
+export const NETWORK_MODES: readonly string[] = ["default", "bridge", "host", "none"];
 
 export interface CreateOptions {
   image: ImageRecord;
@@ -130,7 +135,7 @@ export class ContainerStore {
       while (await this.store.db.getFromIndex("containers", "name", name));
     }
     const networkMode = o.networkMode ?? "default";
-    if (!["none", "default", "bridge", "host"].includes(networkMode)) throw new ContainerError(`network ${networkMode} not found`);
+    if (!NETWORK_MODES.includes(networkMode)) throw new ContainerError(`network ${networkMode} not found`);
     const config = containerConfig(o.image, o, id);
     if (!config.Cmd?.length && !config.Entrypoint?.length) throw new ContainerError("no command specified");
     const parent = o.image.chainIds.at(-1) ?? null;

@@ -46,6 +46,11 @@ export interface ExplorerSource {
   write?(path: string, data: Uint8Array): Promise<void>;
 }
 
+/** The page's name for the layer a file or change comes from (LayerInfo.label). */
+export function layerLabel(source: Pick<ExplorerSource, "layers">, origin: number | "C"): string {
+  return source.layers.find((l) => l.index === origin)?.label ?? (origin === "C" ? "C" : `L${origin}`);
+}
+
 export const LAYER_COLOURS = ["#5ccfe6", "#bae67e", "#d4bfff", "#f29e74", "#73d0ff", "#ffd580", "#95e6cb", "#f28779"];
 export const UPPER_COLOUR = "#ffcc66";
 export function colourOf(origin: number | "C"): string {

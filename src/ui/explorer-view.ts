@@ -6,7 +6,7 @@ import { LitElement, css, html } from "lit";
 import { customElement, property, state } from "lit/decorators.js";
 import type { Daemon } from "../daemon/daemon.ts";
 import { StoreWatch } from "./store-watch.ts";
-import { explorerSource, type ExplorerSource, type Selection } from "./explorer-source.ts";
+import { explorerSource, layerLabel, type ExplorerSource, type Selection } from "./explorer-source.ts";
 import "./layer-stack.ts";
 import "./union-tree.ts";
 import "./file-viewer.ts";
@@ -108,7 +108,7 @@ export class ExplorerView extends LitElement {
         <layer-stack .layers=${s.layers} .origins=${this.origins} .selected=${this.layer} @layer=${(e: CustomEvent) => this.showLayer(e.detail)}></layer-stack>
       </section>
       <section aria-label="Files">
-        <h2>${this.layer === undefined ? "Union filesystem" : this.layer === "C" ? "Container layer changes" : `Layer ${s.layers.find((l) => l.index === this.layer)?.label ?? `L${this.layer}`} changes`}</h2>
+        <h2>${this.layer === undefined ? "Union filesystem" : this.layer === "C" ? "Container layer changes" : `Layer ${layerLabel(s, this.layer)} changes`}</h2>
         <union-tree .source=${s} .layer=${this.layer} .selectedPath=${this.path} @file=${(e: CustomEvent) => e.detail.type !== "dir" && ((this.path = e.detail.path), (this.pane = "file"))}></union-tree>
       </section>
       <section aria-label="Details">

@@ -6,7 +6,7 @@
 import { LitElement, css, html } from "lit";
 import { customElement, property, state } from "lit/decorators.js";
 import { humanSizeWithPrecision } from "../daemon/units.ts";
-import { colourOf, type ExplorerEntry, type ExplorerSource } from "./explorer-source.ts";
+import { colourOf, layerLabel, type ExplorerEntry, type ExplorerSource } from "./explorer-source.ts";
 
 @customElement("union-tree")
 export class UnionTree extends LitElement {
@@ -57,7 +57,7 @@ export class UnionTree extends LitElement {
       ${entries.map((e) => {
         const isDir = e.type === "dir";
         const expanded = isDir && this.open.has(e.path);
-        const badge = this.source!.layers.find((l) => l.index === e.origin)?.label ?? (e.origin === "C" ? "C" : `L${e.origin}`);
+        const badge = layerLabel(this.source!, e.origin);
         return html`<li role="treeitem" aria-expanded=${isDir ? String(expanded) : "undefined"}>
           <button aria-selected=${this.selectedPath === e.path} @click=${() => this.pick(e.path, e.type)}>
             <span class="badge" style="background:${colourOf(e.origin)}" title=${e.origin === "C" ? "container layer" : badge === "init" ? "Docker's init layer" : `layer ${e.origin}`}>${badge}</span>

@@ -17,12 +17,14 @@ export function isFilteredEcho(frame: Uint8Array, gateway: Uint8Array): boolean 
   return false;
 }
 
-function checksum(b: Uint8Array, start: number, end: number): number {
-  let sum = 0;
+/** RFC 1071's ones'-complement sum of `b[start..end)`, folded to 16 bits, added to `sum` (a pseudo-header's). */
+export function onesSum(b: Uint8Array, start: number, end: number, sum = 0): number {
   for (let i = start; i < end; i += 2) sum += (b[i]! << 8) | (i + 1 < end ? b[i + 1]! : 0);
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
+  return sum;
 }
+
+const checksum = (b: Uint8Array, start: number, end: number) => ~onesSum(b, start, end) & 0xffff;
 
 /** The gateway's ICMP type 3 code 13 answer to an echo request (`frame`, checked by isFilteredEcho). */
 export function prohibitedReply(frame: Uint8Array, gateway: Uint8Array): Uint8Array {

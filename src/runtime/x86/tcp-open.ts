@@ -7,6 +7,8 @@
  * accepts; a CLOSE first is answered to the guest with RST+ACK, which is "Connection refused".
  */
 
+import { onesSum } from "./icmp.ts";
+
 interface TcpConnection {
   tuple: string;
   state: string;
@@ -34,12 +36,6 @@ export interface WispAdapter {
   receive(frame: Uint8Array): void;
 }
 
-function sum16(b: Uint8Array, start: number, end: number, sum = 0): number {
-  for (let i = start; i < end; i += 2) sum += (b[i]! << 8) | (i + 1 < end ? b[i + 1]! : 0);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return sum;
-}
-
 /** RST+ACK from the connection's far end to the guest, acknowledging its SYN (sequence `synSeq`). */
 export function tcpReset(conn: Pick<TcpConnection, "hsrc" | "hdest" | "psrc" | "pdest" | "sport" | "dport">, synSeq: number): Uint8Array {
   const f = new Uint8Array(14 + 20 + 20);
@@ -50,7 +46,7 @@ export function tcpReset(conn: Pick<TcpConnection, "hsrc" | "hdest" | "psrc" | "
   f.set([0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0], ip);
   f.set(conn.psrc, ip + 12);
   f.set(conn.pdest, ip + 16);
-  const ipSum = ~sum16(f, ip, ip + 20) & 0xffff;
+  const ipSum = ~onesSum(f, ip, ip + 20) & 0xffff;
   f[ip + 10] = ipSum >> 8;
   f[ip + 11] = ipSum & 0xff;
   const t = ip + 20;
@@ -67,7 +63,7 @@ export function tcpReset(conn: Pick<TcpConnection, "hsrc" | "hdest" | "psrc" | "
   pseudo.set(conn.pdest, 4);
   pseudo[9] = 6;
   pseudo[11] = 20;
-  const tcpSum = ~sum16(f, t, t + 20, sum16(pseudo, 0, 12)) & 0xffff;
+  const tcpSum = ~onesSum(f, t, t + 20, onesSum(pseudo, 0, 12)) & 0xffff;
   v.setUint16(t + 16, tcpSum);
   return f;
 }
