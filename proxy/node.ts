@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { isolationHeaders } from "../vite.config.ts";
 import { createProxyHandler, type ProxyConfig } from "./handler.ts";
 import { WebSocketServer } from "ws";
-import { dnsAnswer, dnsFormatErrorAnswer, parseDnsQuery, type DnsQuestion } from "./dns.ts";
+import { dnsAnswer, dnsFormatErrorAnswer, parseDnsQuery, type DnsQuestion } from "../src/runtime/dns-message.ts";
 import { HOST_NAME, NetAllowList, NetNames, serveWisp } from "./wisp.ts";
 
 /** Every address a name resolves to (all families), so one private answer among public ones is seen. */

@@ -4,7 +4,10 @@
  *    public/demos) so containers and lessons work offline even if none ran while online. A demo blob
  *    larger than PRECACHE_MAX (debian:bookworm's ~30 MB layer) is kept when it is first pulled
  *    instead: a visitor who never pulls it never downloads it.
- *  - On activate it drops demo blobs the current demo index no longer names.
+ *  - The bundled Debian mirror (public/demos/mirror, ~8 MB, answered to containers in the page when
+ *    there is no network relay) comes with the image that uses it: it is kept when a large demo layer
+ *    (debian:bookworm's) is first pulled.
+ *  - On activate it drops demo blobs and mirror files the current demo index no longer names.
  *  - Every other same-origin GET is network-first and kept in the cache, so the app's own code (in
  *    development and built alike) is there for the next offline load.
  *  - The registry proxy (/proxy/) is never touched: registries are online by nature, and the page
@@ -30,6 +33,25 @@ async function demoBlobs(getJson, all = false) {
   return [...blobs].map(blobPath);
 }
 
+const MIRROR_INDEX = "/demos/mirror/index.json";
+const mirrorFile = (path) => `/demos/mirror/${path.split("/").map(encodeURIComponent).join("/")}`;
+
+/** Keeps every file of the bundled mirror that is not kept yet. */
+async function keepMirror(cache) {
+  try {
+    const res = await fetch(MIRROR_INDEX);
+    if (!res.ok) return;
+    await cache.put(MIRROR_INDEX, res.clone());
+    const { files } = await res.json();
+    for (const f of files) {
+      const url = mirrorFile(f.path);
+      if (!(await cache.match(url, { ignoreVary: true }))) await cache.add(url);
+    }
+  } catch {
+    // offline, or the page went away: the next large pull tries again
+  }
+}
+
 /** Drops cached demo blobs that the cached demo index no longer names (an older set of demos). */
 async function pruneDemoBlobs(cache) {
   let keep;
@@ -44,9 +66,12 @@ async function pruneDemoBlobs(cache) {
   } catch {
     return; // the index or a manifest is missing: keep everything rather than guess
   }
+  const mirror = await cache.match(MIRROR_INDEX, { ignoreVary: true });
+  const mirrorFiles = mirror ? new Set((await mirror.json()).files.map((f) => mirrorFile(f.path))) : undefined;
   for (const req of await cache.keys()) {
     const path = new URL(req.url).pathname;
     if (path.startsWith("/demos/blobs/") && !keep.has(path)) await cache.delete(req);
+    if (mirrorFiles && path.startsWith("/demos/mirror/") && path !== MIRROR_INDEX && !mirrorFiles.has(path)) await cache.delete(req);
   }
 }
 
@@ -98,6 +123,8 @@ self.addEventListener("fetch", (event) => {
           // A large demo layer is kept here, on its first pull: keep the worker alive until it is stored.
           const stored = cache.put(req, res.clone()).catch(() => {});
           if (immutable) event.waitUntil(stored);
+          // Demo blobs not kept at install are the large layers: the mirror comes with them.
+          if (url.pathname.startsWith("/demos/blobs/")) event.waitUntil(keepMirror(cache));
         }
         return res;
       } catch (e) {

@@ -10,8 +10,11 @@
  *   teaching:latest  busybox's 2 layers + 3 that add, modify, delete (whiteout) and replace a directory
  *                    (opaque), with a 1 MiB /app/big.bin for the storage-driver lesson: 5 layers
  *   wasi/hello, wasi/ls, wasi/fileops: wasi/wasm, from scripts/build-wasi-demos.ts: 2 layers each
- * Run: npx tsx scripts/build-demos.ts   (needs dpkg-deb/apt-get for busybox, mmdebstrap and arch-test
- * for debian, clang for the wasi demos). The same Debian package versions give the same digests.
+ *   mirror/          an offline Debian mirror for debian:bookworm (scripts/build-mirror.ts), signed by a
+ *                    key made for the build and trusted by the image
+ * Run: npx tsx scripts/build-demos.ts   (needs dpkg-deb/apt-get for busybox, mmdebstrap, arch-test, gpg,
+ * xz and dpkg-scanpackages for debian and its mirror, clang for the wasi demos). The same Debian package
+ * versions give the same digests, but for debian:bookworm's: its mirror key is new each build.
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -23,6 +26,7 @@ import { gzipSync } from "node:zlib";
 import { TarStreamParser } from "../src/layer/tar.ts";
 import { sortForLayer, TarWriter, type TarWriteEntry } from "../src/layer/tar-writer.ts";
 import { buildWasiDemos } from "./build-wasi-demos.ts";
+import { downloadHook, makeMirrorKey, MIRROR_KEY_PATH, writeMirror, type MirrorKey } from "./build-mirror.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, "public", "demos");
@@ -210,7 +214,7 @@ function slimify(tree: Map<string, RootEntry>): void {
 }
 
 /** Builds the Debian rootfs with mmdebstrap and repacks it as a reproducible, slim layer. */
-async function debianLayer(work: string): Promise<{ tar: Uint8Array; untrimmed: number; entries: number; createdBy: string; comment: string }> {
+async function debianLayer(work: string, key: MirrorKey): Promise<{ tar: Uint8Array; untrimmed: number; entries: number; createdBy: string; comment: string }> {
   let version: string;
   try {
     version = execFileSync("mmdebstrap", ["--version"], { encoding: "utf8" }).trim().replace(/^mmdebstrap /, "");
@@ -218,7 +222,8 @@ async function debianLayer(work: string): Promise<{ tar: Uint8Array; untrimmed: 
     throw new Error("mmdebstrap is missing: apt-get install mmdebstrap arch-test");
   }
   const raw = join(work, "debian.tar");
-  execFileSync("mmdebstrap", ["--quiet", ...MMDEBSTRAP_ARGS, raw], { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH) } });
+  // The offline mirror's packages are downloaded by the chroot's own apt (scripts/build-mirror.ts).
+  execFileSync("mmdebstrap", ["--quiet", downloadHook(join(work, "mirror-debs")), ...MMDEBSTRAP_ARGS, raw], { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH) } });
   const buf = new Uint8Array(readFileSync(raw));
   rmSync(raw);
 
@@ -252,7 +257,7 @@ async function debianLayer(work: string): Promise<{ tar: Uint8Array; untrimmed: 
     node.data = text(fixed);
     node.e.size = node.data.length;
   }
-  for (const [path, body, mode] of DEBIAN_CONFIG) {
+  for (const [path, body, mode] of [...DEBIAN_CONFIG, [MIRROR_KEY_PATH, key.publicKey, 0o644] as const]) {
     if (!tree.has(path.slice(0, path.lastIndexOf("/")))) throw new Error(`debian: no directory for ${path}`);
     const data = text(body);
     tree.set(path, { e: { path, type: "file", mode, uid: 0, gid: 0, mtime: EPOCH, size: data.length }, data });
@@ -325,10 +330,14 @@ async function main() {
 
   // debian bookworm: Debian's own packages, slim as Docker's debian:bookworm-slim.
   const t0 = performance.now();
-  const debian = await debianLayer(work);
+  const key = makeMirrorKey();
+  const debian = await debianLayer(work, key);
   const debianGz = gzipSync(debian.tar, { level: 9 });
   image("debian:bookworm", [{ tar: debian.tar, createdBy: debian.createdBy, comment: debian.comment }], { os: "linux", architecture: "386" }, { Env: [PATH], Cmd: ["bash"] }, ['/bin/sh -c #(nop)  CMD ["bash"]']);
   console.log(`debian:bookworm: ${debian.entries} entries, tar ${(debian.tar.length / 1e6).toFixed(1)} MB (untrimmed ${(debian.untrimmed / 1e6).toFixed(1)} MB), gzip ${(debianGz.length / 1e6).toFixed(1)} MB, diff ID ${sha(debian.tar)}, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  const mirror = writeMirror(join(work, "mirror-debs"), join(out, "mirror"), key);
+  console.log(`offline mirror: ${mirror.packages} packages, ${mirror.files} files, ${(mirror.bytes / 1e6).toFixed(1)} MB`);
 
   // teaching: what each layer does is the lesson.
   const big = new Uint8Array(1 << 20);

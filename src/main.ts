@@ -17,22 +17,25 @@ const params = new URLSearchParams(location.search);
 const base = new URL(import.meta.env.BASE_URL, location.href).href;
 
 /**
- * The lab server's network relay for containers, when `npm start` serves the page (GET /net/ answers
- * with JSON); a static copy of the lab answers with its index page or 404, and containers get no relay.
- * Offline, nothing is asked (a failed request would be a console error) and nothing is remembered.
+ * Where containers' networks go: the lab server's relay when `npm start` serves the page (GET /net/
+ * answers with JSON; a static copy answers with its index page or 404), and the bundled Debian mirror
+ * (public/demos/mirror), which the page answers itself when there is no relay. Offline, the relay is
+ * not asked (a failed request would be a console error) and nothing is remembered.
  */
+const mirrorUrl = `${base}demos/mirror/`;
 let relay: Promise<MachineNetwork | undefined> | undefined;
-const labNetwork = async (): Promise<MachineNetwork | undefined> => {
-  if (!navigator.onLine) return undefined;
+const labNetwork = async (): Promise<MachineNetwork> => {
+  if (!navigator.onLine) return { mirrorUrl };
   relay ??= fetch(new URL("/net/", location.href), { cache: "no-store" }).then(async (r) => {
     if (!r.ok || !r.headers.get("content-type")?.startsWith("application/json")) return undefined;
     const { relay: wisp, dns } = (await r.json()) as { relay: string; dns: string };
     return { relayUrl: new URL(wisp, location.href).href.replace(/^http/, "ws"), dnsUrl: new URL(dns, location.href).href };
   });
-  return relay.catch(() => {
+  const found = await relay.catch(() => {
     relay = undefined;
     return undefined;
   });
+  return { ...found, mirrorUrl };
 };
 
 const app = document.querySelector("lab-app")!;

@@ -6,7 +6,7 @@
  */
 import { Guest } from "./guest.ts";
 import type { P9Server } from "./p9.ts";
-import { guardNetwork, loadV86, relayReady, v86Options, type MachineAssets, type MachineNetwork, type V86 } from "./v86.ts";
+import { guardNetwork, loadV86, networkReady, v86Options, type NetworkAnswer, type MachineAssets, type MachineNetwork, type V86 } from "./v86.ts";
 
 export interface MachineOptions {
   /** A saved state taken at /init's READY (raw or zstd; v86 accepts both). */
@@ -21,7 +21,11 @@ export interface MachineOptions {
 
 export class Machine {
   readonly guest: Guest;
-  private constructor(private readonly emulator: V86, guest: Guest) {
+  private constructor(
+    private readonly emulator: V86,
+    guest: Guest,
+    private readonly mirrorUrl?: string,
+  ) {
     this.guest = guest;
   }
 
@@ -32,7 +36,7 @@ export class Machine {
     emulator = new Emulator(v86Options(assets, { handle9p: opts.v86Filesystem ? undefined : server.handle, state: opts.state, network: opts.network }));
     guardNetwork(emulator);
     emulator.add_listener("serial0-output-byte", (b) => guest.byte(b));
-    const m = new Machine(emulator, guest);
+    const m = new Machine(emulator, guest, opts.network?.mirrorUrl);
     if (opts.state) {
       // The restored machine sits in /init's poll(): it is READY, and says nothing until spoken to.
       await new Promise<void>((resolve) => emulator!.add_listener("emulator-started", resolve));
@@ -48,8 +52,8 @@ export class Machine {
     return this.emulator.fs9p;
   }
 
-  netReady(timeoutMs: number): Promise<boolean> {
-    return relayReady(this.emulator, timeoutMs);
+  netReady(timeoutMs: number): Promise<NetworkAnswer> {
+    return networkReady(this.emulator, timeoutMs, this.mirrorUrl);
   }
 
   /** The machine's state (for a warm start later): take it while nothing is mounted or running. */

@@ -41,7 +41,8 @@ function provideWebSocket(): void {
 }
 
 export function nodeVmFactory(network?: MachineNetwork): VmFactory {
-  if (network) provideWebSocket();
+  // Before any machine starts: the mirror's stand-in (mirror-net.ts) wraps whatever WebSocket is there.
+  provideWebSocket();
   return async (server, state) => Machine.start(await nodeAssets(), server, { state, network });
 }
 

@@ -33,10 +33,24 @@ const MAX_MSIZE = 512 * 1024;
 interface Fid {
   root: UnionFS;
   path: string;
+  /** The user the fid was attached for (Tattach's n_uname; the kernel attaches once per user): owner of what it creates. */
+  uid: number;
   /** Directory listing taken when reading starts at offset 0. */
   listing?: { name: string; type: InodeType; ino: number }[];
+  /** Opened (Tlopen/Tlcreate) rather than only walked to: its file outlives an unlink while it is open. */
+  opened?: boolean;
+  /** The file this open fid had when its name was unlinked or replaced: the data lives on here until the last clunk, as on a local filesystem. */
+  orphan?: Orphan;
   /** An xattr fid: the value to read, or a value being written (committed on clunk). */
   xattr?: { value: Uint8Array } | { name: string; size: number; parts: Uint8Array[] };
+}
+
+const ORPHAN_LIMIT = 1 << 30;
+
+interface Orphan {
+  stat: Stat;
+  data: Uint8Array;
+  size: number;
 }
 
 /** A request's fields in order; a message shorter than its fields is the client's error (EINVAL), not ours. */
@@ -204,9 +218,11 @@ export class P9Server {
         r.u32();
         r.str();
         const aname = r.str();
+        const nUname = r.u32();
         const root = this.roots.get(aname);
         if (!root) throw new P9Error(ERRNO.ENOENT, `nothing exported as ${aname}`);
-        const f: Fid = { root, path: "" };
+        // ~0 is "no numeric user": root, as before the kernel named one.
+        const f: Fid = { root, path: "", uid: nUname === 0xffffffff ? 0 : nUname };
         this.fids.set(fid, f);
         return ok(new Writer(32).qid(this.stat(f)));
       }
@@ -237,7 +253,7 @@ export class P9Server {
           walked++;
         }
         w.view.setUint16(7, walked, true);
-        if (walked === n) this.fids.set(newfid, { root: from.root, path });
+        if (walked === n) this.fids.set(newfid, { root: from.root, path, uid: from.uid });
         return ok(w);
       }
       case T.clunk: {
@@ -253,7 +269,7 @@ export class P9Server {
       }
       case T.getattr: {
         const f = this.fid(r.u32());
-        const st = this.stat(f);
+        const st = f.orphan ? { ...f.orphan.stat, size: f.orphan.size, nlink: 0 } : this.stat(f);
         const w = new Writer(180).u64(GETATTR_BASIC).qid(st);
         const rdev = st.type === "char" || st.type === "block" ? ((st.devmajor ?? 0) << 8) | (st.devminor ?? 0) : 0;
         w.u32(S_IFMT[st.type] | (st.mode & 0o7777)).u32(st.uid).u32(st.gid).u64(st.type === "dir" ? 2 : st.nlink).u64(rdev)
@@ -272,6 +288,10 @@ export class P9Server {
         const mode = r.u32(), uid = r.u32(), gid = r.u32(), size = r.u64();
         const atime = r.u64() + r.u64() / 1e9;
         const mtime = r.u64() + r.u64() / 1e9;
+        if (f.orphan) {
+          if (valid & SETATTR.SIZE) orphanResize(f.orphan, size);
+          return ok();
+        }
         return this.setattr(f, valid, { mode, uid, gid, size, atime, mtime }).then(() => ok());
       }
       case T.statfs: {
@@ -282,6 +302,7 @@ export class P9Server {
         const f = this.fid(r.u32());
         const flags = r.u32();
         const st = this.stat(f);
+        f.opened = true;
         const done = () => ok(new Writer(32).qid(this.stat(f)).u32(this.msize - 24));
         if (flags & O_TRUNC && st.type === "file" && st.size > 0) return f.root.truncate(f.path, 0).then(done);
         return done();
@@ -294,8 +315,9 @@ export class P9Server {
         const gid = r.u32();
         const path = join(f.path, name);
         const st = this.stat(f);
-        return f.root.create(path, { mode: mode & 0o7777, uid: 0, gid }).then((created) => {
+        return f.root.create(path, { mode: mode & 0o7777, uid: f.uid, gid }).then((created) => {
           void st;
+          f.opened = true;
           f.path = path;
           f.listing = undefined;
           return ok(new Writer(32).qid(created).u32(this.msize - 24));
@@ -306,7 +328,7 @@ export class P9Server {
         const name = r.str();
         const target = r.str();
         const gid = r.u32();
-        return f.root.symlink(target, join(f.path, name), { uid: 0, gid }).then((st) => ok(new Writer(32).qid(st)));
+        return f.root.symlink(target, join(f.path, name), { uid: f.uid, gid }).then((st) => ok(new Writer(32).qid(st)));
       }
       case T.mknod: {
         const f = this.fid(r.u32());
@@ -318,14 +340,14 @@ export class P9Server {
         const fmt = mode & 0o170000;
         const kind = fmt === S_IFMT.char ? "char" : fmt === S_IFMT.block ? "block" : fmt === S_IFMT.fifo ? "fifo" : undefined;
         if (!kind) throw new P9Error(ERRNO.EOPNOTSUPP, "only character/block devices and fifos can be made");
-        return f.root.mknod(join(f.path, name), kind, { mode: mode & 0o7777, uid: 0, gid, devmajor: major, devminor: minor }).then((st) => ok(new Writer(32).qid(st)));
+        return f.root.mknod(join(f.path, name), kind, { mode: mode & 0o7777, uid: f.uid, gid, devmajor: major, devminor: minor }).then((st) => ok(new Writer(32).qid(st)));
       }
       case T.mkdir: {
         const f = this.fid(r.u32());
         const name = r.str();
         const mode = r.u32();
         const gid = r.u32();
-        return f.root.mkdir(join(f.path, name), { mode: mode & 0o7777, uid: 0, gid }).then((st) => ok(new Writer(32).qid(st)));
+        return f.root.mkdir(join(f.path, name), { mode: mode & 0o7777, uid: f.uid, gid }).then((st) => ok(new Writer(32).qid(st)));
       }
       case T.readlink: {
         const f = this.fid(r.u32());
@@ -360,6 +382,10 @@ export class P9Server {
           const part = f.xattr.value.subarray(offset, offset + count);
           return ok(new Writer(16 + part.length).u32(part.length).bytes(part));
         }
+        if (f.orphan) {
+          const part = f.orphan.data.subarray(Math.min(offset, f.orphan.size), Math.min(offset + count, f.orphan.size));
+          return ok(new Writer(16 + part.length).u32(part.length).bytes(part));
+        }
         return f.root.read(f.path, offset, count).then((data) => ok(new Writer(16 + data.length).u32(data.length).bytes(data)));
       }
       case T.write: {
@@ -369,6 +395,11 @@ export class P9Server {
         const data = r.bytes(count).slice();
         if (f.xattr && "parts" in f.xattr) {
           f.xattr.parts.push(data);
+          return ok(new Writer(16).u32(count));
+        }
+        if (f.orphan) {
+          if (offset + count > f.orphan.size) orphanResize(f.orphan, offset + count);
+          f.orphan.data.set(data, offset);
           return ok(new Writer(16).u32(count));
         }
         return f.root.write(f.path, offset, data).then((n) => ok(new Writer(16).u32(n)));
@@ -413,14 +444,20 @@ export class P9Server {
         const st = this.stat(dir, path);
         const isDir = st.type === "dir";
         if (flags & AT_REMOVEDIR && !isDir) throw new P9Error(ERRNO.ENOTDIR, path);
-        return (isDir ? dir.root.rmdir(path) : dir.root.unlink(path)).then(() => ok());
+        if (isDir) return dir.root.rmdir(path).then(() => ok());
+        return this.orphanOpenFids(dir.root, path)
+          .then(() => dir.root.unlink(path))
+          .then(() => ok());
       }
       case T.remove: {
         const n = r.u32();
         const f = this.fid(n);
         this.fids.delete(n);
         const st = this.stat(f);
-        return (st.type === "dir" ? f.root.rmdir(f.path) : f.root.unlink(f.path)).then(() => ok());
+        if (st.type === "dir") return f.root.rmdir(f.path).then(() => ok());
+        return this.orphanOpenFids(f.root, f.path)
+          .then(() => f.root.unlink(f.path))
+          .then(() => ok());
       }
       case T.xattrwalk: {
         const f = this.fid(r.u32());
@@ -431,7 +468,7 @@ export class P9Server {
         if (name === "") value = encoder.encode(Object.keys(xattrs).map((k) => `${k}\0`).join(""));
         else if (name in xattrs) value = encoder.encode(xattrs[name]!);
         else throw new P9Error(ERRNO.ENODATA, name);
-        this.fids.set(newfid, { root: f.root, path: f.path, xattr: { value } });
+        this.fids.set(newfid, { root: f.root, path: f.path, uid: f.uid, xattr: { value } });
         return ok(new Writer(16).u64(value.length));
       }
       case T.xattrcreate: {
@@ -463,7 +500,19 @@ export class P9Server {
     }
   }
 
+  /** Before `path` goes (unlinked, or replaced by a rename): its open fids keep its data as an orphan. */
+  private async orphanOpenFids(fs: UnionFS, path: string): Promise<void> {
+    const open = [...this.fids.values()].filter((f) => f.root === fs && f.path === path && f.opened && !f.orphan && !f.xattr);
+    if (!open.length) return;
+    const st = fs.statSync(path);
+    if (!st || st.type !== "file") return;
+    const data = st.size ? await fs.read(path, 0, st.size) : new Uint8Array(0);
+    const orphan: Orphan = { stat: st, data: data.slice(), size: data.length };
+    for (const f of open) f.orphan = orphan;
+  }
+
   private async rename(fs: UnionFS, from: string, to: string): Promise<void> {
+    if (from !== to) await this.orphanOpenFids(fs, to);
     await fs.rename(from, to);
     // Fids below the old name follow it, as they would on a local filesystem.
     for (const f of this.fids.values()) {
@@ -472,6 +521,20 @@ export class P9Server {
       else if (isUnder(f.path, from)) f.path = to + f.path.slice(from.length);
     }
   }
+}
+
+/** Grows (doubling) or shrinks an orphan's data to `size` bytes; new bytes are zeros. */
+function orphanResize(o: Orphan, size: number): void {
+  // Held in memory, as the in-memory container layer holds a file (unionfs/upper.ts): the same bound.
+  if (size > ORPHAN_LIMIT) throw new FsError("EFBIG", "", `an unlinked open file held in memory stops at ${ORPHAN_LIMIT} bytes`);
+  if (size > o.data.length) {
+    const grown = new Uint8Array(Math.max(size, o.data.length * 2, 4096));
+    grown.set(o.data.subarray(0, o.size));
+    o.data = grown;
+  } else if (size < o.size) {
+    o.data.fill(0, size, o.size);
+  }
+  o.size = size;
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

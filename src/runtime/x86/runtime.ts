@@ -13,7 +13,7 @@ import type { UnionFS } from "../../unionfs/union.ts";
 import { SIGNALS } from "../signals.ts";
 import type { ResolvedProcess } from "../spec.ts";
 import { execFailure, notFoundMessage, ProcessStartError, runcError, type ContainerNetwork, type ContainerProcess, type ContainerRuntime, type ProcessHandlers, type RunningContainer, type StartFailure } from "../types.ts";
-import { NET } from "./v86.ts";
+import { NET, type NetworkAnswer } from "./v86.ts";
 import { macForAddress } from "../network.ts";
 
 const HOST_MODE_ADDRESS = "172.17.0.2";
@@ -24,7 +24,7 @@ import { parseProcListing, PROC_LISTING_SCRIPT } from "../procfs.ts";
 export interface Vm {
   readonly guest: Guest;
   /** Whether the network relay has answered, waiting up to `timeoutMs` (false: no relay). */
-  netReady(timeoutMs: number): Promise<boolean>;
+  netReady(timeoutMs: number): Promise<NetworkAnswer>;
   saveState(): Promise<ArrayBuffer>;
   destroy(): Promise<void>;
 }
@@ -84,7 +84,7 @@ const RELAY_WAIT_MS = 5000;
 
 export class X86Runtime implements ContainerRuntime {
   /** How the last start went (benchmarks and the UI read it). */
-  lastStart?: { warm: boolean; spare?: boolean; bootMs: number; mountMs?: number; netMs?: number; relayReady?: boolean; spawnMs?: number };
+  lastStart?: { warm: boolean; spare?: boolean; bootMs: number; mountMs?: number; netMs?: number; relayReady?: boolean; network?: NetworkAnswer; spawnMs?: number };
   private booting?: Promise<void>;
   private spare?: Promise<{ vm: Vm; server: P9Server; warm: boolean }>;
   private spareTimer?: ReturnType<typeof setTimeout>;
@@ -178,13 +178,17 @@ export class X86Runtime implements ContainerRuntime {
       if (network) {
         t = performance.now();
         // The container starts once its relay has answered, so its first request is not lost.
-        if (network.mode !== "none") last.relayReady = await vm.netReady(RELAY_WAIT_MS);
+        if (network.mode !== "none") {
+          last.network = await vm.netReady(RELAY_WAIT_MS);
+          last.relayReady = last.network === "relay";
+        }
         // "host" reaches the relay like the bridge does; it only has no address of its own to show.
         const link: Parameters<Vm["guest"]["network"]>[1] =
           network.mode === "host" ? { ...network, mtu: NET.mtu, mode: "bridge", ipAddress: HOST_MODE_ADDRESS, prefixLen: NET.prefixLen, gateway: NET.gateway, macAddress: macForAddress(HOST_MODE_ADDRESS) } : { ...network, mtu: NET.mtu };
-        // No relay (offline, or a static copy of the lab): like a host without a network, no route out
-        // and no name server, so a lookup or a connection fails at once instead of timing out.
-        if (link.mode === "bridge" && !last.relayReady) Object.assign(link, { gateway: "", resolvConf: OFFLINE_RESOLV_CONF });
+        // Nothing answers (no relay, and no mirror): like a host without a network, no route out and no
+        // name server, so a lookup or a connection fails at once instead of timing out. The mirror
+        // answers as the relay does: the same route and name server, fewer names.
+        if (link.mode === "bridge" && !last.network) Object.assign(link, { gateway: "", resolvConf: OFFLINE_RESOLV_CONF });
         await vm.guest.network("c", link);
         last.netMs = performance.now() - t;
       }

@@ -8,6 +8,7 @@
  */
 
 import { onesSum } from "./icmp.ts";
+import { retransmitSegments } from "./tcp-retransmit.ts";
 
 interface TcpConnection {
   tuple: string;
@@ -75,6 +76,7 @@ export function acceptOnRelayAnswer(adapter: WispAdapter | undefined): void {
   const waiting = new Map<number, () => void>();
   const open = adapter.on_tcp_connection.bind(adapter);
   adapter.on_tcp_connection = (conn, packet) => {
+    retransmitSegments(conn);
     const accept = conn.accept.bind(conn);
     conn.accept = () => {};
     const r = open(conn, packet);

@@ -5,6 +5,7 @@
  * machine (machine.ts, Node) and the machine worker (vm-worker.ts, the page).
  */
 import { filterPings } from "./icmp.ts";
+import { answerMirrorSockets, mirrorDnsAnswer, mirrorRelayUrl, MirrorSocket } from "./mirror-net.ts";
 import { acceptOnRelayAnswer, type WispAdapter } from "./tcp-open.ts";
 
 export interface MachineAssets {
@@ -44,14 +45,17 @@ export function loadV86(): Promise<V86Constructor> {
 
 /**
  * Where a machine's network goes: the lab server's Wisp relay (proxy/wisp.ts) and its DNS endpoint
- * (proxy/dns.ts). Without one the machine still has its network card (the warm state needs the same
- * hardware every time), but nothing answers it.
+ * (proxy/node.ts), and, when the relay is not there or does not answer, the bundled Debian mirror
+ * answered in the page (mirror-net.ts). Without either the machine still has its network card (the
+ * warm state needs the same hardware every time), but nothing answers it.
  */
 export interface MachineNetwork {
   /** ws:// or wss:// URL of /net/wisp. */
-  relayUrl: string;
+  relayUrl?: string;
   /** http(s):// URL of /net/dns-query. */
-  dnsUrl: string;
+  dnsUrl?: string;
+  /** Base URL of the bundled mirror's files (public/demos/mirror/), ending in "/". */
+  mirrorUrl?: string;
 }
 
 /**
@@ -74,6 +78,9 @@ function servfail(query: Uint8Array): Uint8Array {
   return out;
 }
 
+/** The DNS "endpoint" that is the page's own answer for the mirror's hosts. */
+const MIRROR_DNS = "mirror";
+
 let dnsRouted = false;
 /**
  * v86's network adapter asks DNS of `https://<doh_server>/dns-query` with the global fetch(); this
@@ -89,6 +96,7 @@ export function routeDnsQueries(): void {
     if (!url.startsWith(`https://${DNS_HOST}/`)) return original(input, init);
     const target = decodeURIComponent(new URL(url).pathname.slice(1).replace(/\/dns-query$/, ""));
     const query = new Uint8Array(init?.body instanceof Uint8Array ? init.body : await new Response(init?.body ?? null).arrayBuffer());
+    if (target === MIRROR_DNS) return new Response(mirrorDnsAnswer(query) as BlobPart, { headers: { "Content-Type": "application/dns-message" } });
     try {
       const r = await original(target, { method: "POST", headers: { "Content-Type": "application/dns-message" }, body: query as BlobPart });
       if (r.ok) return r;
@@ -111,17 +119,60 @@ export function guardNetwork(emulator: V86): void {
   });
 }
 
-/** Whether the machine's relay has answered (Wisp's first CONTINUE), waiting up to `timeoutMs`. */
-export async function relayReady(emulator: V86, timeoutMs: number): Promise<boolean> {
-  // v86 internals (its adapter and WebSocket), pinned with the v86 version and covered by the network tests.
-  const adapter = (emulator as unknown as { network_adapter?: { wispws?: { readyState: number } | null; connections?: Record<number, { congestion: number }> } }).network_adapter;
-  if (!adapter?.wispws) return false;
-  const until = Date.now() + timeoutMs;
+/** What answers a machine's network: the lab's relay, the page's mirror, or nothing. */
+export type NetworkAnswer = "relay" | "mirror" | undefined;
+
+// v86 internals (its Wisp adapter and WebSocket), pinned with the v86 version and covered by the network tests.
+interface AdapterSocket {
+  readyState: number;
+  onclose: unknown;
+  onmessage: unknown;
+  close(): void;
+}
+interface WispAdapterState {
+  wispws?: AdapterSocket | null;
+  connections?: Record<number, { congestion: number }>;
+  congested_buffer?: unknown[];
+  tcp_conn?: Record<string, unknown>;
+  doh_server?: string;
+  register_ws?(url: string): void;
+}
+
+async function answered(adapter: WispAdapterState, until: number): Promise<boolean> {
   for (;;) {
     if (adapter.wispws?.readyState === 1 && (adapter.connections?.[0]?.congestion ?? 0) > 0) return true;
     if (Date.now() >= until || !adapter.wispws || adapter.wispws.readyState > 1) return false;
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Whether the machine's network is answered, waiting up to `timeoutMs` for the relay; a relay that
+ * is not there or does not answer in time gives way to the mirror, when the machine has one (its
+ * socket replaced, so v86 stops reconnecting to the relay).
+ */
+export async function networkReady(emulator: V86, timeoutMs: number, mirrorUrl?: string): Promise<NetworkAnswer> {
+  const adapter = (emulator as unknown as { network_adapter?: WispAdapterState }).network_adapter;
+  if (!adapter?.wispws) return undefined;
+  const onMirror = adapter.wispws instanceof MirrorSocket;
+  if (await answered(adapter, Date.now() + (onMirror ? 1000 : timeoutMs))) return onMirror ? "mirror" : "relay";
+  if (onMirror || !mirrorUrl || !adapter.register_ws) return undefined;
+  const relay = adapter.wispws;
+  relay.onclose = null;
+  relay.onmessage = null;
+  try {
+    relay.close();
+  } catch {
+    // already closed
+  }
+  adapter.connections = { 0: { congestion: 0 } };
+  adapter.congested_buffer = [];
+  adapter.tcp_conn = {};
+  adapter.doh_server = `${DNS_HOST}/${MIRROR_DNS}`;
+  answerMirrorSockets();
+  routeDnsQueries();
+  adapter.register_ws(mirrorRelayUrl(mirrorUrl));
+  return (await answered(adapter, Date.now() + 1000)) ? "mirror" : undefined;
 }
 
 export interface V86MachineOptions {
@@ -135,6 +186,8 @@ export interface V86MachineOptions {
 
 /** The v86 options of the lab's machine. */
 export function v86Options(assets: MachineAssets, opts: V86MachineOptions): V86Options {
+  const relay = opts.network?.relayUrl && opts.network.dnsUrl ? opts.network : undefined;
+  const mirror = opts.network?.mirrorUrl;
   const options: V86Options = {
     wasm_path: assets.wasmPath,
     memory_size: MEMORY_BYTES,
@@ -154,12 +207,14 @@ export function v86Options(assets: MachineAssets, opts: V86MachineOptions): V86O
       type: "virtio",
       mtu: NET.mtu,
       router_ip: NET.gateway,
-      ...(opts.network ? { relay_url: opts.network.relayUrl.replace(/^ws(s?):/, "wisp$1:"), doh_server: `${DNS_HOST}/${encodeURIComponent(opts.network.dnsUrl)}` } : {}),
+      ...(relay ? { relay_url: relay.relayUrl!.replace(/^ws(s?):/, "wisp$1:"), doh_server: `${DNS_HOST}/${encodeURIComponent(relay.dnsUrl!)}` } : {}),
+      ...(!relay && mirror ? { relay_url: mirrorRelayUrl(mirror), doh_server: `${DNS_HOST}/${MIRROR_DNS}` } : {}),
     },
     // The MAC is set by /init for each container (Docker's, from its address); keep the state's until then.
     preserve_mac_from_state_image: true,
   };
-  if (opts.network) routeDnsQueries();
+  if (relay || mirror) routeDnsQueries();
+  if (!relay && mirror) answerMirrorSockets();
   if (opts.state) options.initial_state = { buffer: opts.state };
   const compiled = assets.wasmModule;
   if (compiled) options.wasm_fn = async (env: WebAssembly.Imports) => (await WebAssembly.instantiate(compiled, env)).exports;

@@ -1,12 +1,12 @@
 /** What the machine's worker (vm-worker.ts) and the page (worker-vm.ts) serve each other. */
-import type { MachineAssets, MachineNetwork } from "./v86.ts";
+import type { MachineAssets, MachineNetwork, NetworkAnswer } from "./v86.ts";
 
 /** The worker's side: one emulator. */
 export interface VmWorkerApi {
   /** Boots (or, with `state`, restores) the machine; resolves once the emulator runs. */
   start(assets: MachineAssets, state?: ArrayBuffer, network?: MachineNetwork): void;
-  /** Whether the network relay has answered, waiting up to `timeoutMs`. */
-  netReady(timeoutMs: number): boolean;
+  /** What answers the machine's network (the relay, or else the mirror), waiting up to `timeoutMs` for the relay. */
+  netReady(timeoutMs: number): NetworkAnswer;
   /** Text for the guest's first serial port. */
   serial(text: string): void;
   save(): ArrayBuffer;

@@ -4,13 +4,14 @@
  * requests and serial bytes cross as messages (serial output batched per task).
  */
 import { serveInWorker, transfer } from "../../store/rpc.ts";
-import { guardNetwork, loadV86, relayReady, v86Options, type V86 } from "./v86.ts";
+import { guardNetwork, loadV86, networkReady, v86Options, type V86 } from "./v86.ts";
 import type { VmPageApi, VmWorkerApi } from "./vm-protocol.ts";
 
 // Loaded while the worker waits as the spare (see worker-vm.ts), not when a container starts.
 const v86Module = loadV86();
 
 let emulator: V86 | undefined;
+let mirrorUrl: string | undefined;
 let out: number[] = [];
 let flushQueued = false;
 
@@ -32,6 +33,7 @@ const page = serveInWorker<VmWorkerApi, VmPageApi>({
       const data = req.slice();
       page.call("p9", [data], [data.buffer]).then(reply, (e: Error) => console.error("9p:", e));
     };
+    mirrorUrl = network?.mirrorUrl;
     const e = new Emulator(v86Options(assets, { handle9p, state, network }));
     emulator = e;
     guardNetwork(e);
@@ -45,7 +47,7 @@ const page = serveInWorker<VmWorkerApi, VmPageApi>({
     await new Promise<void>((resolve) => e.add_listener("emulator-started", resolve));
   },
   netReady(timeoutMs) {
-    return emulator ? relayReady(emulator, timeoutMs) : false;
+    return emulator ? networkReady(emulator, timeoutMs, mirrorUrl) : undefined;
   },
   serial(text) {
     emulator?.serial0_send(text);

@@ -7,7 +7,7 @@ import { connectWorker, transfer, type Rpc } from "../../store/rpc.ts";
 import { Guest } from "./guest.ts";
 import type { P9Server } from "./p9.ts";
 import type { Vm, VmFactory } from "./runtime.ts";
-import type { MachineAssets, MachineNetwork } from "./v86.ts";
+import type { MachineAssets, MachineNetwork, NetworkAnswer } from "./v86.ts";
 import type { VmPageApi, VmWorkerApi } from "./vm-protocol.ts";
 
 /** A machine's worker (the runtime keeps a restored machine ahead of need: see X86RuntimeOptions). */
@@ -52,7 +52,7 @@ export class WorkerVm implements Vm {
     return vm;
   }
 
-  netReady(timeoutMs: number): Promise<boolean> {
+  netReady(timeoutMs: number): Promise<NetworkAnswer> {
     return this.rpc.call("netReady", [timeoutMs]);
   }
 

@@ -1,10 +1,11 @@
 /**
- * The containers' DNS, answered by the lab (RFC 1035 messages as RFC 8484 carries them: the guest's
- * UDP query, POSTed by v86's network adapter as `application/dns-message`). Only names on the network
- * allow-list have an address — the lab's own, from 198.18.0.0/15 (proxy/wisp.ts turns a connection
- * to it back into the name) — so a name the lab will not connect to fails at once as NXDOMAIN in the
- * guest instead of timing out later; an allowed name asked for anything but an A record gets an empty
- * answer (NODATA), so resolvers fall back to IPv4 rather than retrying.
+ * The containers' DNS messages (RFC 1035, as RFC 8484 carries them: the guest's UDP query, POSTed by
+ * v86's network adapter as `application/dns-message`), answered by the lab's server (proxy/node.ts)
+ * and, without one, by the page (x86/mirror-net.ts). Only names the lab will connect to have an
+ * address — the lab's own, from 198.18.0.0/15, which the relay (proxy/wisp.ts) or the page turns back
+ * into the name — so any other name fails at once as NXDOMAIN in the guest instead of timing out
+ * later; an answered name asked for anything but an A record gets an empty answer (NODATA), so
+ * resolvers fall back to IPv4 rather than retrying.
  */
 
 const TYPE_A = 1;
