@@ -34,7 +34,8 @@ async function demoBlobs(getJson, all = false) {
 }
 
 const MIRROR_INDEX = "/demos/mirror/index.json";
-const mirrorFile = (path) => `/demos/mirror/${path.split("/").map(encodeURIComponent).join("/")}`;
+// Spelt as the page asks for them (src/runtime/x86/mirror-net.ts's mirrorSegment): `+` kept.
+const mirrorFile = (path) => `/demos/mirror/${path.split("/").map((s) => encodeURIComponent(s).replace(/%2B/g, "+")).join("/")}`;
 
 /** Keeps every file of the bundled mirror that is not kept yet. */
 async function keepMirror(cache) {

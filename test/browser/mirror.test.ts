@@ -83,7 +83,7 @@ describe("apt-get with the network off, from the bundled mirror (Chromium)", () 
     expect(r.output).toContain("E: Unable to locate package emacs");
   }, 300_000);
 
-  it("logged no console errors", () => {
-    expect(errors).toEqual([]);
+  it("logged no console errors (but the dev server's reload socket, offline)", () => {
+    expect(errors.filter((e) => !/^WebSocket connection to .* failed|^\[vite\]/.test(e))).toEqual([]);
   });
 });

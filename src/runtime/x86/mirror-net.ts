@@ -248,7 +248,12 @@ export function mirrorPath(req: Pick<HttpRequest, "target" | "headers">, connect
     return undefined;
   }
   if (parts.some((p) => p === "" || p === "." || p === ".." || p.includes("/") || p.includes("\\"))) return undefined;
-  return [host, ...parts].map(encodeURIComponent).join("/");
+  return [host, ...parts].map(mirrorSegment).join("/");
+}
+
+/** A path segment as the mirror's URLs spell it: percent-encoded, but `+` kept (Debian's versions have it; Vite's static server does not decode %2B). */
+export function mirrorSegment(s: string): string {
+  return encodeURIComponent(s).replace(/%2B/g, "+");
 }
 
 let socketsAnswered = false;
