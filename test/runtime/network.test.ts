@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLabServer, type LabServer } from "../../proxy/node.ts";
 import type { ContainerConfig } from "../../src/oci/types.ts";
@@ -26,6 +27,8 @@ const { backend, snapshotter } = memorySnapshotter();
 let runtime: X86Runtime;
 let alpine: MemoryImage;
 let debian: MemoryImage;
+/** The bundled busybox (Debian's busybox-static, with httpd; Alpine's busybox has none). */
+let busybox: MemoryImage;
 let repo: Awaited<ReturnType<typeof serveDirectory>>;
 let lab: LabServer;
 let web: Server;
@@ -55,6 +58,7 @@ beforeAll(async () => {
   alpine = await loadLayoutImage(backend, fx.layout, fx.tags.alpine386);
   const deb = await debianFixture();
   debian = await loadLayoutImage(backend, deb.layout, deb.tag);
+  busybox = await loadLayoutImage(backend, fileURLToPath(new URL("../../public/demos", import.meta.url)), "busybox:latest");
   repo = await serveDirectory(deb.repo);
   web = createServer((req, res) => {
     if (req.url === "/big") {
@@ -166,6 +170,53 @@ describe("container networking (v86 in Node through the lab's relay)", () => {
     expect(r.stderr).toContain("wget: bad address 'deb.debian.org'");
     expect(r.stderr).toContain("Network unreachable");
     expect(r.stdout).toMatch(/exit 1\n.*exit 1\n$/s);
+  }, 120_000);
+
+  it("a connection from the bridge's gateway reaches a server in the container (what -p forwards to); a closed port is refused", async () => {
+    const c = await container(busybox);
+    const proc = await resolveProcess(c.fs, c.config, { tty: false, argv: ["sh", "-c", "mkdir -p /www && echo hello-from-httpd > /www/index.html && exec httpd -f -p 8080 -h /www"] });
+    let log = "";
+    const running = await runtime.start(c.key, c.fs, proc, { output: (_fd, d) => (log += new TextDecoder().decode(d)) }, containerNetwork("bridge", "172.17.0.2", proc.hostname));
+    void running.exited.then((code) => (log += `[exited ${code}]`));
+    try {
+      let answer = "";
+      for (let attempt = 0; ; attempt++) {
+        const s = running.connect(8080);
+        try {
+          await s.opened;
+        } catch (e) {
+          // httpd may not listen yet: refused, then try again
+          if (attempt > 50) throw new Error(`${String(e)}; the container said: ${log}`);
+          await new Promise((r) => setTimeout(r, 100));
+          continue;
+        }
+        const done = new Promise<void>((r) => (s.onEnd = () => r()));
+        s.onData = (d) => (answer += new TextDecoder().decode(d));
+        s.write(new TextEncoder().encode("GET /index.html HTTP/1.0\r\nHost: localhost\r\n\r\n"));
+        await done;
+        s.end();
+        await s.closed;
+        break;
+      }
+      expect(answer).toMatch(/^HTTP\/1\.[01] 200 OK\r\n/);
+      expect(answer).toContain("\r\n\r\nhello-from-httpd\n");
+      const closed = running.connect(8081);
+      await expect(closed.opened).rejects.toMatchObject({ code: "ECONNREFUSED" });
+      // A large answer crosses in many segments: 1 MiB from the container.
+      const big = await running.exec(await resolveProcess(c.fs, c.config, { tty: false, argv: ["sh", "-c", "head -c 1048576 /dev/zero | tr '\\0' x > /www/big"] }), { output: () => {} });
+      expect(await big.exited).toBe(0);
+      const s = running.connect(8080);
+      await s.opened;
+      let bytes = 0;
+      const done = new Promise<void>((r) => (s.onEnd = () => r()));
+      s.onData = (d) => (bytes += d.length);
+      s.write(new TextEncoder().encode("GET /big HTTP/1.0\r\n\r\n"));
+      await done;
+      expect(bytes).toBeGreaterThan(1048576);
+    } finally {
+      running.kill(9);
+      await running.exited;
+    }
   }, 120_000);
 
   it("--network none: only lo", async () => {

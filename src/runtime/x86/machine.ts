@@ -6,7 +6,8 @@
  */
 import { Guest } from "./guest.ts";
 import type { P9Server } from "./p9.ts";
-import { guardNetwork, loadV86, networkReady, v86Options, type NetworkAnswer, type MachineAssets, type MachineNetwork, type V86 } from "./v86.ts";
+import { GuestStream, type DialAdapter } from "./tcp-dial.ts";
+import { guardNetwork, loadV86, NET, networkReady, v86Options, type NetworkAnswer, type MachineAssets, type MachineNetwork, type V86 } from "./v86.ts";
 
 export interface MachineOptions {
   /** A saved state taken at /init's READY (raw or zstd; v86 accepts both). */
@@ -54,6 +55,12 @@ export class Machine {
 
   netReady(timeoutMs: number): Promise<NetworkAnswer> {
     return networkReady(this.emulator, timeoutMs, this.mirrorUrl);
+  }
+
+  dial(to: { ip: string; mac: string; port: number }): GuestStream {
+    const adapter = (this.emulator as unknown as { network_adapter?: DialAdapter }).network_adapter;
+    if (!adapter) throw new Error("the machine has no network adapter");
+    return new GuestStream(adapter, to, { ip: NET.gateway });
   }
 
   /** The machine's state (for a warm start later): take it while nothing is mounted or running. */

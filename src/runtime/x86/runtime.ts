@@ -19,12 +19,15 @@ import { macForAddress } from "../network.ts";
 const HOST_MODE_ADDRESS = "172.17.0.2";
 import { StartError, type Guest, type GuestProcess } from "./guest.ts";
 import { P9Server } from "./p9.ts";
+import type { GuestStream } from "./tcp-dial.ts";
 import { parseProcListing, PROC_LISTING_SCRIPT } from "../procfs.ts";
 
 export interface Vm {
   readonly guest: Guest;
   /** Whether the network relay has answered, waiting up to `timeoutMs` (false: no relay). */
   netReady(timeoutMs: number): Promise<NetworkAnswer>;
+  /** A TCP connection from the bridge's gateway to `to` in the guest (a published port); machines in a worker have none yet. */
+  dial?(to: { ip: string; mac: string; port: number }): GuestStream;
   saveState(): Promise<ArrayBuffer>;
   destroy(): Promise<void>;
 }
@@ -193,7 +196,7 @@ export class X86Runtime implements ContainerRuntime {
         last.netMs = performance.now() - t;
       }
       t = performance.now();
-      const c = new RunningX86Container(vm, server, root, id);
+      const c = new RunningX86Container(vm, server, root, id, network?.mode === "bridge" ? { ip: network.ipAddress, mac: network.macAddress } : undefined);
       await c.startMain(proc, handlers);
       last.spawnMs = performance.now() - t;
       return c;
@@ -214,7 +217,19 @@ export class RunningX86Container implements RunningContainer {
   private forceExit!: (code: number) => void;
   private readonly forced = new Promise<number>((r) => (this.forceExit = r));
 
-  constructor(private readonly vm: Vm, readonly server: P9Server, private readonly root: string, private readonly aname: string) {}
+  constructor(
+    private readonly vm: Vm,
+    readonly server: P9Server,
+    private readonly root: string,
+    private readonly aname: string,
+    private readonly endpoint?: { ip: string; mac: string },
+  ) {}
+
+  /** A TCP connection to `port` of the container, from the bridge's gateway (what `-p` forwards to). */
+  connect(port: number): GuestStream {
+    if (!this.endpoint || !this.vm.dial) throw new Error(this.endpoint ? "this machine cannot be connected to" : "the container is not on the bridge network");
+    return this.vm.dial({ ...this.endpoint, port });
+  }
 
   async startMain(proc: ResolvedProcess, handlers: ProcessHandlers): Promise<void> {
     this.main = this.spawn(proc, handlers);

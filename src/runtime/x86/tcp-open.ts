@@ -37,36 +37,50 @@ export interface WispAdapter {
   receive(frame: Uint8Array): void;
 }
 
-/** RST+ACK from the connection's far end to the guest, acknowledging its SYN (sequence `synSeq`). */
-export function tcpReset(conn: Pick<TcpConnection, "hsrc" | "hdest" | "psrc" | "pdest" | "sport" | "dport">, synSeq: number): Uint8Array {
-  const f = new Uint8Array(14 + 20 + 20);
-  f.set(conn.hdest, 0);
-  f.set(conn.hsrc, 6);
+/** The addresses of a TCP segment toward the guest: from (hsrc, psrc, sport) to (hdest, pdest, dport). */
+export type SegmentEnds = Pick<TcpConnection, "hsrc" | "hdest" | "psrc" | "pdest" | "sport" | "dport">;
+
+export const TCP_FLAGS = { fin: 0x01, syn: 0x02, rst: 0x04, psh: 0x08, ack: 0x10 } as const;
+
+/** One Ethernet frame with an IPv4 TCP segment to the guest (checksums filled in; an MSS option with SYN). */
+export function tcpSegment(ends: SegmentEnds, seq: number, ack: number, flags: number, window: number, payload: Uint8Array = new Uint8Array(0), mss?: number): Uint8Array {
+  const tcpLength = (mss ? 24 : 20) + payload.length;
+  const f = new Uint8Array(14 + 20 + tcpLength);
+  f.set(ends.hdest, 0);
+  f.set(ends.hsrc, 6);
   f[12] = 0x08;
   const ip = 14;
-  f.set([0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0], ip);
-  f.set(conn.psrc, ip + 12);
-  f.set(conn.pdest, ip + 16);
+  f.set([0x45, 0, (20 + tcpLength) >> 8, (20 + tcpLength) & 255, 0, 0, 0x40, 0, 64, 6, 0, 0], ip);
+  f.set(ends.psrc, ip + 12);
+  f.set(ends.pdest, ip + 16);
   const ipSum = ~onesSum(f, ip, ip + 20) & 0xffff;
   f[ip + 10] = ipSum >> 8;
   f[ip + 11] = ipSum & 0xff;
   const t = ip + 20;
   const v = new DataView(f.buffer);
-  v.setUint16(t, conn.sport);
-  v.setUint16(t + 2, conn.dport);
-  v.setUint32(t + 4, 0);
-  v.setUint32(t + 8, (synSeq + 1) >>> 0);
-  f[t + 12] = 5 << 4;
-  f[t + 13] = 0x14; // RST, ACK
+  v.setUint16(t, ends.sport);
+  v.setUint16(t + 2, ends.dport);
+  v.setUint32(t + 4, seq >>> 0);
+  v.setUint32(t + 8, ack >>> 0);
+  f[t + 12] = (mss ? 6 : 5) << 4;
+  f[t + 13] = flags;
+  v.setUint16(t + 14, window);
+  if (mss) v.setUint32(t + 20, (2 << 24) | (4 << 16) | mss);
+  f.set(payload, t + (mss ? 24 : 20));
   // The checksum covers a pseudo-header: both addresses, the protocol and the segment's length.
   const pseudo = new Uint8Array(12);
-  pseudo.set(conn.psrc, 0);
-  pseudo.set(conn.pdest, 4);
+  pseudo.set(ends.psrc, 0);
+  pseudo.set(ends.pdest, 4);
   pseudo[9] = 6;
-  pseudo[11] = 20;
-  const tcpSum = ~onesSum(f, t, t + 20, onesSum(pseudo, 0, 12)) & 0xffff;
-  v.setUint16(t + 16, tcpSum);
+  pseudo[10] = tcpLength >> 8;
+  pseudo[11] = tcpLength & 255;
+  v.setUint16(t + 16, ~onesSum(f, t, f.length, onesSum(pseudo, 0, 12)) & 0xffff);
   return f;
+}
+
+/** RST+ACK from the connection's far end to the guest, acknowledging its SYN (sequence `synSeq`). */
+export function tcpReset(conn: SegmentEnds, synSeq: number): Uint8Array {
+  return tcpSegment(conn, 0, synSeq + 1, TCP_FLAGS.rst | TCP_FLAGS.ack, 0);
 }
 
 /** Makes the adapter's SYN-ACK wait for the relay (see the top of this file). */
