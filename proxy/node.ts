@@ -183,7 +183,7 @@ export async function startLabServer(opts: LabServerOptions = {}): Promise<LabSe
     const origin = req.headers.origin;
     return origin === undefined || extraOrigins.has("*") || extraOrigins.has(origin.toLowerCase()) || origin === `http://${req.headers.host}` || origin === `https://${req.headers.host}`;
   };
-  /** A container's DNS query (RFC 8484 POST, what v86's adapter sends): proxy/dns.ts. */
+  /** A container's DNS query (RFC 8484 POST, what v86's adapter sends): src/runtime/dns-message.ts. */
   const answerDns = (req: IncomingMessage, res: ServerResponse) => {
     const headers = { "Content-Type": "application/dns-message", "Cache-Control": "no-store" };
     if (!originAllowed(req)) return void res.writeHead(403, { "Content-Type": "text/plain" }).end("origin not allowed");

@@ -8,6 +8,8 @@ need=()
 command -v docker-registry >/dev/null || need+=(docker-registry)
 command -v skopeo >/dev/null || need+=(skopeo)
 command -v umoci >/dev/null || need+=(umoci)
+# zstd frames among the fuzzer's seeds (test/fuzz/targets.ts).
+command -v zstd >/dev/null || need+=(zstd)
 command -v chromium >/dev/null || need+=(chromium)
 command -v htpasswd >/dev/null || need+=(apache2-utils)
 command -v openssl >/dev/null || need+=(openssl)

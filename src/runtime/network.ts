@@ -57,7 +57,7 @@ export function hostsFile(ipAddress: string, hostname: string, extraHosts: reado
   return records.map(([ip, hosts]) => `${ip}\t${hosts}\n`).join("");
 }
 
-/** Docker copies the host's resolv.conf; the lab's "host" answers DNS at the bridge's gateway (proxy/dns.ts through v86). */
+/** Docker copies the host's resolv.conf; the lab's "host" answers DNS at the bridge's gateway (src/runtime/dns-message.ts, answered by the relay or, offline, the page). */
 export function resolvConf(): string {
   return `nameserver ${BRIDGE.gateway}\n`;
 }

@@ -1,17 +1,19 @@
 /**
  * What the fuzzer feeds, and what each input may end in: the Dockerfile parser (BuildKit's rules and
  * Docker 20.10's), shell-word expansion, image references, Docker's Go-template subset, the tar reader
- * the gzip streams and the 9P2000.L server's message decoder. Seeds are real inputs: BuildKit's own parser cases and expansion table (read in
+ * the gzip and zstd streams, manifest/index/config validation and the 9P2000.L server's message decoder. Seeds are real inputs: BuildKit's own parser cases and expansion table (read in
  * place from ../shared/conformance when present), the lab's test Dockerfiles, and archives the lab's
  * own writer makes.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { DockerfileError, dockerfileInstructions } from "../../src/build/dockerfile-instructions.ts";
 import { dump, parse, processWord, processWords, ShellExpansionError, DockerfileParseError } from "../../src/build/dockerfile/index.ts";
 import { parseDockerTemplate, TemplateError } from "../../src/cli/template.ts";
-import { DecompressionError, gunzipStream } from "../../src/layer/compression.ts";
+import { DecompressionError, gunzipStream, zstdStream } from "../../src/layer/compression.ts";
+import { ManifestError, parseImageConfig, parseIndex, parseManifest, parseManifestOrIndex } from "../../src/oci/validate.ts";
 import { TarFormatError, TarStreamParser } from "../../src/layer/tar.ts";
 import { InvalidReferenceError, parseReference } from "../../src/oci/reference.ts";
 import { P9Server } from "../../src/runtime/x86/p9.ts";
@@ -289,7 +291,59 @@ export const TARGETS: readonly FuzzTarget[] = [
     },
     allowed: (e) => e instanceof DecompressionError,
   },
+  {
+    name: "zstd",
+    seeds: zstdSeeds,
+    async run(input) {
+      await drain(new Blob([input as BlobPart]).stream().pipeThrough(zstdStream()));
+    },
+    allowed: (e) => e instanceof DecompressionError,
+  },
+  {
+    name: "manifest",
+    seeds: demoDocuments,
+    run(input) {
+      for (const parse of [(b: Uint8Array) => parseManifestOrIndex(b), (b: Uint8Array) => parseManifestOrIndex(b, "application/vnd.oci.image.index.v1+json"), parseManifest, parseIndex, parseImageConfig]) {
+        try {
+          parse(input);
+        } catch (e) {
+          if (!(e instanceof ManifestError)) throw e;
+        }
+      }
+    },
+    allowed: () => false,
+    tokens: ['"', "{", "}", "[", "]", ",", ":", "null", "true", "1", '"schemaVersion"', '"mediaType"', '"digest"', '"size"', '"layers"', '"manifests"', '"config"', '"rootfs"', '"diff_ids"', '"history"', '"platform"', "sha256:", "\\u0000"],
+  },
 ];
+
+/** The bundled demo images' documents (public/demos): index, manifests and configs as registries serve them. */
+function demoDocuments(): Uint8Array[] {
+  const root = new URL("../../public/demos/", import.meta.url).pathname;
+  const index = readFileSync(join(root, "index.json"));
+  const out = [new Uint8Array(index)];
+  const blob = (d: string) => new Uint8Array(readFileSync(join(root, "blobs", "sha256", d.slice(7))));
+  for (const m of (JSON.parse(index.toString()) as { manifests: { digest: string }[] }).manifests) {
+    const manifest = blob(m.digest);
+    out.push(manifest, blob((JSON.parse(dec.decode(manifest)) as { config: { digest: string } }).config.digest));
+  }
+  return out;
+}
+
+/** zstd frames: one with a raw block written here, and, where the zstd tool is, compressed ones of real data. */
+function zstdSeeds(): Uint8Array[] {
+  const data = enc.encode("hello zstd ".repeat(20));
+  // Magic, a frame header (single segment, 1-byte content size), one raw block marked last.
+  const raw = Uint8Array.from([0x28, 0xb5, 0x2f, 0xfd, 0x20, data.length, ((data.length << 3) | 1) & 0xff, (data.length >> 5) & 0xff, 0, ...data]);
+  const seeds = [raw];
+  for (const input of [sampleTar(), enc.encode("layer ".repeat(500))]) {
+    try {
+      seeds.push(new Uint8Array(execFileSync("zstd", ["-q", "-c", "-19", "--check"], { input })));
+    } catch {
+      // no zstd tool: the raw frame alone
+    }
+  }
+  return seeds;
+}
 
 export function target(name: string): FuzzTarget {
   const t = TARGETS.find((x) => x.name === name);

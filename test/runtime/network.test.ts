@@ -1,6 +1,6 @@
 /**
  * Containers on the network, in Node: real v86 machines whose virtio-net card is answered by the lab
- * server's relay (proxy/wisp.ts) and DNS (proxy/dns.ts); a local HTTP server on 127.0.0.1 reached as
+ * server's relay (proxy/wisp.ts) and DNS (src/runtime/dns-message.ts); a local HTTP server on 127.0.0.1 reached as
  * host.docker.internal, which the test allows explicitly. Also: Docker's init layer and the three
  * bind-mounted files (out of `docker diff`), `--network none` with only `lo`, and the refusals.
  */
