@@ -4,6 +4,11 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
+/** A flag Docker's CLI cannot parse (unknown, missing its value, a value its check refuses): Docker exits 125 for these (its FlagErrorFunc's StatusError). */
+export class FlagError extends UsageError {
+  override name = "FlagError";
+}
+
 /** Splits a command line into words: single and double quotes, backslash escapes, no expansion. */
 export function splitWords(line: string): string[] {
   const words: string[] = [];
@@ -82,20 +87,20 @@ export function parseArgs(argv: string[], specs: FlagSpec[], command: string, op
       const eq = a.indexOf("=");
       const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
       const spec = byLong.get(name);
-      if (!spec) throw new UsageError(`unknown flag: --${name}\nSee '${command} --help'.`);
+      if (!spec) throw new FlagError(`unknown flag: --${name}\nSee '${command} --help'.`);
       if (spec.value) {
         const v = eq > 0 ? a.slice(eq + 1) : argv[++i];
-        if (v === undefined) throw new UsageError(`flag needs an argument: --${name}\nSee '${command} --help'.`);
+        if (v === undefined) throw new FlagError(`flag needs an argument: --${name}\nSee '${command} --help'.`);
         set(spec, v);
       } else set(spec, eq > 0 ? a.slice(eq + 1) : "true");
     } else if (a.startsWith("-") && a.length > 1) {
       for (let j = 1; j < a.length; j++) {
         const spec = byShort.get(a[j]!);
-        if (!spec) throw new UsageError(`unknown shorthand flag: '${a[j]}' in ${a}\nSee '${command} --help'.`);
+        if (!spec) throw new FlagError(`unknown shorthand flag: '${a[j]}' in ${a}\nSee '${command} --help'.`);
         if (spec.value) {
           const rest = a.slice(j + 1).replace(/^=/, "");
           const v = rest || argv[++i];
-          if (v === undefined) throw new UsageError(`flag needs an argument: '${a[j]}' in ${a}\nSee '${command} --help'.`);
+          if (v === undefined) throw new FlagError(`flag needs an argument: '${a[j]}' in ${a}\nSee '${command} --help'.`);
           set(spec, v);
           break;
         }

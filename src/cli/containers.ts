@@ -2,7 +2,7 @@
 import type { Daemon } from "../daemon/daemon.ts";
 import { humanSizeWithPrecision, timeAgo } from "../daemon/units.ts";
 import type { ContainerRecord, ImageRecord } from "../store/schema.ts";
-import { boolFlag, flag, UsageError, type FlagSpec, type ParsedArgs } from "./argv.ts";
+import { boolFlag, flag, FlagError, UsageError, type FlagSpec, type ParsedArgs } from "./argv.ts";
 import { eachArg, type DockerCommand } from "./command.ts";
 import { ellipsis, table } from "./format.ts";
 import { bytesOf, hostInput } from "./host-io.ts";
@@ -21,7 +21,7 @@ export function createContainer(daemon: Daemon, imageRef: string, cmd: string[],
   const extraHosts = p.flags.get("add-host") ?? [];
   for (const h of extraHosts) {
     const bad = extraHostError(h);
-    if (bad) throw new UsageError(`invalid argument "${h}" for "--add-host" flag: ${bad}`);
+    if (bad) throw new FlagError(`invalid argument "${h}" for "--add-host" flag: ${bad}`);
   }
   const hostname = flag(p, "hostname");
   if (hostname !== undefined && !/^.{1,63}$/.test(hostname)) throw new UsageError(`invalid hostname format: ${hostname}`);

@@ -6,7 +6,7 @@ import type { PullResult } from "../daemon/images.ts";
 import { humanSizeWithPrecision, timeAgo } from "../daemon/units.ts";
 import type { ImageRecord } from "../store/schema.ts";
 import type { CliIO } from "../terminal/types.ts";
-import { boolFlag, flag, UsageError, type ParsedArgs } from "./argv.ts";
+import { boolFlag, flag, FlagError, UsageError, type ParsedArgs } from "./argv.ts";
 import { eachArg, type DockerCommand } from "./command.ts";
 import { ellipsis, table } from "./format.ts";
 import { bytesOf, hostInput } from "./host-io.ts";
@@ -90,7 +90,7 @@ export function parseFilters(p: ParsedArgs, valid: readonly string[]): Map<strin
   const out = new Map<string, string[]>();
   for (const f of p.flags.get("filter") ?? []) {
     const i = f.indexOf("=");
-    if (i <= 0) throw new UsageError(`invalid argument "${f}" for "-f, --filter" flag: bad format of filter (expected name=value)`);
+    if (i <= 0) throw new FlagError(`invalid argument "${f}" for "-f, --filter" flag: bad format of filter (expected name=value)`);
     const name = f.slice(0, i).trim().toLowerCase();
     out.set(name, [...(out.get(name) ?? []), f.slice(i + 1)]);
   }

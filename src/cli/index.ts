@@ -5,7 +5,7 @@
 import type { Daemon } from "../daemon/daemon.ts";
 import { InvalidReferenceError } from "../oci/reference.ts";
 import type { CliIO, CommandLine } from "../terminal/types.ts";
-import { parseArgs, splitWords, UsageError } from "./argv.ts";
+import { FlagError, parseArgs, splitWords, UsageError } from "./argv.ts";
 import type { DockerCommand } from "./command.ts";
 import { build, buildxBuild } from "./build.ts";
 import { CONTAINER_COMMANDS } from "./containers.ts";
@@ -175,9 +175,11 @@ export class DockerCli implements CommandLine {
       if (status !== 0) this.explainBuildKitDigest(parsed.args, io);
       return status;
     } catch (e) {
-      io.stderr(`${describeError(e)}\n`);
+      // A flag's value refused by its check reads as a parse error does: with the command's help line.
+      const see = e instanceof FlagError && !e.message.includes("\nSee '") ? `\nSee 'docker ${cmd.name} --help'.` : "";
+      io.stderr(`${describeError(e)}${see}\n`);
       this.explainBuildKitDigest(argv, io);
-      return 1;
+      return e instanceof FlagError ? 125 : 1;
     }
   }
 

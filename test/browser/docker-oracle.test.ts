@@ -126,6 +126,14 @@ describe("the lab and real Docker on the same images", () => {
     await same("docker top nosuch");
   });
 
+  it("flags Docker cannot parse: its words, and its status 125", async () => {
+    await same("docker ps --bogus");
+    await same("docker images -z");
+    await same("docker ps --filter");
+    await same("docker images --filter nofilter");
+    await same(`docker run --bogus ${images.busyboxV2} true`);
+  });
+
   it("a container that writes: docker diff, container inspect, and a commit's history and config", async () => {
     const script = "mkdir -p /new/dir && echo hi > /new/dir/f && echo extra >> /etc/group && rm /bin/true && ln -s /new/dir /link && touch /tmp/t && rm -rf /var/spool";
     const run = await both(`docker run --network none --name oracle-w ${images.busyboxV2} sh -c '${script}'`);
