@@ -107,6 +107,11 @@ export function zstdStream(): TransformStream<Uint8Array, Uint8Array> {
   });
 }
 
+/** The unsigned little-endian number in `b[from..from+n)` (zstd's header fields; up to 8 bytes, as a double). */
+function littleEndian(b: readonly number[], from: number, n: number): number {
+  return b.slice(from, from + n).reduceRight((v, x) => v * 256 + x, 0);
+}
+
 /** The largest window a zstd frame may ask for: zstd's own default limit for decoders (ZSTD_WINDOWLOG_LIMIT_DEFAULT, 2^27). */
 export const ZSTD_WINDOW_LIMIT = 2 ** 27;
 
@@ -140,7 +145,7 @@ class ZstdWindowGuard {
   }
 
   private step(b: number[]): void {
-    const le = (from: number, n: number) => b.slice(from, from + n).reduceRight((v, x) => v * 256 + x, 0);
+    const le = (from: number, n: number) => littleEndian(b, from, n);
     switch (this.state) {
       case "magic": {
         const magic = le(0, 4);
@@ -186,7 +191,7 @@ class ZstdWindowGuard {
     } else {
       const at = [0, 1, 2, 4][this.fhd & 3]!;
       const size = fcs === 0 ? 1 : [0, 2, 4, 8][fcs]!;
-      window = b.slice(at, at + size).reduceRight((v, x) => v * 256 + x, 0) + (fcs === 1 ? 256 : 0);
+      window = littleEndian(b, at, size) + (fcs === 1 ? 256 : 0);
     }
     if (window > ZSTD_WINDOW_LIMIT) {
       throw new Error(`frame requires too much memory for decoding (${single ? "content" : "window"} of ${window} bytes; at most ${ZSTD_WINDOW_LIMIT})`);

@@ -4,13 +4,12 @@
  * answers connections the guest opens (its Wisp adapter opens none), so this is a small client of its
  * own on the adapter: frames go to the guest through `adapter.receive`, the guest's segments come back
  * through the adapter's connection table (keyed as v86 keys a guest's packet). One segment in flight,
- * sent again after RTO_MS until acknowledged (the guest is on the same machine: nothing is lost but
+ * sent again after tcp-retransmit.ts's RTO_MS until acknowledged (the guest is on the same machine: nothing is lost but
  * what a full window drops), no window scaling (so the guest's window field is in bytes), in-order data
  * only (the guest resends anything else).
  */
 import { TCP_FLAGS, tcpSegment, type SegmentEnds } from "./tcp-open.ts";
-
-const RTO_MS = 200;
+import { retransmitTimer } from "./tcp-retransmit.ts";
 /** How long the guest has to answer a SYN (a SYN-ACK, or a RST: nothing listens). */
 const CONNECT_TIMEOUT_MS = 5000;
 /** Bytes per segment: well inside the link's MTU (v86.ts's NET.mtu) and the guest's unscaled window. */
@@ -95,8 +94,7 @@ export class GuestStream {
       if (this.state !== "syn-sent") return;
       if (Date.now() > until) return this.fail(new GuestConnectionError("ETIMEDOUT", `connecting to ${to.ip}:${to.port}: connection timed out`));
       this.send(this.iss, TCP_FLAGS.syn, new Uint8Array(0), SEGMENT);
-      this.timer = setTimeout(syn, RTO_MS);
-      (this.timer as { unref?: () => void }).unref?.();
+      this.timer = retransmitTimer(syn);
     };
     syn();
   }
@@ -199,8 +197,7 @@ export class GuestStream {
     if (!f || this.state !== "open") return;
     this.send(f.seq, TCP_FLAGS.ack | (f.fin ? TCP_FLAGS.fin : TCP_FLAGS.psh), f.data);
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.transmit(), RTO_MS);
-    (this.timer as { unref?: () => void }).unref?.();
+    this.timer = retransmitTimer(() => this.transmit());
   }
 
   private send(seq: number, flags: number, payload?: Uint8Array, mss?: number): void {

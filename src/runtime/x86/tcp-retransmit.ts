@@ -7,7 +7,14 @@
  * a duplicate, so a late ACK costs one segment at most.
  */
 
-const RTO_MS = 200;
+export const RTO_MS = 200;
+
+/** Runs `resend` after RTO_MS, without keeping a Node process alive for it. */
+export function retransmitTimer(resend: () => void): ReturnType<typeof setTimeout> {
+  const timer = setTimeout(resend, RTO_MS);
+  (timer as { unref?: () => void }).unref?.();
+  return timer;
+}
 
 interface Segmenting {
   pending?: boolean;
@@ -31,12 +38,10 @@ export function retransmitSegments(conn: object): void {
     if (!idle || !this.pending) return;
     const ackn = this.last_received_ackn;
     clearTimeout(this.retransmitTimer);
-    const timer = setTimeout(() => {
+    this.retransmitTimer = retransmitTimer(() => {
       if (!this.pending || this.last_received_ackn !== ackn || this.net.tcp_conn[this.tuple] !== this) return;
       this.pending = false;
       this.pump();
-    }, RTO_MS);
-    (timer as { unref?: () => void }).unref?.();
-    this.retransmitTimer = timer;
+    });
   };
 }
