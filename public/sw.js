@@ -12,6 +12,12 @@
  *    development and built alike) is there for the next offline load.
  *  - The registry proxy (/proxy/) is never touched: registries are online by nature, and the page
  *    must see their real answers.
+ *  - /ports/<container>/<port>/… is what `localhost:<port>` is on the lab's host: a port a running
+ *    container publishes (`docker run -p 8080:80`). The tab running the container answers it over the
+ *    container's TCP (src/ui/published-ports.ts); this worker only asks each of the lab's tabs in turn.
+ *    A page from a container runs without scripts: it would run with the lab's own origin (its store,
+ *    its saved logins), and a sandboxed document, which could not reach them, is not served by a
+ *    service worker, so its images and styles would not load.
  */
 const CACHE = "layerlab-v1";
 const STATIC = ["/", "/index.html", "/manifest.webmanifest", "/favicon.svg", "/v86/bios.bin", "/v86/bzImage", "/v86/initramfs.cpio.gz", "/v86/kernel.json", "/v86/guest.json", "/demos/index.json", "/demos/oci-layout"];
@@ -104,10 +110,96 @@ self.addEventListener("message", (event) => {
   }
 });
 
+const PORT_PATH = /^\/ports\/([^/]+)\/(\d{1,5})(\/.*)?$/;
+/** What a container's page may do in the lab's origin: show itself, submit forms, link; never run code or frame the lab. */
+const PORT_PAGE_POLICY = "script-src 'none'; object-src 'none'; worker-src 'none'; base-uri 'none'; frame-ancestors 'self'";
+/** The lab is cross-origin isolated (COEP require-corp): a page framed in it must say it embeds safely too (credentialless: other sites' images still load, without cookies). */
+const PORT_PAGE_HEADERS = { "content-security-policy": PORT_PAGE_POLICY, "cross-origin-embedder-policy": "credentialless", "cross-origin-resource-policy": "same-origin", "cache-control": "no-store" };
+/** Answer headers that describe this one hop (the body is re-streamed) or would loosen the policy. */
+const HOP_HEADERS = new Set(["connection", "keep-alive", "transfer-encoding", "content-length", "content-security-policy", "content-security-policy-report-only", "set-cookie", "service-worker-allowed", "clear-site-data", "cross-origin-embedder-policy", "cross-origin-opener-policy", "cross-origin-resource-policy"]);
+
+/** The container port a request is for: /ports/NAME/PORT/…, or a root-relative URL asked for by a page under one (its `/style.css`). */
+function portTarget(url, referrer) {
+  if (url.origin !== self.location.origin) return undefined;
+  const m = PORT_PATH.exec(url.pathname);
+  if (m) return { container: decodeURIComponent(m[1]), port: Number(m[2]), path: `${m[3] ?? "/"}${url.search}`, prefix: `/ports/${m[1]}/${m[2]}`, bare: m[3] === undefined };
+  if (!referrer) return undefined;
+  const r = new URL(referrer);
+  const from = r.origin === self.location.origin && PORT_PATH.exec(r.pathname);
+  if (!from) return undefined;
+  return { container: decodeURIComponent(from[1]), port: Number(from[2]), path: `${url.pathname}${url.search}`, prefix: `/ports/${from[1]}/${from[2]}`, rebased: true };
+}
+
+function portPage(status, title, text) {
+  const esc = (s) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const body = `<!doctype html><meta charset="utf-8"><title>${esc(title)}</title><body style="font:14px system-ui,sans-serif;margin:2em;color:#222"><h1 style="font-size:18px">${esc(title)}</h1><p>${esc(text)}</p></body>`;
+  return new Response(body, { status, headers: { "content-type": "text/html; charset=utf-8", ...PORT_PAGE_HEADERS } });
+}
+
+/** Asks one tab: it answers {mine:false}, or with the head and then the body's chunks over the channel. */
+function askTab(client, request) {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    let stream;
+    let controller;
+    const timer = setTimeout(() => resolve({ mine: false }), 15000);
+    channel.port1.onmessage = (e) => {
+      const m = e.data;
+      if (m.kind === "head") {
+        clearTimeout(timer);
+        if (!m.mine) return resolve(m);
+        stream = new ReadableStream({ start: (c) => (controller = c), cancel: () => channel.port1.postMessage({ kind: "cancel" }) });
+        resolve({ ...m, body: stream });
+      } else if (m.kind === "chunk") controller?.enqueue(new Uint8Array(m.data));
+      else if (m.kind === "end") {
+        controller?.close();
+        channel.port1.close();
+      } else if (m.kind === "error") {
+        controller?.error(new Error(m.message));
+        channel.port1.close();
+      }
+    };
+    client.postMessage({ type: "layerlab-port", ...request }, [channel.port2]);
+  });
+}
+
+async function answerPort(event, target) {
+  const req = event.request;
+  if (target.bare) return Response.redirect(`${target.prefix}/${new URL(req.url).search}`, 301);
+  const body = req.method === "GET" || req.method === "HEAD" ? undefined : await req.arrayBuffer();
+  const request = { container: target.container, port: target.port, method: req.method, target: target.path, headers: [...req.headers].filter(([k]) => k !== "cookie"), body };
+  const tabs = (await self.clients.matchAll({ type: "window" })).filter((c) => !PORT_PATH.test(new URL(c.url).pathname));
+  let refusal;
+  for (const tab of tabs) {
+    const answer = await askTab(tab, request);
+    if (!answer.mine) {
+      refusal ??= answer.error;
+      continue;
+    }
+    const headers = new Headers();
+    for (const [k, v] of answer.headers) {
+      const key = k.toLowerCase();
+      if (HOP_HEADERS.has(key)) continue;
+      // A redirect to the container's own address stays under its port's path.
+      if (key === "location") {
+        const to = new URL(v, `http://localhost:${target.port}${target.path}`);
+        headers.append(k, to.hostname === "localhost" || to.hostname === "127.0.0.1" ? `${target.prefix}${to.pathname}${to.search}${to.hash}` : v);
+      } else headers.append(k, v);
+    }
+    for (const [k, v] of Object.entries(PORT_PAGE_HEADERS)) headers.set(k, v);
+    const nullBody = req.method === "HEAD" || [101, 204, 205, 304].includes(answer.status);
+    return new Response(nullBody ? null : answer.body, { status: answer.status, statusText: answer.statusText, headers });
+  }
+  if (refusal) return portPage(502, `localhost:${target.port} did not answer`, refusal);
+  return portPage(502, `Nothing answers on localhost:${target.port}`, `No running container of this lab publishes port ${target.port} as ${target.container} (docker run -d -p ${target.port}:80 …), or the tab that runs it was closed.`);
+}
+
 self.addEventListener("fetch", (event) => {
   const req = event.request;
-  if (req.method !== "GET") return;
   const url = new URL(req.url);
+  const target = portTarget(url, req.referrer);
+  if (target) return event.respondWith(answerPort(event, target));
+  if (req.method !== "GET") return;
   if (url.origin !== self.location.origin || url.pathname.startsWith("/proxy/") || url.pathname.startsWith("/net/") || req.headers.has("range")) return;
   event.respondWith(
     (async () => {

@@ -9,6 +9,8 @@ import { Daemon } from "./daemon/daemon.ts";
 import { LESSONS } from "./lessons/lessons.ts";
 import { HostShell } from "./shell/host-shell.ts";
 import { openHostFiles } from "./shell/idb-files.ts";
+import { localhostFetch } from "./shell/localhost.ts";
+import { servePublishedPorts } from "./ui/published-ports.ts";
 import "./ui/lab-app.ts";
 import { setUpOffline } from "./ui/offline.ts";
 import type { MachineNetwork } from "./runtime/x86/v86.ts";
@@ -50,7 +52,9 @@ void app.start(async () => {
   });
   const cli = new DockerCli(daemon);
   // The host's home directory persists in IndexedDB beside the image store.
-  const shell = new HostShell({ commands: { docker: cli, lab: cli, edit: app.editCommand }, files: await openHostFiles() });
+  const shell = new HostShell({ commands: { docker: cli, lab: cli, edit: app.editCommand }, files: await openHostFiles(), fetch: localhostFetch(daemon) });
+  // /ports/<container>/<port>/ (the service worker asks this tab for ports its containers publish).
+  servePublishedPorts(daemon);
   void shell.load(); // the shell language (just-bash) while the page settles, not on the first line
   return { daemon, commandLine: shell, lessons: LESSONS, host: shell };
 });

@@ -1,5 +1,6 @@
 /** Container commands: create, ps, rm, diff, commit, cp, container inspect — Docker's wording and formats. */
 import type { Daemon } from "../daemon/daemon.ts";
+import type { CreateFlags } from "../daemon/containers.ts";
 import { humanSizeWithPrecision, timeAgo } from "../daemon/units.ts";
 import type { ContainerRecord, ImageRecord } from "../store/schema.ts";
 import { boolFlag, flag, FlagError, UsageError, type FlagSpec, type ParsedArgs } from "./argv.ts";
@@ -8,6 +9,8 @@ import { ellipsis, table } from "./format.ts";
 import { bytesOf, hostInput } from "./host-io.ts";
 import { DaemonFilterError, goTimeString, invalidFilterValue, labelsMatch, parseFilters, runInspect, typedContainer, writeListFormat } from "./images.ts";
 import { extraHostError } from "../runtime/network.ts";
+import { apiPortsOf } from "../runtime/ports.ts";
+import { displayablePorts, parsePortRange, parsePorts, splitProtoPort } from "./publish.ts";
 import { CONTAINER_HEADERS, dockerRow, goQuote, parseDockerTemplate, ROW_TYPES, tabwrite, TemplateError } from "./template.ts";
 
 /** `docker ps`'s COMMAND (daemon/list.go): the path, then the arguments, one with a space in single quotes. */
@@ -16,8 +19,11 @@ function commandLine(c: ContainerRecord): string {
   return args.length ? `${path} ${args.map((a) => (a.includes(" ") ? `'${a}'` : a)).join(" ")}` : path;
 }
 
-/** `docker create`'s work, shared with `docker run`: the flags as the daemon takes them (`-e KEY` from the client's environment). */
-export function createContainer(daemon: Daemon, imageRef: string, cmd: string[], p: ParsedArgs): Promise<ContainerRecord> {
+/**
+ * `docker create`'s flags as the daemon takes them (`-e KEY` from the client's environment), checked
+ * as the Docker CLI checks them — before anything is pulled.
+ */
+export function createFlags(cmd: string[], p: ParsedArgs): CreateFlags {
   const extraHosts = p.flags.get("add-host") ?? [];
   for (const h of extraHosts) {
     const bad = extraHostError(h);
@@ -25,8 +31,9 @@ export function createContainer(daemon: Daemon, imageRef: string, cmd: string[],
   }
   const hostname = flag(p, "hostname");
   if (hostname !== undefined && !/^.{1,63}$/.test(hostname)) throw new UsageError(`invalid hostname format: ${hostname}`);
+  const ports = parsePorts(p.flags.get("publish") ?? [], p.flags.get("expose") ?? []);
   const env = (p.flags.get("env") ?? []).map((kv) => (kv.includes("=") ? kv : `${kv}=${(globalThis as { process?: { env: Record<string, string> } }).process?.env[kv] ?? ""}`));
-  return daemon.containers.create(imageRef, {
+  return {
     name: flag(p, "name"),
     cmd,
     entrypoint: flag(p, "entrypoint"),
@@ -39,7 +46,16 @@ export function createContainer(daemon: Daemon, imageRef: string, cmd: string[],
     detach: boolFlag(p, "detach"),
     ...(hostname ? { hostname } : {}),
     ...(extraHosts.length ? { extraHosts } : {}),
-  });
+    exposedPorts: ports.exposed,
+    portBindings: ports.bindings,
+    publishAll: boolFlag(p, "publish-all"),
+  };
+}
+
+/** The daemon's warning for `-p` with `--network host` (its create answer's Warnings, printed by the CLI). */
+export function publishWarning(p: ParsedArgs): string | undefined {
+  const mode = flag(p, "network") ?? flag(p, "net");
+  return mode === "host" && (p.flags.get("publish")?.length || boolFlag(p, "publish-all")) ? "WARNING: Published ports are discarded when using host network mode\n" : undefined;
 }
 
 export const CREATE_FLAGS: FlagSpec[] = [
@@ -55,6 +71,9 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: "net", value: true },
   { name: "hostname", short: "h", value: true },
   { name: "add-host", value: true, repeat: true },
+  { name: "publish", short: "p", value: true, repeat: true },
+  { name: "publish-all", short: "P" },
+  { name: "expose", value: true, repeat: true },
 ];
 
 const create: DockerCommand = {
@@ -66,8 +85,11 @@ const create: DockerCommand = {
   minArgs: 1,
   stopAtFirstArg: true,
   async run(daemon, [imageRef, ...cmd], p, io) {
+    const flags = createFlags(cmd, p);
     if (!(await daemon.images.resolve(imageRef!))) io.stderr(`Unable to find image '${imageRef}' locally\n`);
-    const c = await createContainer(daemon, imageRef!, cmd, p);
+    const c = await daemon.containers.create(imageRef!, flags);
+    const warning = publishWarning(p);
+    if (warning) io.stderr(warning);
     io.stdout(`${c.id}\n`);
     return 0;
   },
@@ -112,7 +134,24 @@ async function containerFilter(daemon: Daemon, p: ParsedArgs): Promise<(c: Conta
       lineage.set(c.id, chain);
     }
   }
-  const unsupported = [...filters.keys()].filter((k) => !["ancestor", "exited", "id", "label", "name", "status"].includes(k));
+  // publish= a host port, expose= a container port, of a running container's NetworkSettings.Ports (moby's portOp).
+  const portFilter = (key: string) => {
+    const values = filters.get(key);
+    if (!values) return undefined;
+    const set = new Set<string>();
+    for (const v of values) {
+      if (v.includes(":")) throw new DaemonFilterError(`filter for '${key}' should not contain ':': ${v}`);
+      const [proto, port] = splitProtoPort(v);
+      const range = parsePortRange(port);
+      if (typeof range === "string") throw new DaemonFilterError(`error while looking up for ${key} ${v}: ${range}`);
+      for (let i = range[0]; i <= range[1]; i++) set.add(`${i}/${proto}`);
+    }
+    return set;
+  };
+  const publish = portFilter("publish");
+  const expose = portFilter("expose");
+  const portsOf = (c: ContainerRecord) => apiPortsOf(daemon.containers.publishedPorts(c));
+  const unsupported = [...filters.keys()].filter((k) => !["ancestor", "exited", "expose", "id", "label", "name", "publish", "status"].includes(k));
   if (unsupported.length) throw new UsageError(`the lab does not support the '${unsupported[0]}' filter`);
   return (c) =>
     (!status || status.includes(c.state)) &&
@@ -120,6 +159,8 @@ async function containerFilter(daemon: Daemon, p: ParsedArgs): Promise<(c: Conta
     (!names || names.some((re) => re.test(`/${c.name}`))) &&
     (!ids || ids.some((re) => re.test(c.id))) &&
     (!filters.has("ancestor") || (lineage.get(c.id) ?? [c.imageId]).some((id) => ancestorIds.has(id))) &&
+    (!publish || portsOf(c).some((p) => p.PublicPort > 0 && publish.has(`${p.PublicPort}/${p.Type}`))) &&
+    (!expose || portsOf(c).some((p) => expose.has(`${p.PrivatePort}/${p.Type}`))) &&
     labelsMatch(filters.get("label"), c.config.Labels);
 }
 
@@ -193,6 +234,7 @@ const ps: DockerCommand = {
           Size: size,
           Names: c.name,
           Labels: labels,
+          Ports: displayablePorts(apiPortsOf(daemon.containers.publishedPorts(c))),
         }));
       }
       return writeListFormat(io, format, rows, CONTAINER_HEADERS);
@@ -206,7 +248,7 @@ const ps: DockerCommand = {
     const rows: string[][] = [];
     for (const c of list) {
       const cmd = commandLine(c);
-      const row = [trunc ? c.id.slice(0, 12) : c.id, c.image, JSON.stringify(trunc ? ellipsis(cmd, 20) : cmd), timeAgo(new Date(c.createdAt).toISOString()), daemon.containers.status(c), "", c.name];
+      const row = [trunc ? c.id.slice(0, 12) : c.id, c.image, JSON.stringify(trunc ? ellipsis(cmd, 20) : cmd), timeAgo(new Date(c.createdAt).toISOString()), daemon.containers.status(c), displayablePorts(apiPortsOf(daemon.containers.publishedPorts(c))), c.name];
       if (withSize) {
         const size = await daemon.containers.size(c);
         row.push(`${humanSizeWithPrecision(size.rw, 3)} (virtual ${humanSizeWithPrecision(size.virtual, 3)})`);
@@ -218,9 +260,9 @@ const ps: DockerCommand = {
   },
 };
 
-/** A row of `docker ps --format` (formatter.ContainerContext): the fields the lab has; no ports, mounts, networks or volumes. */
-function containerRow(f: { ID: string; Image: string; Command: string; CreatedAt: string; RunningFor: string; State: string; Status: string; Size: string; Names: string; Labels: string }) {
-  return dockerRow(ROW_TYPES.container, { ...f, Ports: "", Mounts: "", Networks: "", LocalVolumes: "0" });
+/** A row of `docker ps --format` (formatter.ContainerContext): the fields the lab has; no mounts, networks or volumes. */
+function containerRow(f: { ID: string; Image: string; Command: string; CreatedAt: string; RunningFor: string; State: string; Status: string; Size: string; Names: string; Labels: string; Ports?: string }) {
+  return dockerRow(ROW_TYPES.container, { Ports: "", ...f, Mounts: "", Networks: "", LocalVolumes: "0" });
 }
 
 const rm: DockerCommand = {

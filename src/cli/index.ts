@@ -9,6 +9,7 @@ import { FlagError, parseArgs, splitWords, UsageError } from "./argv.ts";
 import type { DockerCommand } from "./command.ts";
 import { build, buildxBuild } from "./build.ts";
 import { CONTAINER_COMMANDS } from "./containers.ts";
+import { PORT_COMMANDS } from "./publish.ts";
 import { IMAGE_COMMANDS } from "./images.ts";
 import { runLabCommand } from "./lab-commands.ts";
 import { NETWORK_COMMANDS } from "./networks.ts";
@@ -16,7 +17,7 @@ import { RUN_COMMANDS } from "./run.ts";
 import { SYSTEM_COMMANDS } from "./system.ts";
 import { TRANSFER_COMMANDS } from "./transfer.ts";
 
-const DOCKER_COMMANDS: readonly DockerCommand[] = [build, buildxBuild, ...IMAGE_COMMANDS, ...CONTAINER_COMMANDS, ...RUN_COMMANDS, ...TRANSFER_COMMANDS, ...SYSTEM_COMMANDS, ...NETWORK_COMMANDS];
+const DOCKER_COMMANDS: readonly DockerCommand[] = [build, buildxBuild, ...IMAGE_COMMANDS, ...CONTAINER_COMMANDS, ...PORT_COMMANDS, ...RUN_COMMANDS, ...TRANSFER_COMMANDS, ...SYSTEM_COMMANDS, ...NETWORK_COMMANDS];
 
 function findCommand(words: string[]): { cmd: DockerCommand; rest: string[] } | undefined {
   // Two-word commands ("image inspect") win over one-word ones.

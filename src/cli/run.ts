@@ -14,7 +14,7 @@ import type { ContainerRecord } from "../store/schema.ts";
 import type { CliIO } from "../terminal/types.ts";
 import { boolFlag, flag, type ParsedArgs } from "./argv.ts";
 import { eachArg, type DockerCommand } from "./command.ts";
-import { createContainer, CREATE_FLAGS } from "./containers.ts";
+import { createFlags, CREATE_FLAGS, publishWarning } from "./containers.ts";
 import { showPull } from "./images.ts";
 
 const SIGINT = SIGNALS.INT;
@@ -72,9 +72,10 @@ function connectInput(io: CliIO, proc: RuntimeProcess, tty: boolean, stdin: bool
   return () => undo.forEach((f) => f());
 }
 
-function daemonMessage(io: CliIO, e: unknown, cmd: string): number {
+/** A start the daemon refused, as docker/cli 20.10's run reports it (reportError; an attached run also logs its wait's end). */
+function daemonMessage(io: CliIO, e: unknown, attached: boolean): number {
   if (e instanceof EngineError) {
-    io.stderr(`docker: Error response from daemon: ${e.message}.\nRun 'docker ${cmd} --help' for more information\n`);
+    io.stderr(`docker: Error response from daemon: ${e.message.replace(/\.$/, "")}.\n${attached ? "ERRO[0000] error waiting for container: context canceled\n" : ""}`);
     return e.status;
   }
   throw e;
@@ -89,6 +90,7 @@ const run: DockerCommand = {
   minArgs: 1,
   stopAtFirstArg: true,
   async run(daemon, [imageRef, ...cmd], p, io) {
+    const flags = createFlags(cmd, p);
     let image = await daemon.images.resolve(imageRef!);
     if (!image) {
       io.stderr(`Unable to find image '${imageRef}' locally\n`);
@@ -96,8 +98,8 @@ const run: DockerCommand = {
     }
     // The machine boots (or is restored) while the container's layer and process are prepared.
     daemon.engine.prewarm(image);
-    const c = await createContainer(daemon, imageRef!, cmd, p);
-    const warning = await daemon.engine.platformWarning(c);
+    const c = await daemon.containers.create(imageRef!, flags);
+    const warning = (publishWarning(p) ?? "") + ((await daemon.engine.platformWarning(c)) ?? "");
     if (warning) io.stderr(warning);
     const removeAfter = boolFlag(p, "rm");
     const tty = c.config.Tty === true;
@@ -107,7 +109,7 @@ const run: DockerCommand = {
         if (removeAfter) void exited.then(() => daemon.containers.remove(c.id, { force: true })).catch(() => {}); // already removed by hand
       } catch (e) {
         if (removeAfter) await daemon.containers.remove(c.id, { force: true });
-        return daemonMessage(io, e, "run");
+        return daemonMessage(io, e, false);
       }
       io.stdout(`${c.id}\n`);
       return 0;
@@ -117,7 +119,7 @@ const run: DockerCommand = {
       started = await daemon.engine.start(c, { listener: outputTo(io, tty), rows: io.rows, cols: io.columns });
     } catch (e) {
       if (removeAfter) await daemon.containers.remove(c.id, { force: true });
-      return daemonMessage(io, e, "run");
+      return daemonMessage(io, e, true);
     }
     const disconnect = connectInput(io, started.process, tty, c.config.OpenStdin === true);
     try {

@@ -11,6 +11,7 @@ import { commitContainer } from "../store/commit.ts";
 import { ContainerError, type ContainerStore, type CreateOptions } from "../store/containers.ts";
 import type { ContainerRecord, ImageRecord } from "../store/schema.ts";
 import type { ContainerEngine } from "../runtime/engine.ts";
+import { sortedPortMap, type PortMap } from "../runtime/ports.ts";
 import { TarStreamParser, type TarEntry } from "../layer/tar.ts";
 import { endOfArchive, TarWriter } from "../layer/tar-writer.ts";
 import { containerChanges, type Change } from "../unionfs/changes.ts";
@@ -140,12 +141,17 @@ export class ContainerService {
       ProcessLabel: "",
       AppArmorProfile: "",
       ExecIDs: null,
-      HostConfig: { ...hostConfig(networkMode), ExtraHosts: c.extraHosts?.length ? c.extraHosts : null },
+      HostConfig: { ...hostConfig(networkMode), PortBindings: sortedPortMap(c.portBindings ?? {}), PublishAllPorts: c.publishAll === true, ExtraHosts: c.extraHosts?.length ? c.extraHosts : null },
       GraphDriver: { Data: { Snapshot: c.snapshotKey, Parent: (await this.records.snapshots.stat(c.snapshotKey))?.parent ?? null }, Name: "layerlab" },
       Mounts: [],
       Config: dockerConfigJSON(c.config, { Image: c.image, Labels: c.config.Labels ?? {} }),
       NetworkSettings: await this.networks.settingsOf(c),
     };
+  }
+
+  /** NetworkSettings.Ports: a running container's published (and exposed) ports, `{}` when it does not run. */
+  publishedPorts(c: ContainerRecord): PortMap {
+    return sortedPortMap(this.engine.ports(c.id));
   }
 
   /** `docker top`: the container's processes as ps prints them for `psArgs` (Docker's default `-ef`). */

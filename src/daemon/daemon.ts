@@ -5,6 +5,7 @@
  * whether to use Web Workers, where the bundled demos are) as options: nothing here reads the page's URL.
  */
 import { NetworkService } from "./networks.ts";
+import { PortService } from "./ports.ts";
 import { runnablePlatforms } from "../oci/platform.ts";
 import { sha256Digest } from "../oci/digest.ts";
 import { registryApiHost } from "../oci/reference.ts";
@@ -55,6 +56,8 @@ export class Daemon {
   /** Runs containers: start, stop, kill, wait, exec, logs. */
   readonly engine: ContainerEngine;
   readonly networks: NetworkService;
+  /** The host's side of published ports (`localhost:8080`). */
+  readonly ports: PortService;
   private readonly made: { x86?: ContainerRuntime; wasi?: ContainerRuntime } = {};
   private readonly buildListeners = new Set<BuildEventListener>();
   private readonly proxyOrigin: string;
@@ -100,6 +103,7 @@ export class Daemon {
     });
     this.networks = new NetworkService(store.settings, this.engine, () => records.list());
     this.containers = new ContainerService(records, store, this.images, this.engine, this.networks);
+    this.ports = new PortService(this.engine, () => records.list());
   }
 
   static async open(opts: DaemonOptions): Promise<Daemon> {

@@ -10,6 +10,7 @@ import type { ContainerRecord } from "../store/schema.ts";
 import type { Settings } from "../store/settings.ts";
 import type { ContainerEngine } from "../runtime/engine.ts";
 import { BRIDGE, NETWORKS, networkOfMode, type NetworkName } from "../runtime/network.ts";
+import { sortedPortMap } from "../runtime/ports.ts";
 import type { ContainerNetwork } from "../runtime/types.ts";
 import { DaemonError } from "./errors.ts";
 
@@ -114,7 +115,7 @@ export class NetworkService {
     const gateway = ep?.gateway ?? "";
     const mac = ep?.macAddress ?? "";
     return {
-      Bridge: "", SandboxID: sandboxId, HairpinMode: false, LinkLocalIPv6Address: "", LinkLocalIPv6PrefixLen: 0, Ports: {},
+      Bridge: "", SandboxID: sandboxId, HairpinMode: false, LinkLocalIPv6Address: "", LinkLocalIPv6PrefixLen: 0, Ports: sortedPortMap(this.engine.ports(c.id)),
       SandboxKey: sandboxId ? `/var/run/docker/netns/${sandboxId.slice(0, 12)}` : "", SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
       EndpointID: name === "bridge" ? endpointId : "", Gateway: gateway, GlobalIPv6Address: "", GlobalIPv6PrefixLen: 0,
       IPAddress: ip, IPPrefixLen: prefix, IPv6Gateway: "", MacAddress: mac,

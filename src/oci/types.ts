@@ -61,6 +61,15 @@ export interface ContainerConfig {
   [extra: string]: unknown;
 }
 
+/** A published port's host side (Docker's nat.PortBinding): "" IP is every address, "" port one the daemon picks. */
+export interface PortBinding {
+  HostIp: string;
+  HostPort: string;
+}
+
+/** `80/tcp` → its bindings, as HostConfig.PortBindings and NetworkSettings.Ports (null: exposed, not published). */
+export type PortMap = Record<string, PortBinding[] | null>;
+
 export interface ImageConfig {
   created?: string;
   author?: string;

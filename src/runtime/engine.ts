@@ -5,12 +5,13 @@
  * back when a process ends.
  */
 import { isWasiPlatform } from "../oci/platform.ts";
-import type { ContainerStore } from "../store/containers.ts";
+import { randomHex, type ContainerStore } from "../store/containers.ts";
 import type { ContainerRecord, ImageRecord } from "../store/schema.ts";
 import { AddressPool, containerNetwork, networkOfMode } from "./network.ts";
+import { HostPortAllocator, PortAllocationError, splitPortKey, type PortMap } from "./ports.ts";
 import { signalNumber } from "./signals.ts";
 import { resolveProcess, SpecError, type ResolvedProcess } from "./spec.ts";
-import { EngineError, ProcessStartError, type ContainerNetwork, type ContainerProcess, type ContainerRuntime, type OutputListener, type RunningContainer, type RuntimeProcess } from "./types.ts";
+import { EngineError, ProcessStartError, type ContainerNetwork, type ContainerProcess, type ContainerRuntime, type GuestConnection, type OutputListener, type RunningContainer, type RuntimeProcess } from "./types.ts";
 
 export { EngineError, type OutputListener } from "./types.ts";
 
@@ -35,6 +36,8 @@ interface Running {
   exited: Promise<number>;
   tty: boolean;
   network: ContainerNetwork;
+  /** NetworkSettings.Ports while it runs. */
+  ports: PortMap;
 }
 
 export class ContainerEngine {
@@ -42,6 +45,7 @@ export class ContainerEngine {
   private readonly logs = new Map<string, LogEntry[]>();
   private readonly logWatchers = new Map<string, Set<(e: LogEntry | null) => void>>();
   private readonly addresses = new AddressPool();
+  private readonly hostPorts = new HostPortAllocator();
 
   constructor(
     private readonly containers: ContainerStore,
@@ -56,6 +60,31 @@ export class ContainerEngine {
   /** A running container's endpoint (address, gateway, MAC); undefined once it stopped, as in Docker. */
   network(id: string): ContainerNetwork | undefined {
     return this.running.get(id)?.network;
+  }
+
+  /** A running container's published ports (NetworkSettings.Ports); {} otherwise, as Docker shows a stopped one. */
+  ports(id: string): PortMap {
+    return this.running.get(id)?.ports ?? {};
+  }
+
+  /**
+   * The container port the lab's host port `hostPort` is published from (`-p 8080:80`: port 80 of
+   * that container), as a client on the Docker host dialling localhost:8080 reaches it.
+   */
+  publisherOf(hostPort: number, proto = "tcp"): { containerId: string; port: number } | undefined {
+    const id = this.hostPorts.holder(hostPort, proto);
+    const r = id ? this.running.get(id) : undefined;
+    if (!id || !r) return undefined;
+    for (const [key, bindings] of Object.entries(r.ports)) {
+      const { port, proto: p } = splitPortKey(key);
+      if (p === proto && bindings?.some((b) => Number(b.HostPort) === hostPort)) return { containerId: id, port };
+    }
+    return undefined;
+  }
+
+  /** A TCP connection to `port` of a running container, from the bridge's gateway; undefined when its runtime has no network. */
+  connect(containerId: string, port: number): GuestConnection | undefined {
+    return this.running.get(containerId)?.container.connect?.(port);
   }
 
   /**
@@ -112,12 +141,23 @@ export class ContainerEngine {
     };
     let container: RunningContainer;
     const onNetwork = networkOfMode(c.networkMode);
+    // Docker binds published ports on the bridge only ("host" shares the host's, "none" has none).
+    let ports: PortMap = {};
+    if (onNetwork === "bridge") {
+      try {
+        ports = this.hostPorts.bind(c.id, Object.keys(c.config.ExposedPorts ?? {}), c.portBindings ?? {}, c.publishAll === true);
+      } catch (e) {
+        if (!(e instanceof PortAllocationError)) throw e;
+        throw new EngineError(`driver failed programming external connectivity on endpoint ${c.name} (${randomHex(32)}): ${e.message}`, 125);
+      }
+    }
     const network = containerNetwork(onNetwork, onNetwork === "bridge" ? this.addresses.take(c.id) : "", proc.hostname, c.extraHosts);
     try {
       const runtime = this.runtimes[runtimeKind(await this.getImage(c.imageId))]();
       container = await runtime.start(c.id, fs, proc, { output }, network);
     } catch (e) {
       this.addresses.release(c.id);
+      this.hostPorts.release(c.id);
       if (e instanceof ProcessStartError && e.failure.daemonError) throw await this.failStart(c, e.failure.daemonError, e.failure.status);
       throw e;
     }
@@ -131,10 +171,11 @@ export class ContainerEngine {
       // Only once the exit is recorded: a `docker wait` in between would read the record's old exit code.
       this.running.delete(c.id);
       this.addresses.release(c.id);
+      this.hostPorts.release(c.id);
       for (const w of this.logWatchers.get(c.id) ?? []) w(null);
       return code;
     });
-    this.running.set(c.id, { container, listeners, exited, tty, network });
+    this.running.set(c.id, { container, listeners, exited, tty, network, ports });
     c.state = "running";
     c.startedAt = Date.now();
     delete c.exitCode;

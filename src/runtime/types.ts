@@ -22,6 +22,23 @@ export interface ProcessHandlers {
 }
 
 /** A container whose main process runs. */
+/** A TCP connection into a running container (a published port), from the lab's side of the bridge. */
+export interface GuestConnection {
+  /** Resolves once the container accepted; rejects (ECONNREFUSED: nothing listens). */
+  readonly opened: Promise<void>;
+  /** Resolves when both sides are done, or the connection failed. */
+  readonly closed: Promise<void>;
+  /** The container's bytes, in order. */
+  onData: (data: Uint8Array) => void;
+  /** The container sent FIN, or reset the connection (`error`). */
+  onEnd: (error?: Error) => void;
+  write(data: Uint8Array): void;
+  /** No more data from this side. */
+  end(): void;
+  /** Aborts (RST). */
+  close(): void;
+}
+
 export interface RunningContainer {
   readonly main: RuntimeProcess;
   /** Resolves with the main process's exit code (128+signal when killed). */
@@ -33,6 +50,8 @@ export interface RunningContainer {
   processes(): Promise<ContainerProcess[]>;
   /** `docker exec`: another process in the container's root. */
   exec(proc: ResolvedProcess, handlers: ProcessHandlers): Promise<{ process: RuntimeProcess; exited: Promise<number> }>;
+  /** A TCP connection to the container's `port` from the bridge's gateway (runtimes without a network have none). */
+  connect?(port: number): GuestConnection;
 }
 
 /** One process of a running container, as `ps` reads it from /proc. */

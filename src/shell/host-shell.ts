@@ -10,7 +10,7 @@
  * Output reaches the terminal as each command finishes, and a host command whose stdio is the terminal
  * writes to it while it runs and may take the keyboard (see tty-rewrite.ts).
  */
-import type { Bash, Command, ExecResult } from "just-bash/browser";
+import type { Bash, BashOptions, Command, ExecResult } from "just-bash/browser";
 import type { ScriptNode, StatementNode } from "just-bash";
 import type { CliIO, CommandLine, HostFileAccess } from "../terminal/types.ts";
 import { BashFileSystem } from "./bash-fs.ts";
@@ -18,6 +18,9 @@ import { bytesToLatin1, latin1ToBytes } from "./latin1.ts";
 import { absolutePath, type HostDirEntry, type HostFiles } from "../terminal/host-files.ts";
 import { MemoryFiles } from "./files.ts";
 import { functionDefinitions, HELP_COMMAND, statusStatement, TtyRewriter, ttyCommandName, type TtyMode } from "./tty-rewrite.ts";
+
+/** just-bash's fetch for curl: a URL and options in, the whole answer out. */
+export type ShellFetch = NonNullable<BashOptions["fetch"]>;
 
 /** What a host command gets: the terminal's IO, or a pipe's, with what is piped into it and the host's files. */
 export type HostCommandIO = CliIO;
@@ -31,6 +34,8 @@ export interface HostShellOptions {
   home?: string;
   /** More environment variables for the first line. */
   env?: Record<string, string>;
+  /** What `curl` reaches (none: curl is not there). */
+  fetch?: ShellFetch;
 }
 
 const DEFAULT_SHELLOPTS = new Set(["braceexpand", "hashall", "interactive-comments"]);
@@ -66,11 +71,13 @@ export class HostShell implements CommandLine {
   private armed = false;
   private lastScript: ScriptNode | undefined;
   private readonly listings = new Map<string, HostDirEntry[]>();
+  private readonly fetch?: ShellFetch;
 
   constructor(opts: HostShellOptions = {}) {
     this.files = opts.files ?? new MemoryFiles();
     this.home = opts.home ?? "/home/lab";
     this.commands = { ...opts.commands };
+    this.fetch = opts.fetch;
     this.fs = new BashFileSystem(this.files);
     this.rewriter = new TtyRewriter(new Set(Object.keys(this.commands)));
     this.cwdPath = this.home;
@@ -134,6 +141,7 @@ export class HostShell implements CommandLine {
       cwd: this.home,
       env: this.vars,
       customCommands: custom,
+      ...(this.fetch ? { fetch: this.fetch } : {}),
       // A terminal session, not a sandboxed agent: no wall clock (`docker run -it` lasts), generous output.
       executionLimits: { maxExecutionTimeMs: Infinity, maxOutputSize: 1 << 30, maxCommandCount: 1_000_000 },
     });

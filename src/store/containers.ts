@@ -3,7 +3,7 @@
  * state) and a writable snapshot keyed by the container ID on top of the image's top chain ID.
  */
 import type { Digest } from "../oci/digest.ts";
-import type { ContainerConfig } from "../oci/types.ts";
+import type { ContainerConfig, PortMap } from "../oci/types.ts";
 import type { Snapshotter } from "../unionfs/snapshotter.ts";
 import { INIT_LAYER_LABEL } from "../unionfs/init-layer.ts";
 import { isWasiPlatform } from "../oci/platform.ts";
@@ -63,6 +63,12 @@ export interface CreateOptions {
   hostname?: string;
   /** --add-host NAME:IP (or NAME:host-gateway), checked by the daemon's caller. */
   extraHosts?: string[];
+  /** Ports `-p` and `--expose` add to the image's exposed ones (`80/tcp`). */
+  exposedPorts?: string[];
+  /** `-p`: HostConfig.PortBindings. */
+  portBindings?: PortMap;
+  /** `-P`: every exposed port published on a port the daemon picks. */
+  publishAll?: boolean;
 }
 
 /** The image's config with `docker create` flags applied, as the daemon merges them. */
@@ -77,6 +83,11 @@ export function containerConfig(image: ImageRecord, o: Omit<CreateOptions, "imag
     const env = new Map((c.Env ?? []).map((kv) => [kv.split("=")[0]!, kv]));
     for (const kv of o.env) env.set(kv.split("=")[0]!, kv);
     c.Env = [...env.values()];
+  }
+  if (o.exposedPorts?.length) {
+    // Sorted, as Go writes a map.
+    const keys = new Set([...Object.keys(c.ExposedPorts ?? {}), ...o.exposedPorts]);
+    c.ExposedPorts = Object.fromEntries([...keys].sort().map((k) => [k, {}]));
   }
   if (o.workingDir !== undefined) c.WorkingDir = o.workingDir;
   if (o.user !== undefined) c.User = o.user;
@@ -145,6 +156,8 @@ export class ContainerStore {
     await this.snapshots.prepare(id, parent, labels);
     const rec: ContainerRecord = { id, name, image: o.imageRef, imageId: o.image.id, snapshotKey: id, config, state: "created", createdAt: Date.now(), networkMode };
     if (o.extraHosts?.length) rec.extraHosts = [...o.extraHosts];
+    if (o.portBindings && Object.keys(o.portBindings).length) rec.portBindings = structuredClone(o.portBindings);
+    if (o.publishAll) rec.publishAll = true;
     await this.store.db.put("containers", rec);
     this.store.notify({ type: "containers" });
     return rec;

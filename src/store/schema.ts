@@ -115,6 +115,10 @@ export interface ContainerRecord {
   networkMode?: string;
   /** HostConfig.ExtraHosts (`--add-host NAME:IP`, as given). */
   extraHosts?: string[];
+  /** HostConfig.PortBindings (`-p`), as the client parsed them. */
+  portBindings?: import("../oci/types.ts").PortMap;
+  /** HostConfig.PublishAllPorts (`-P`). */
+  publishAll?: boolean;
   /** The main process's output as it was when it last stopped (docker logs). */
   logs?: { fd: 1 | 2; t: number; data: Uint8Array }[];
 }

@@ -11,15 +11,18 @@ import "./layer-stack.ts";
 import "./union-tree.ts";
 import "./file-viewer.ts";
 import "./details-pane.ts";
+import "./port-preview.ts";
+import type { PublishedPort } from "../daemon/ports.ts";
 import { moveTabWithArrows } from "./tabs.ts";
 import type { DetailsMode } from "./details-pane.ts";
 import { BuildWatch, type BuildSession, type LayerOrigin } from "./build-session.ts";
 
-type Pane = "file" | DetailsMode;
+type Pane = "file" | DetailsMode | "preview";
 const PANES: { id: Pane; label: string }[] = [
   { id: "file", label: "File" },
   { id: "history", label: "History" },
   { id: "inspect", label: "Inspect" },
+  { id: "preview", label: "Preview" },
 ];
 
 @customElement("explorer-view")
@@ -33,7 +36,7 @@ export class ExplorerView extends LitElement {
     [role="tab"]:first-child { padding-left: 0; }
     [role="tab"][aria-selected="true"] { color: #ffcc66; border-bottom-color: #ffcc66; }
     [role="tab"]:focus-visible { outline: 2px solid #ffcc66; outline-offset: -2px; }
-    details-pane { flex: 1; min-height: 0; }
+    details-pane, port-preview { flex: 1; min-height: 0; }
     layer-stack, union-tree { overflow: auto; min-height: 0; flex: 1; }
     file-viewer { flex: 1; min-height: 0; }
     .muted { color: #8a9199; }
@@ -46,6 +49,8 @@ export class ExplorerView extends LitElement {
   @property({ attribute: false }) builds?: BuildSession;
   /** A layer to show with the selection (a new object each time it is asked for). */
   @property({ attribute: false }) focusLayer?: { layer: number | "C" };
+  /** A published port to show in the Preview pane (a new object each time it is asked for). */
+  @property({ attribute: false }) focusPort?: { port: number };
   /** Layer index → the Dockerfile line that made it (builds of this session). */
   @state() origins?: ReadonlyMap<number, LayerOrigin>;
   @state() source?: ExplorerSource;
@@ -53,6 +58,9 @@ export class ExplorerView extends LitElement {
   @state() path?: string;
   /** What the third column shows: the chosen file, the history, or the inspect JSON. */
   @state() pane: Pane = "file";
+  /** The selected container's published ports while it runs (the Preview pane is there only then). */
+  @state() ports: readonly PublishedPort[] = [];
+  @state() previewPort?: number;
   private loading = 0;
   constructor() {
     super();
@@ -70,6 +78,10 @@ export class ExplorerView extends LitElement {
       void this.reload();
     }
     if (changed.has("focusLayer") && this.focusLayer) this.showLayer(this.focusLayer.layer);
+    if (changed.has("focusPort") && this.focusPort) {
+      this.previewPort = this.focusPort.port;
+      this.showPane("preview");
+    }
   }
   async reload(): Promise<void> {
     if (!this.daemon || !this.selection) return;
@@ -77,6 +89,10 @@ export class ExplorerView extends LitElement {
     const s = await explorerSource(this.daemon, this.selection);
     if (n !== this.loading) return;
     this.source = s;
+    const ports = s?.container ? (await this.daemon.ports.list()).filter((p) => p.container.id === s.container!.id) : [];
+    if (n !== this.loading) return;
+    this.ports = ports;
+    if (!ports.length && this.pane === "preview") this.pane = "file";
     if (s) await this.readOrigins(s);
   }
 
@@ -96,7 +112,11 @@ export class ExplorerView extends LitElement {
   }
 
   private onPaneKey(e: KeyboardEvent): void {
-    moveTabWithArrows(e, this, PANES.map((p) => p.id), this.pane, (p) => this.showPane(p), "pane-");
+    moveTabWithArrows(e, this, this.panes.map((p) => p.id), this.pane, (p) => this.showPane(p), "pane-");
+  }
+
+  private get panes(): typeof PANES {
+    return this.ports.length || this.pane === "preview" ? PANES : PANES.filter((p) => p.id !== "preview");
   }
 
   override render() {
@@ -113,11 +133,13 @@ export class ExplorerView extends LitElement {
       </section>
       <section aria-label="Details">
         <div role="tablist" aria-label="Details" @keydown=${this.onPaneKey}>
-          ${PANES.map(
+          ${this.panes.map(
             (p) => html`<button role="tab" id="pane-${p.id}" aria-selected=${this.pane === p.id} tabindex=${this.pane === p.id ? 0 : -1} @click=${() => this.showPane(p.id)}>${p.label}</button>`,
           )}
         </div>
-        ${this.pane === "file"
+        ${this.pane === "preview"
+          ? html`<port-preview role="tabpanel" aria-labelledby="pane-preview" .ports=${this.ports} .port=${this.previewPort}></port-preview>`
+          : this.pane === "file"
           ? html`<file-viewer role="tabpanel" aria-labelledby="pane-file" .source=${s} .path=${this.path} @saved=${() => void this.reload()}></file-viewer>`
           : html`<details-pane role="tabpanel" aria-labelledby="pane-${this.pane}" .daemon=${this.daemon} .builds=${this.builds} .source=${s} .mode=${this.pane}></details-pane>`}
       </section>`;

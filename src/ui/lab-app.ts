@@ -18,6 +18,7 @@ import "./lesson-panel.ts";
 import "./workspace-panel.ts";
 import { tildePath } from "./workspace-panel.ts";
 import type { Selection } from "./explorer-source.ts";
+import type { PreviewRequest } from "./containers-panel.ts";
 import type { ExplorerView } from "./explorer-view.ts";
 import type { LessonPanel } from "./lesson-panel.ts";
 import type { Language, Lesson, LessonContext, Step } from "../lessons/types.ts";
@@ -105,6 +106,8 @@ export class LabApp extends LitElement {
   @state() private building = false;
   /** A layer to show once the explorer has the selection (a click on a build step's layer). */
   @state() private explorerLayer?: { layer: number };
+  /** A published port to show in the explorer's Preview pane. */
+  @state() private explorerPort?: { port: number };
 
   private lessonContext = (): LessonContext | undefined => {
     const daemon = this.daemon;
@@ -155,7 +158,7 @@ export class LabApp extends LitElement {
               (t) => html`<button role="tab" id="tab-${t.id}" aria-controls="panel" aria-selected=${this.tab === t.id} tabindex=${this.tab === t.id ? 0 : -1} title=${t.id === "build" && this.building ? "a build is running" : nothing} @click=${() => this.showTab(t.id)}>${t.label[this.language]}${t.id === "build" && this.building ? html`<span class="live" aria-hidden="true"></span>` : ""}</button>`,
             )}
           </div>
-          <div role="tabpanel" id="panel" aria-labelledby="tab-${this.tab}" @select=${(e: CustomEvent<Selection>) => this.select(e.detail)}>
+          <div role="tabpanel" id="panel" aria-labelledby="tab-${this.tab}" @select=${(e: CustomEvent<Selection>) => this.select(e.detail)} @preview=${(e: CustomEvent<PreviewRequest>) => this.preview(e.detail)}>
             ${this.tab === "lessons"
               ? html`<lesson-panel .lessons=${this.lessons} @language=${(e: CustomEvent<Language>) => (this.language = e.detail)} .daemon=${daemon} .context=${this.lessonContext} @run-command=${(e: CustomEvent<{ command: string; show?: Step["show"] }>) => void this.runFromLesson(e.detail.command, e.detail.show)}></lesson-panel>`
               : this.tab === "images"
@@ -175,7 +178,7 @@ export class LabApp extends LitElement {
           ${this.editing && this.host
             ? html`<file-editor .files=${this.host.files} .path=${this.editing} .home=${this.host.home} .version=${this.filesVersion} @saved=${() => this.filesChanged()} @close=${() => this.closeEditor()}></file-editor>`
             : ""}
-          <explorer-view ?hidden=${this.editing !== undefined && this.host !== undefined} .daemon=${daemon} .builds=${this.builds} .selection=${this.selection} .focusLayer=${this.explorerLayer} @layer=${(e: CustomEvent) => e.detail !== undefined && this.noteEvent(`layer:${e.detail}:${this.selected}`)} @pane=${(e: CustomEvent) => this.noteEvent(`pane:${e.detail}:${this.selected}`)} @click=${() => this.recheckSoon()}></explorer-view>
+          <explorer-view ?hidden=${this.editing !== undefined && this.host !== undefined} .daemon=${daemon} .builds=${this.builds} .selection=${this.selection} .focusLayer=${this.explorerLayer} .focusPort=${this.explorerPort} @layer=${(e: CustomEvent) => e.detail !== undefined && this.noteEvent(`layer:${e.detail}:${this.selected}`)} @pane=${(e: CustomEvent) => this.noteEvent(`pane:${e.detail}:${this.selected}`)} @click=${() => this.recheckSoon()}></explorer-view>
           <lab-terminal .commandLine=${this.commandLine} @command=${() => (this.recheckSoon(), this.filesChanged())} @activity=${(e: CustomEvent<Activity | undefined>) => (this.activity = e.detail)}></lab-terminal>
         </div>
       </main>
@@ -194,6 +197,14 @@ export class LabApp extends LitElement {
     this.noteEvent(`select:${sel.kind}:${sel.id}`);
     const pane = this.explorer?.pane;
     if (pane && pane !== "file") this.noteEvent(`pane:${pane}:${this.selected}`);
+  }
+
+  /** A published port's page, in the explorer beside the container that serves it. */
+  private preview(p: PreviewRequest): void {
+    if (this.editing !== undefined) this.renderRoot.querySelector("file-editor")?.close();
+    if (this.selection?.kind !== "container" || this.selection.id !== p.containerId) this.select({ kind: "container", id: p.containerId });
+    this.explorerPort = { port: p.port };
+    this.noteEvent(`preview:${p.port}`);
   }
 
   private get selected(): string {

@@ -12,22 +12,21 @@ import { ERRNO, errnoText } from "../../unionfs/errors.ts";
 import type { UnionFS } from "../../unionfs/union.ts";
 import { SIGNALS } from "../signals.ts";
 import type { ResolvedProcess } from "../spec.ts";
-import { execFailure, notFoundMessage, ProcessStartError, runcError, type ContainerNetwork, type ContainerProcess, type ContainerRuntime, type ProcessHandlers, type RunningContainer, type StartFailure } from "../types.ts";
+import { execFailure, notFoundMessage, ProcessStartError, runcError, type ContainerNetwork, type ContainerProcess, type GuestConnection, type ContainerRuntime, type ProcessHandlers, type RunningContainer, type StartFailure } from "../types.ts";
 import { NET, type NetworkAnswer } from "./v86.ts";
 import { macForAddress } from "../network.ts";
 
 const HOST_MODE_ADDRESS = "172.17.0.2";
 import { StartError, type Guest, type GuestProcess } from "./guest.ts";
 import { P9Server } from "./p9.ts";
-import type { GuestStream } from "./tcp-dial.ts";
 import { parseProcListing, PROC_LISTING_SCRIPT } from "../procfs.ts";
 
 export interface Vm {
   readonly guest: Guest;
   /** Whether the network relay has answered, waiting up to `timeoutMs` (false: no relay). */
   netReady(timeoutMs: number): Promise<NetworkAnswer>;
-  /** A TCP connection from the bridge's gateway to `to` in the guest (a published port); machines in a worker have none yet. */
-  dial?(to: { ip: string; mac: string; port: number }): GuestStream;
+  /** A TCP connection from the bridge's gateway to `to` in the guest (a published port). */
+  dial(to: { ip: string; mac: string; port: number }): GuestConnection;
   saveState(): Promise<ArrayBuffer>;
   destroy(): Promise<void>;
 }
@@ -226,8 +225,8 @@ export class RunningX86Container implements RunningContainer {
   ) {}
 
   /** A TCP connection to `port` of the container, from the bridge's gateway (what `-p` forwards to). */
-  connect(port: number): GuestStream {
-    if (!this.endpoint || !this.vm.dial) throw new Error(this.endpoint ? "this machine cannot be connected to" : "the container is not on the bridge network");
+  connect(port: number): GuestConnection {
+    if (!this.endpoint) throw new Error("the container is not on the bridge network");
     return this.vm.dial({ ...this.endpoint, port });
   }
 

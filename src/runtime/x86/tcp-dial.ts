@@ -10,6 +10,7 @@
  */
 import { TCP_FLAGS, tcpSegment, type SegmentEnds } from "./tcp-open.ts";
 import { retransmitTimer } from "./tcp-retransmit.ts";
+import type { GuestConnection } from "../types.ts";
 /** How long the guest has to answer a SYN (a SYN-ACK, or a RST: nothing listens). */
 const CONNECT_TIMEOUT_MS = 5000;
 /** Bytes per segment: well inside the link's MTU (v86.ts's NET.mtu) and the guest's unscaled window. */
@@ -32,7 +33,7 @@ interface GuestPacket {
 export class GuestConnectionError extends Error {
   override name = "GuestConnectionError";
   constructor(
-    readonly code: "ECONNREFUSED" | "ETIMEDOUT" | "ECONNRESET",
+    readonly code: "ECONNREFUSED" | "ETIMEDOUT" | "ECONNRESET" | "ENETUNREACH",
     message: string,
   ) {
     super(message);
@@ -44,7 +45,7 @@ const mac = (s: string) => Uint8Array.from(s.split(":").map((h) => parseInt(h, 1
 const after = (a: number, b: number) => ((a - b) | 0) > 0;
 
 /** A byte stream to a port of the guest. */
-export class GuestStream {
+export class GuestStream implements GuestConnection {
   /** Resolves once the guest accepted; rejects with a GuestConnectionError. */
   readonly opened: Promise<void>;
   /** Resolves when both sides are done, or the connection failed. */
@@ -52,7 +53,7 @@ export class GuestStream {
   /** The guest's bytes, in order. */
   onData: (data: Uint8Array) => void = () => {};
   /** The guest sent FIN (no more data) or reset the connection (`error`). */
-  onEnd: (error?: GuestConnectionError) => void = () => {};
+  onEnd: (error?: Error) => void = () => {};
 
   private state: "syn-sent" | "open" | "closed" = "syn-sent";
   private readonly ends: SegmentEnds;

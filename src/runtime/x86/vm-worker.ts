@@ -4,7 +4,8 @@
  * requests and serial bytes cross as messages (serial output batched per task).
  */
 import { serveInWorker, transfer } from "../../store/rpc.ts";
-import { guardNetwork, loadV86, networkReady, v86Options, type V86 } from "./v86.ts";
+import { GuestConnectionError, GuestStream, type DialAdapter } from "./tcp-dial.ts";
+import { guardNetwork, loadV86, NET, networkReady, v86Options, type V86 } from "./v86.ts";
 import type { VmPageApi, VmWorkerApi } from "./vm-protocol.ts";
 
 // Loaded while the worker waits as the spare (see worker-vm.ts), not when a container starts.
@@ -13,6 +14,7 @@ const v86Module = loadV86();
 let emulator: V86 | undefined;
 let mirrorUrl: string | undefined;
 let out: number[] = [];
+const dials = new Map<number, GuestStream>();
 let flushQueued = false;
 
 function flush() {
@@ -57,8 +59,36 @@ const page = serveInWorker<VmWorkerApi, VmPageApi>({
     return transfer(state, [state]);
   },
   async destroy() {
+    for (const d of dials.values()) d.close();
     await emulator?.destroy();
     emulator = undefined;
+  },
+  async dial(id, to) {
+    const adapter = (emulator as unknown as { network_adapter?: DialAdapter } | undefined)?.network_adapter;
+    if (!adapter) return { ok: false, code: "ENETUNREACH", message: "the machine has no network adapter" };
+    const s = new GuestStream(adapter, to, { ip: NET.gateway });
+    dials.set(id, s);
+    s.onData = (data) => page.notify("dialData", [id, data], [data.buffer]);
+    s.onEnd = (e) => page.notify("dialEnded", [id, e ? { code: e instanceof GuestConnectionError ? e.code : "ECONNRESET", message: e.message } : undefined]);
+    void s.closed.then(() => {
+      dials.delete(id);
+      page.notify("dialClosed", [id]);
+    });
+    try {
+      await s.opened;
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, code: e instanceof GuestConnectionError ? e.code : "ECONNREFUSED", message: (e as Error).message };
+    }
+  },
+  dialWrite(id, data) {
+    dials.get(id)?.write(data);
+  },
+  dialEnd(id) {
+    dials.get(id)?.end();
+  },
+  dialClose(id) {
+    dials.get(id)?.close();
   },
 });
 

@@ -7,6 +7,8 @@ import { connectWorker, transfer, type Rpc } from "../../store/rpc.ts";
 import { Guest } from "./guest.ts";
 import type { P9Server } from "./p9.ts";
 import type { Vm, VmFactory } from "./runtime.ts";
+import { GuestConnectionError } from "./tcp-dial.ts";
+import type { GuestConnection } from "../types.ts";
 import type { MachineAssets, MachineNetwork, NetworkAnswer } from "./v86.ts";
 import type { VmPageApi, VmWorkerApi } from "./vm-protocol.ts";
 
@@ -15,10 +17,46 @@ function newWorker(): Worker {
   return new Worker(new URL("./vm-worker.ts", import.meta.url), { type: "module", name: "layerlab-vm" });
 }
 
+/** The page's end of a connection whose TCP runs in the machine's worker (tcp-dial.ts's GuestStream there). */
+class WorkerConnection implements GuestConnection {
+  readonly opened: Promise<void>;
+  readonly closed: Promise<void>;
+  onData: (data: Uint8Array) => void = () => {};
+  onEnd: (error?: Error) => void = () => {};
+  resolveClosed!: () => void;
+
+  constructor(
+    private readonly rpc: Rpc<VmWorkerApi, VmPageApi>,
+    private readonly id: number,
+    to: { ip: string; mac: string; port: number },
+  ) {
+    this.closed = new Promise((r) => (this.resolveClosed = r));
+    this.opened = rpc.call("dial", [id, to]).then((a) => {
+      if (!a.ok) throw new GuestConnectionError(a.code as GuestConnectionError["code"], a.message);
+    });
+    this.opened.catch(() => this.resolveClosed());
+  }
+
+  write(data: Uint8Array): void {
+    const copy = data.slice();
+    this.rpc.notify("dialWrite", [this.id, copy], [copy.buffer]);
+  }
+
+  end(): void {
+    this.rpc.notify("dialEnd", [this.id]);
+  }
+
+  close(): void {
+    this.rpc.notify("dialClose", [this.id]);
+  }
+}
+
 export class WorkerVm implements Vm {
   readonly guest: Guest;
   private readonly worker = newWorker();
   private readonly rpc: Rpc<VmWorkerApi, VmPageApi>;
+  private readonly connections = new Map<number, WorkerConnection>();
+  private nextConnection = 1;
 
   private constructor(server: P9Server) {
     this.guest = new Guest((text) => this.rpc.notify("serial", [text]));
@@ -36,6 +74,12 @@ export class WorkerVm implements Vm {
               resolve(transfer(data, [data.buffer]));
             }),
           ),
+        dialData: (id, data) => this.connections.get(id)?.onData(data),
+        dialEnded: (id, e) => this.connections.get(id)?.onEnd(e ? new GuestConnectionError(e.code as GuestConnectionError["code"], e.message) : undefined),
+        dialClosed: (id) => {
+          this.connections.get(id)?.resolveClosed();
+          this.connections.delete(id);
+        },
       },
       { revive: (e) => new Error(`emulator: ${e.message}`) },
     );
@@ -52,6 +96,14 @@ export class WorkerVm implements Vm {
     return vm;
   }
 
+  dial(to: { ip: string; mac: string; port: number }): GuestConnection {
+    const id = this.nextConnection++;
+    const c = new WorkerConnection(this.rpc, id, to);
+    this.connections.set(id, c);
+    void c.closed.then(() => this.connections.delete(id));
+    return c;
+  }
+
   netReady(timeoutMs: number): Promise<NetworkAnswer> {
     return this.rpc.call("netReady", [timeoutMs]);
   }
@@ -61,6 +113,11 @@ export class WorkerVm implements Vm {
   }
 
   async destroy(): Promise<void> {
+    for (const c of this.connections.values()) {
+      c.onEnd(new GuestConnectionError("ECONNRESET", "the container stopped"));
+      c.resolveClosed();
+    }
+    this.connections.clear();
     await Promise.race([this.rpc.call("destroy", []), new Promise((r) => setTimeout(r, 2000))]);
     this.worker.terminate();
   }
