@@ -15,6 +15,7 @@ command -v htpasswd >/dev/null || need+=(apache2-utils)
 command -v openssl >/dev/null || need+=(openssl)
 # Real Docker (20.10) as the reference for --format (test/harness/docker.ts starts a private dockerd).
 command -v dockerd >/dev/null || need+=(docker.io)
+command -v ip >/dev/null || need+=(iproute2)
 # WASI demo images are compiled from C (scripts/build-wasi-demos.ts).
 command -v clang >/dev/null || need+=(clang)
 command -v wasm-ld >/dev/null || need+=(lld)

@@ -8,9 +8,9 @@ import type { ApiPort, PortBinding, PortMap } from "../runtime/ports.ts";
 import { FlagError } from "./argv.ts";
 import type { DockerCommand } from "./command.ts";
 
-/** A `-p` or `--expose` value Docker's parser refuses (printed as `docker: MESSAGE.`). */
+/** A `-p` or `--expose` value the CLI refuses: reported as its create/run flags are (reportError: `docker: MESSAGE.`, exit 125). */
 function specError(message: string): FlagError {
-  return new FlagError(`docker: ${message}.`);
+  return new FlagError(`docker: ${message.replace(/\.$/, "")}.`);
 }
 
 /** strconv.ParseUint(s, 10, 16). */
@@ -89,7 +89,7 @@ function standardNotation(spec: string): string {
   const params: Record<string, string> = { protocol: "tcp" };
   for (const param of spec.split(",")) {
     const opt = param.split("=");
-    if (opt.length < 2) throw new FlagError(`invalid publish opts format (should be name=value but got '${param}')`);
+    if (opt.length < 2) throw specError(`invalid publish opts format (should be name=value but got '${param}')`);
     params[opt[0]!] = opt[1]!;
   }
   return `${params.published ?? ""}:${params.target ?? ""}/${params.protocol}`;
@@ -143,10 +143,10 @@ export function parsePorts(publish: readonly string[], expose: readonly string[]
     }
   }
   for (const e of expose) {
-    if (e.includes(":")) throw new FlagError(`invalid port format for --expose: ${e}`);
+    if (e.includes(":")) throw specError(`invalid port format for --expose: ${e}`);
     const [proto, port] = splitProtoPort(e);
     const range = parsePortRange(port);
-    if (typeof range === "string") throw new FlagError(`invalid range format for --expose: ${e}, error: ${range}`);
+    if (typeof range === "string") throw specError(`invalid range format for --expose: ${e}, error: ${range}`);
     for (let p = range[0]; p <= range[1]; p++) exposed.add(`${p}/${proto}`);
   }
   return { exposed: [...exposed], bindings };

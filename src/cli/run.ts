@@ -104,6 +104,8 @@ const run: DockerCommand = {
     const removeAfter = boolFlag(p, "rm");
     const tty = c.config.Tty === true;
     if (boolFlag(p, "detach")) {
+      // docker/cli prints the new container's ID as soon as it is created, before it is started.
+      io.stdout(`${c.id}\n`);
       try {
         const { exited } = await daemon.engine.start(c);
         if (removeAfter) void exited.then(() => daemon.containers.remove(c.id, { force: true })).catch(() => {}); // already removed by hand
@@ -111,7 +113,6 @@ const run: DockerCommand = {
         if (removeAfter) await daemon.containers.remove(c.id, { force: true });
         return daemonMessage(io, e, false);
       }
-      io.stdout(`${c.id}\n`);
       return 0;
     }
     let started: { exited: Promise<number>; process: RuntimeProcess };

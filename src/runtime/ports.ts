@@ -5,6 +5,7 @@
  * new one), a host range means its first free port; a port taken on the same address refuses the start
  * with Docker's "port is already allocated". The lab's host is the page: nothing listens on a real
  * socket, the bindings only say which container a host port leads to (daemon/ports.ts connects).
+ * NetworkSettings.Ports lists a port's bindings in the reverse of their `-p` order, as Docker does.
  */
 
 import type { PortBinding, PortMap } from "../oci/types.ts";
@@ -78,7 +79,8 @@ export class HostPortAllocator {
         }
         const { proto } = splitPortKey(key);
         const out: PortBinding[] = [];
-        for (const b of list) {
+        // Docker lists a port's bindings last `-p` first (each one's IPv4 address before its IPv6).
+        for (const b of [...list].reverse()) {
           const ips = b.HostIp ? [b.HostIp] : ["0.0.0.0", "::"];
           const port = this.choose(ips, proto, b.HostPort);
           for (const ip of ips) {

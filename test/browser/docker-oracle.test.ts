@@ -58,15 +58,15 @@ async function labOk(line: string): Promise<string> {
 }
 
 /** One shell line in both, stdout and stderr together (2>&1) as the lab's terminal shows them, and the status. */
-async function both(line: string): Promise<{ docker: string; lab: string; dockerCode: number; labCode: number }> {
-  const d = await docker!.shell(`${line} 2>&1`);
+async function both(line: string, on: TestDocker = docker!): Promise<{ docker: string; lab: string; dockerCode: number; labCode: number }> {
+  const d = await on.shell(`${line} 2>&1`);
   const l = await lab!.exec(`${line} 2>&1`);
   return { docker: d.stdout, lab: l.output, dockerCode: d.code, labCode: l.code };
 }
 
 /** Both print the same (after `normalize`) and exit alike. */
-async function same(line: string, normalize: (s: string) => unknown = (s) => s): Promise<string> {
-  const r = await both(line);
+async function same(line: string, normalize: (s: string) => unknown = (s) => s, on?: TestDocker): Promise<string> {
+  const r = await both(line, on);
   expect({ line, out: normalize(r.lab), code: r.labCode }).toEqual({ line, out: normalize(r.docker), code: r.dockerCode });
   return r.docker;
 }
@@ -191,4 +191,44 @@ describe("the lab and real Docker on the same images", () => {
     const ids = [d.trim(), l.trim()];
     await same("docker top oracle-top", (s) => s.replace(ids[0]!, "<id>").replace(ids[1]!, "<id>"));
   });
+});
+
+describe("published ports: the lab and Docker's default bridge (docker-proxy) on the same flags", () => {
+  let bridged: TestDocker | undefined;
+  beforeAll(async () => {
+    if (!docker) return;
+    bridged = await startDocker({ insecureRegistries: [reg!.host], bridge: true });
+    await bridged.docker("pull", "-q", images.busyboxV2);
+  }, 120_000);
+  afterAll(async () => {
+    await bridged?.stop();
+  });
+
+  it("docker port, the PORTS column, inspect's bindings, the filters, a clash and the parse errors", async () => {
+    const on = (line: string, normalize?: (s: string) => unknown) => same(line, normalize, bridged!);
+    // Host ports this machine leaves free (docker-proxy really listens on them); no port left to
+    // Docker's choice, which depends on what the machine's own connections hold.
+    const flags = "-p 18080:80 -p 127.0.0.1:19000:90/udp -p 18081-18082:81-82 -p 18083:83 -p 18084:83 --expose 5555 --expose 7000-7001";
+    const run = await both(`docker run -d --name oracle-p ${flags} ${images.busyboxV2} sleep 600`, bridged!);
+    expect([run.labCode, run.dockerCode]).toEqual([0, 0]);
+    // Docker lists the ports in Go's map order (a rotation of the sorted list that changes between runs): the same lines.
+    await on("docker port oracle-p", (s) => s.split("\n").sort());
+    await on("docker port oracle-p 80");
+    await on("docker port oracle-p 83/tcp");
+    await on("docker port oracle-p 90/udp");
+    await on("docker port oracle-p 5555");
+    await on("docker port oracle-p abc");
+    await on("docker port nosuch");
+    await on("docker ps --filter name=oracle-p --format '{{.Ports}}'");
+    await on("docker inspect -f '{{json .HostConfig.PortBindings}}|{{json .Config.ExposedPorts}}|{{json .NetworkSettings.Ports}}|{{.HostConfig.PublishAllPorts}}' oracle-p");
+    for (const f of ["publish=18080", "publish=80", "expose=80", "expose=5555", "expose=7000-7001/tcp", "publish=19000/udp", "publish=abc", "expose=1:2"]) await on(`docker ps --filter ${f} --format '{{.Names}}'`);
+    const endpoint = (s: string) => s.replace(/\([0-9a-f]{64}\)/, "(<endpoint>)").replace(/^[0-9a-f]{64}\n/, "<id>\n");
+    await on(`docker run -d --name oracle-p2 -p 18080:80 ${images.busyboxV2} sleep 1`, endpoint);
+    await on(`docker run -d --name oracle-p3 -p 127.0.0.1:18081:80 ${images.busyboxV2} sleep 1`, endpoint);
+    for (const bad of ["abc", "8080:abc", "99999:80", "8080:80/xyz", "1.2.3:80:80", "::1:8081:80", "80-79", "8000-8001:80-82", "published=8080,bogus"]) await on(`docker create -p '${bad}' ${images.busyboxV2}`);
+    await on(`docker create --expose 1:2 ${images.busyboxV2}`);
+    await on(`docker create --network host -p 18090:80 ${images.busyboxV2} >/dev/null`);
+    await on("docker stop -t 1 oracle-p >/dev/null && docker port oracle-p && docker ps -a --filter name=oracle-p --format '[{{.Ports}}]'");
+    await on("docker rm -f oracle-p oracle-p2 oracle-p3 | sort");
+  }, 180_000);
 });

@@ -57,7 +57,7 @@ describe("published ports", () => {
   it("a second container on the same host port is refused as Docker refuses it", async () => {
     const r = await lab.exec("docker run -d --name web2 -p 8080:80 layerlab.demo/busybox sleep 100");
     expect(r.code).toBe(125);
-    expect(r.output).toMatch(/^docker: Error response from daemon: driver failed programming external connectivity on endpoint web2 \([0-9a-f]{64}\): Bind for 0\.0\.0\.0:8080 failed: port is already allocated\.\n/);
+    expect(r.output).toMatch(/^[0-9a-f]{64}\ndocker: Error response from daemon: driver failed programming external connectivity on endpoint web2 \([0-9a-f]{64}\): Bind for 0\.0\.0\.0:8080 failed: port is already allocated\.\n/);
     await ok("docker rm web2");
   }, 120_000);
 

@@ -108,7 +108,12 @@ function overlayMounts(dir: string): boolean {
 }
 
 /** Starts a private dockerd; resolves once `docker version` answers (≈ a second here). */
-export async function startDocker(opts: { insecureRegistries?: readonly string[]; timeoutMs?: number; storageDriver?: "vfs" | "overlay2" } = {}): Promise<TestDocker> {
+/**
+ * `bridge`: Docker's default bridge network (docker0, with docker-proxy for `-p`), for what only it
+ * has — published ports. The interface is removed again at stop when this dockerd made it.
+ */
+export async function startDocker(opts: { insecureRegistries?: readonly string[]; timeoutMs?: number; storageDriver?: "vfs" | "overlay2"; bridge?: boolean } = {}): Promise<TestDocker> {
+  const bridgeExisted = opts.bridge ? spawnSync("ip", ["link", "show", "docker0"], { stdio: "ignore" }).status === 0 : true;
   const dir = mkdtempSync(join(tmpdir(), "layerlab-docker-"));
   const storageDriver = opts.storageDriver === "overlay2" && overlayMounts(dir) ? "overlay2" : "vfs";
   const host = `unix://${join(dir, "docker.sock")}`;
@@ -123,7 +128,7 @@ export async function startDocker(opts: { insecureRegistries?: readonly string[]
     "--storage-driver", storageDriver,
     "--iptables=false",
     "--ip-masq=false",
-    "--bridge=none",
+    ...(opts.bridge ? [] : ["--bridge=none"]),
     ...(opts.insecureRegistries ?? []).flatMap((r) => ["--insecure-registry", r]),
   ];
   const started = performance.now();
@@ -159,6 +164,7 @@ export async function startDocker(opts: { insecureRegistries?: readonly string[]
     // dockerd can leave mounts under its directories (exec/netns/default after a --network host run).
     const mounts = readFileSync("/proc/self/mounts", "utf8").split("\n").map((l) => l.split(" ")[1] ?? "").filter((m) => m.startsWith(`${dir}/`));
     for (const m of mounts.reverse()) spawnSync("umount", ["-l", m]);
+    if (!bridgeExisted) spawnSync("ip", ["link", "delete", "docker0"], { stdio: "ignore" });
     rmSync(dir, { recursive: true, force: true });
   };
 
