@@ -279,7 +279,38 @@ const storage: LabCommand = {
   },
 };
 
-const LAB_COMMANDS: readonly LabCommand[] = [layers, tree, cat, write, rmCmd, mkdir, efficiencyCmd, registryLayout, storage];
+const fsck: LabCommand = {
+  name: "fsck",
+  usage: "lab fsck [--repair] [--quick]",
+  summary: "Check the whole store: blobs (re-hashed), layers, images, tags, snapshots, containers, leftovers; --repair removes what cannot be completed",
+  flags: [{ name: "repair" }, { name: "quick" }],
+  async run(daemon, p, io) {
+    const repair = boolFlag(p, "repair");
+    const r = await daemon.fsck({ repair, verifyDigests: !boolFlag(p, "quick") });
+    const c = r.checked;
+    io.stdout(`checked ${c.blobs} blobs (${humanSizeWithPrecision(c.bytes, 3)}${boolFlag(p, "quick") ? ", sizes only" : ", re-hashed"}), ${c.layers} layers, ${c.images} images, ${c.tags} tags, ${c.snapshots} snapshots, ${c.containers} containers, ${c.ingests} ingests\n`);
+    const name = (o: string, id: string) => `${o} ${id.startsWith("sha256:") ? shortId(id as Parameters<typeof shortId>[0]) : id}`;
+    for (const q of r.problems) io.stdout(`${name(q.object, q.id)}: ${q.problem}\n`);
+    if (!r.problems.length) {
+      io.stdout("the store is whole\n");
+      return 0;
+    }
+    if (!repair) {
+      io.stdout(`${r.problems.length} problem${r.problems.length === 1 ? "" : "s"}: \`lab fsck --repair\` removes what cannot be completed (pull, build or commit it again)\n`);
+      return 1;
+    }
+    for (const q of r.removed) io.stdout(`removed ${name(q.object, q.id)}\n`);
+    const after = await daemon.fsck({ verifyDigests: false });
+    if (after.problems.length) {
+      for (const q of after.problems) io.stdout(`still: ${name(q.object, q.id)}: ${q.problem}\n`);
+      return 1;
+    }
+    io.stdout("the store is whole now\n");
+    return 0;
+  },
+};
+
+const LAB_COMMANDS: readonly LabCommand[] = [layers, tree, cat, write, rmCmd, mkdir, efficiencyCmd, registryLayout, storage, fsck];
 
 export async function runLabCommand(daemon: Daemon, argv: string[], io: CliIO): Promise<number> {
   const [name, ...rest] = argv;

@@ -17,6 +17,7 @@ import type { ContainerRuntime } from "../runtime/types.ts";
 import { ContainerStore, NETWORK_MODES, randomHex } from "../store/containers.ts";
 import { dockerStorageLayout, layoutOfImage, type LayoutEntry } from "../store/docker-layout.ts";
 import { ImageStore } from "../store/images.ts";
+import { checkStore, type FsckReport } from "../store/fsck.ts";
 import { storeSnapshotter } from "../store/snapshots.ts";
 import { WorkerLayerSink } from "../store/worker-sink.ts";
 import { ContainerService } from "./containers.ts";
@@ -117,6 +118,12 @@ export class Daemon {
     const daemon = new Daemon(store, registry, credentials, opts);
     await daemon.containers.recover();
     return daemon;
+  }
+
+  /** `lab fsck`: the store checked whole (store/fsck.ts); containers running in this tab are never repaired away. */
+  async fsck(opts: { repair?: boolean; verifyDigests?: boolean } = {}): Promise<FsckReport> {
+    const running = new Set((await this.containers.records.list()).filter((c) => this.engine.isRunning(c.id)).map((c) => c.id));
+    return checkStore(this.store, { ...opts, running });
   }
 
   /** A runtime, once a container has needed it (benchmarks read the x86 runtime's lastStart). */

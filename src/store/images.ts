@@ -335,6 +335,11 @@ export class ImageStore {
     return withLock("gc", "exclusive", () => this.collectGarbageLocked());
   }
 
+  /** collectGarbage() for a caller that already holds the "gc" lock exclusively (lab fsck's repair). */
+  collectGarbageHoldingLock(): Promise<GcResult> {
+    return this.collectGarbageLocked();
+  }
+
   private async collectGarbageLocked(): Promise<GcResult> {
     const keep = new Set<Digest>();
     const images = await this.listImages();

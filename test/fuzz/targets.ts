@@ -1,7 +1,8 @@
 /**
  * What the fuzzer feeds, and what each input may end in: the Dockerfile parser (BuildKit's rules and
  * Docker 20.10's), shell-word expansion, image references, Docker's Go-template subset, the tar reader
- * the gzip and zstd streams, manifest/index/config validation and the 9P2000.L server's message decoder. Seeds are real inputs: BuildKit's own parser cases and expansion table (read in
+ * the gzip and zstd streams, manifest/index/config validation, the 9P2000.L server's message decoder and
+ * the registry proxy's request handling (it answers everything and reaches only what it allows). Seeds are real inputs: BuildKit's own parser cases and expansion table (read in
  * place from ../shared/conformance when present), the lab's test Dockerfiles, and archives the lab's
  * own writer makes.
  */
@@ -22,6 +23,9 @@ import { UnionFS } from "../../src/unionfs/union.ts";
 import { MemoryUpperStorage } from "../../src/unionfs/upper.ts";
 import type { TarEntry } from "../../src/layer/tar.ts";
 import type { FuzzTarget } from "./engine.ts";
+import { createProxyHandler } from "../../proxy/handler.ts";
+import { AllowList } from "../../proxy/allowlist.ts";
+import { isIpLiteral, isPrivateAddress } from "../../proxy/addresses.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -314,6 +318,78 @@ export const TARGETS: readonly FuzzTarget[] = [
     allowed: () => false,
     tokens: ['"', "{", "}", "[", "]", ",", ":", "null", "true", "1", '"schemaVersion"', '"mediaType"', '"digest"', '"size"', '"layers"', '"manifests"', '"config"', '"rootfs"', '"diff_ids"', '"history"', '"platform"', "sha256:", "\\u0000"],
   },
+  {
+    // The registry proxy on whatever a page (or anyone on the machine) sends: it answers every request,
+    // and the only hosts it ever reaches are allow-listed ones, at public addresses unless allowed by hand.
+    name: "proxy",
+    seeds: () => PROXY_REQUESTS.map((s) => enc.encode(s)),
+    async run(input) {
+      const [line = "", ...headerLines] = dec.decode(input).split("\n");
+      const [method = "GET", ...rest] = line.split(" ");
+      const headers = new Headers();
+      let req: Request;
+      try {
+        for (const h of headerLines) {
+          const i = h.indexOf(":");
+          if (i > 0) headers.append(h.slice(0, i), h.slice(i + 1).trim());
+        }
+        req = new Request(new URL(rest.join(" ") || "/", "http://lab.test"), { method, headers, body: ["GET", "HEAD"].includes(method.toUpperCase()) ? undefined : "body" });
+      } catch (e) {
+        if (e instanceof TypeError) return; // not a request an HTTP server would hand over
+        throw e;
+      }
+      const reached: string[] = [];
+      const handler = createProxyHandler({
+        allowRegistries: ["127.0.0.1:5000", "lab.registry.test"],
+        allowDownloads: ["files.test"],
+        // Names resolve as an attacker would like: some to loopback, some to private, the rest public.
+        resolve: async (h) => (h.includes("loop") ? ["127.0.0.1"] : h.includes("priv") ? ["10.0.0.1"] : ["93.184.216.34"]),
+        fetch: async (input) => {
+          const url = new URL(input instanceof Request ? input.url : String(input));
+          reached.push(url.href);
+          // Upstreams answer with redirects the input chose (the path's "to=" query), or a small body.
+          const to = url.searchParams.get("to");
+          return to ? new Response(null, { status: 307, headers: { Location: to } }) : new Response("ok", { status: 200, headers: { "Content-Type": "text/plain" } });
+        },
+        timeoutMs: 1000,
+        idleTimeoutMs: 1000,
+        maxRedirects: 3,
+        log: () => {},
+      });
+      const res = await handler(req);
+      if (!(res instanceof Response) || res.status < 100 || res.status > 599) throw new Error(`not an answer: ${String(res)}`);
+      await res.arrayBuffer();
+      const allow = new AllowList(["127.0.0.1:5000", "lab.registry.test"], ["files.test"]);
+      for (const href of reached) {
+        const u = new URL(href);
+        const entry = allow.findUrl(u, ["registry", "cdn", "download"]);
+        if (!entry) throw new Error(`the proxy reached ${href}, which is not allow-listed`);
+        const host = u.hostname.replace(/^\[|\]$/g, "");
+        if (!entry.explicit && ((isIpLiteral(host) && isPrivateAddress(host)) || host.includes("loop") || host.includes("priv"))) throw new Error(`the proxy reached ${href}: a private address`);
+      }
+    },
+    allowed: () => false,
+    tokens: ["/proxy/", "registry-1.docker.io", "127.0.0.1:5000", "lab.registry.test", "loop.example", "priv.example", "/v2/", "blobs/", "manifests/", "sha256:", "?to=", "http://", "https://", "@", "%2f", "%40", "..", "/", "[::1]", "[::ffff:127.0.0.1]", "0x7f.1", "2130706433", "017700000001", "~download/", "files.test", "\nOrigin: http://evil.test", "\nAuthorization: Basic x", "\nRange: bytes=0-", "\nHost: 127.0.0.1", ":", " ", "OPTIONS ", "PUT ", "PATCH "],
+  },
+];
+
+/** Requests to the proxy as the page sends them, and as attacks spell them. */
+const PROXY_REQUESTS = [
+  "GET /proxy/registry-1.docker.io/v2/library/busybox/manifests/latest\nAccept: application/vnd.oci.image.index.v1+json",
+  "HEAD /proxy/127.0.0.1:5000/v2/lab/busybox/blobs/sha256:" + "a".repeat(64),
+  "GET /proxy/lab.registry.test/v2/x/blobs/sha256:b?to=https://priv.example/x\nRange: bytes=10-",
+  "GET /proxy/lab.registry.test/v2/x/blobs/sha256:c?to=http://127.0.0.1:22/\nAuthorization: Bearer t",
+  "POST /proxy/127.0.0.1:5000/v2/lab/x/blobs/uploads/\nContent-Type: application/octet-stream",
+  "PATCH /proxy/127.0.0.1:5000/v2/lab/x/blobs/uploads/uuid?_state=s\nContent-Range: 0-3",
+  "OPTIONS /proxy/registry-1.docker.io/v2/\nOrigin: http://lab.test\nAccess-Control-Request-Method: GET\nAccess-Control-Request-Headers: authorization",
+  "GET /proxy/~download/https/files.test/file.tgz?to=https://files.test/other",
+  "GET /proxy/~download/http/files.test/a",
+  "GET /proxy/[::ffff:7f00:1]/v2/",
+  "GET /proxy/2130706433/v2/",
+  "GET /proxy/loop.example/v2/",
+  "GET /proxy/user:pass@registry-1.docker.io/v2/",
+  "GET /proxy/registry-1.docker.io%2f..%2f127.0.0.1/v2/",
+  "GET /proxy/registry-1.docker.io/v2/token?to=https://auth.docker.io/token\nOrigin: http://evil.test",
 ];
 
 /** The bundled demo images' documents (public/demos): index, manifests and configs as registries serve them. */
