@@ -164,6 +164,9 @@ export class ContainerService {
   /** `docker rm [-f]`: a running container is refused, or with force killed (SIGKILL) first so nothing writes to the layer being removed. */
   async remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
     const c = await this.require(ref);
+    if (await this.engine.runsElsewhere(c)) {
+      throw new DaemonError(`cannot remove container "/${c.name}": container is running in another tab of the lab: stop it there${opts.force ? "" : ", or force remove it there"}`);
+    }
     if (this.engine.isRunning(c.id)) {
       if (!opts.force) throw new DaemonError(`cannot remove container "/${c.name}": container is running: stop the container before removing or force remove`);
       this.engine.kill(c, "KILL");
@@ -195,6 +198,8 @@ export class ContainerService {
   /** `docker commit`: `-c` changes are Dockerfile instructions; `repoTag` the new image's name. */
   async commit(ref: string, opts: { message?: string; author?: string; changes?: string[]; repoTag?: string } = {}): Promise<ImageRecord> {
     const c = await this.require(ref);
+    // Its layer is being written by another tab's machine: a commit here could take half a write.
+    if (await this.engine.runsElsewhere(c)) throw new DaemonError(`Cannot commit container ${c.id.slice(0, 12)}: it is running in another tab of the lab: commit it there, or stop it first`);
     let tag: string | undefined;
     if (opts.repoTag) {
       tag = namedTag(opts.repoTag);
@@ -250,10 +255,13 @@ export class ContainerService {
     return { bytes: bytes.length, target };
   }
 
-  /** Containers recorded as running lost their machine with the last page: as after a daemon restart. */
+  /**
+   * Containers recorded as running whose tab is gone (nobody holds their lock) lost their machine with
+   * it: exited, as after a daemon restart. One another open tab runs is left running.
+   */
   async recover(): Promise<void> {
     for (const c of await this.records.list()) {
-      if (c.state !== "running") continue;
+      if (c.state !== "running" || (await this.engine.runsElsewhere(c))) continue;
       c.state = "exited";
       c.exitCode = 255;
       c.finishedAt = Date.now();

@@ -6,6 +6,7 @@
  */
 import { isWasiPlatform } from "../oci/platform.ts";
 import { randomHex, type ContainerStore } from "../store/containers.ts";
+import { holdLock, lockHeld } from "../store/db.ts";
 import type { ContainerRecord, ImageRecord } from "../store/schema.ts";
 import { AddressPool, containerNetwork, networkOfMode } from "./network.ts";
 import { HostPortAllocator, PortAllocationError, splitPortKey, type PortMap } from "./ports.ts";
@@ -14,6 +15,9 @@ import { resolveProcess, SpecError, type ResolvedProcess } from "./spec.ts";
 import { EngineError, ProcessStartError, type ContainerNetwork, type ContainerProcess, type ContainerRuntime, type GuestConnection, type OutputListener, type RunningContainer, type RuntimeProcess } from "./types.ts";
 
 export { EngineError, type OutputListener } from "./types.ts";
+
+/** The Web Lock a tab holds while it runs a container. */
+export const containerLock = (id: string) => `container:${id}`;
 
 /** Which runtime an image needs: wasi/wasm images need no emulator. */
 export function runtimeKind(image: Pick<ImageRecord, "config"> | undefined): "wasi" | "x86" {
@@ -55,6 +59,15 @@ export class ContainerEngine {
 
   isRunning(id: string): boolean {
     return this.running.has(id);
+  }
+
+  /**
+   * Whether the container runs in another tab of the lab (its record says running, this tab does not
+   * run it, and that tab still holds the container's lock): this tab must neither start, remove,
+   * commit nor mark it exited.
+   */
+  async runsElsewhere(c: ContainerRecord): Promise<boolean> {
+    return c.state === "running" && !this.running.has(c.id) && (await lockHeld(containerLock(c.id)));
   }
 
   /** A running container's endpoint (address, gateway, MAC); undefined once it stopped, as in Docker. */
@@ -115,6 +128,8 @@ export class ContainerEngine {
    */
   async start(c: ContainerRecord, opts: { listener?: OutputListener; rows?: number; cols?: number } = {}): Promise<{ exited: Promise<number>; process: RuntimeProcess }> {
     if (this.running.has(c.id)) throw new EngineError(`container ${c.id.slice(0, 12)} is already running`);
+    const current = (await this.containers.get(c.id)) ?? c;
+    if (await this.runsElsewhere(current)) throw new EngineError(`container ${c.id.slice(0, 12)} is already running in another tab of the lab`);
     const fs = await this.containers.fs(c);
     const tty = c.config.Tty === true;
     let proc: ResolvedProcess;
@@ -176,6 +191,8 @@ export class ContainerEngine {
       return code;
     });
     this.running.set(c.id, { container, listeners, exited, tty, network, ports });
+    // Other tabs see the container as this tab's for as long as it runs (and no longer if this tab dies).
+    holdLock(containerLock(c.id), exited);
     c.state = "running";
     c.startedAt = Date.now();
     delete c.exitCode;
@@ -192,6 +209,7 @@ export class ContainerEngine {
 
   async stop(c: ContainerRecord, timeoutS = 10, signal?: string): Promise<void> {
     const r = this.running.get(c.id);
+    if (!r && (await this.runsElsewhere((await this.containers.get(c.id)) ?? c))) throw new EngineError(`container ${c.id.slice(0, 12)} is running in another tab of the lab: stop it there`, 1);
     if (!r) return; // Docker: stopping a stopped container succeeds
     await r.container.stop(timeoutS, signalNumber(signal ?? (c.config.StopSignal as string | undefined)));
     await r.exited;

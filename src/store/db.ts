@@ -57,3 +57,21 @@ export async function withLock<T>(name: string, mode: LockMode, fn: () => Promis
   if (!locks) return fn();
   return locks.request(`layerlab:${name}`, { mode }, fn) as Promise<T>;
 }
+
+/**
+ * Holds the lock `name` until `until` settles (a running container's, for its whole run): a tab that
+ * closes or crashes lets go of it with its last breath, which is how another tab knows it is gone.
+ */
+export function holdLock(name: string, until: Promise<unknown>): void {
+  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+  if (!locks) return;
+  void locks.request(`layerlab:${name}`, { mode: "exclusive" }, () => until.catch(() => {}));
+}
+
+/** Whether some tab of this origin (this one included) holds the lock `name`. */
+export async function lockHeld(name: string): Promise<boolean> {
+  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+  if (!locks) return false;
+  const { held = [] } = await locks.query();
+  return held.some((l) => l.name === `layerlab:${name}`);
+}

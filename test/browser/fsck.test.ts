@@ -26,8 +26,8 @@ async function ok(line: string): Promise<string> {
 describe("lab fsck", () => {
   it("a store after pulls, a run and a commit is whole", async () => {
     await ok("docker pull -q layerlab.demo/busybox && docker pull -q layerlab.demo/teaching");
-    await ok("docker run --name w layerlab.demo/busybox sh -c 'echo kept > /kept'");
-    await ok("docker commit w kept:1");
+    await ok("docker run --name wk layerlab.demo/busybox sh -c 'echo kept > /kept'");
+    await ok("docker commit wk kept:1");
     const out = await ok("lab fsck");
     expect(out).toMatch(/^checked \d+ blobs \([\d.]+[kM]?B, re-hashed\), \d+ layers, 3 images, 3 tags, \d+ snapshots, 1 containers, 0 ingests\nthe store is whole\n$/);
   }, 180_000);
@@ -79,8 +79,8 @@ describe("lab fsck", () => {
     expect(fixed.output).toMatch(/the store is whole now\n$/);
     // What was whole is kept and works; the container stands on busybox, which was whole.
     expect(await ok("docker images --format '{{.Repository}}:{{.Tag}}' | sort")).toBe("layerlab.demo/busybox:latest\n");
-    expect(await ok("docker ps -a --format '{{.Names}}'")).toBe("w\n");
-    expect(await ok("docker start -a w && docker diff w")).toBe("A /kept\n");
+    expect(await ok("docker ps -a --format '{{.Names}}'")).toBe("wk\n");
+    expect(await ok("docker start -a wk && docker diff wk")).toBe("A /kept\n");
     // The damaged image comes back whole.
     await ok("docker pull -q layerlab.demo/teaching");
     expect(await ok("docker run --rm layerlab.demo/teaching")).toBe("hello from layer 2, settings: color=green layer=2 \n");
