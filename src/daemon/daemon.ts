@@ -232,6 +232,7 @@ export class Daemon {
       if (e instanceof BuildError) return failed(e.message, e.status);
       if (e instanceof InstructionError || e instanceof ShellExpansionError || e instanceof DaemonError) return failed(`Error response from daemon: ${e.message}`, 1);
       // The browser's storage quota is this lab's disk.
+      if ((e as { name?: string }).name === "StorageFullError") return failed(`Error response from daemon: ${(e as Error).message}`, 1);
       if ((e as { name?: string }).name === "QuotaExceededError") return failed("Error response from daemon: write /var/lib/docker: no space left on device (the browser's storage for this page is full: docker image prune or docker rmi frees space)", 1);
       failed(String((e as Error).message ?? e), 1);
       throw e;

@@ -8,7 +8,7 @@
  * every chunk it flushed, and a byte range — one file in a layer's tar — costs one or two chunk reads.
  */
 import { createSha256, DigestMismatchError, type Digest, type IncrementalSha256 } from "../oci/digest.ts";
-import type { LabDatabase } from "./db.ts";
+import { isQuotaError, storageFull, type LabDatabase } from "./db.ts";
 import type { BlobRecord, IngestRecord } from "./schema.ts";
 
 /**
@@ -295,7 +295,7 @@ export class Ingest {
       hashState: this.hasher.save(),
       updatedAt: Date.now(),
     };
-    await this.inFlight;
+    await this.settle();
     const tx = this.db.transaction(["chunks", "ingests"], "readwrite", relaxed);
     void tx.objectStore("chunks").put(chunk, [this.record.owner, index]);
     void tx.objectStore("ingests").put(this.record);
@@ -305,9 +305,20 @@ export class Ingest {
     this.fill = 0;
   }
 
-  /** Waits until every flushed chunk is durable in IndexedDB. */
+  /**
+   * Waits until every flushed chunk is durable in IndexedDB. The browser out of room: nothing of this
+   * write is kept (the store is as before it began) and the error says what it needed.
+   */
   private async settle(): Promise<void> {
-    await this.inFlight;
+    try {
+      await this.inFlight;
+    } catch (e) {
+      if (!isQuotaError(e)) throw e;
+      this.inFlight = Promise.resolve();
+      const needed = Math.max(this.record.chunkSize, (this.record.total ?? 0) - this.record.offset + this.record.chunkSize);
+      await this.discard();
+      throw await storageFull(needed);
+    }
   }
 
   /**
@@ -337,11 +348,18 @@ export class Ingest {
       chunks: this.record.chunks,
       createdAt: Date.now(),
     };
-    const tx = this.db.transaction(["blobs", "ingests"], "readwrite");
-    const existing = await tx.objectStore("blobs").get(expected);
-    if (!existing) await tx.objectStore("blobs").put(blob);
-    await tx.objectStore("ingests").delete(this.record.ref);
-    await tx.done;
+    let existing: BlobRecord | undefined;
+    try {
+      const tx = this.db.transaction(["blobs", "ingests"], "readwrite");
+      existing = await tx.objectStore("blobs").get(expected);
+      if (!existing) await tx.objectStore("blobs").put(blob);
+      await tx.objectStore("ingests").delete(this.record.ref);
+      await tx.done;
+    } catch (e) {
+      if (!isQuotaError(e)) throw e;
+      await this.discard();
+      throw await storageFull(1024);
+    }
     if (existing) {
       // Another writer got there first (same content): ours is redundant.
       await this.db.delete("chunks", IDBKeyRange.bound([this.record.owner, 0], [this.record.owner, Infinity]));

@@ -75,3 +75,23 @@ export async function lockHeld(name: string): Promise<boolean> {
   const { held = [] } = await locks.query();
   return held.some((l) => l.name === `layerlab:${name}`);
 }
+
+/** The browser refused a write for want of room (IndexedDB's QuotaExceededError, however it is wrapped). */
+export function isQuotaError(e: unknown): boolean {
+  const err = e as { name?: unknown; inner?: unknown; cause?: unknown } | null;
+  return err?.name === "QuotaExceededError" || (err?.name === "AbortError" && (err.cause as { name?: unknown } | undefined)?.name === "QuotaExceededError");
+}
+
+/** The browser's storage for the lab is this lab's disk: full, as Docker says of a full disk. */
+export class StorageFullError extends Error {
+  override name = "StorageFullError";
+}
+
+const mb = (n: number) => `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0)} MB`;
+
+/** Docker's "no space left on device", with what was needed and what the browser has left for the lab. */
+export async function storageFull(needed: number, what = "/var/lib/docker"): Promise<StorageFullError> {
+  const est = await (globalThis.navigator as Navigator | undefined)?.storage?.estimate?.().catch(() => undefined);
+  const room = est?.quota !== undefined && est.usage !== undefined ? `; ${mb(Math.max(0, est.quota - est.usage))} of the ${mb(est.quota)} the browser allows this site are free` : "";
+  return new StorageFullError(`write ${what}: no space left on device (the lab's storage in this browser is full: this needs about ${mb(needed)} more${room}). docker rmi, docker image prune or docker system prune frees space`);
+}

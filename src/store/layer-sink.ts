@@ -175,6 +175,7 @@ export class LocalLayerSink implements LayerSink {
     }
     if (this.extractError !== undefined) {
       await this.extraction?.abort(this.extractError);
+      if ((this.extractError as Error).name === "StorageFullError") throw this.extractError;
       throw new PullError(`layer ${shortId(layer.digest)}: cannot decompress (${compression}): ${(this.extractError as Error).message}`);
     }
     await this.extraction?.finish(layer);

@@ -185,6 +185,8 @@ export class P9Server {
   private error(tag: number, e: unknown): Uint8Array {
     let errno: number = ERRNO.EIO;
     if (e instanceof FsError || e instanceof P9Error) errno = e.errno;
+    // The browser's storage full under the container layer: the container's disk is.
+    else if ((e as { name?: unknown } | null)?.name === "QuotaExceededError") errno = ERRNO.ENOSPC;
     else console.error("9p server:", e);
     return new Writer(16).u32(errno).finish(T.lerror + 1, tag);
   }
