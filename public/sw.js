@@ -16,8 +16,9 @@
  *    container publishes (`docker run -p 8080:80`). The tab running the container answers it over the
  *    container's TCP (src/ui/published-ports.ts); this worker only asks each of the lab's tabs in turn.
  *    A page from a container runs without scripts: it would run with the lab's own origin (its store,
- *    its saved logins), and a sandboxed document, which could not reach them, is not served by a
- *    service worker, so its images and styles would not load.
+ *    its saved logins), and a document sandboxed into an opaque origin, which could not reach them,
+ *    is not served by a service worker, so its images and styles would not load (measured). The
+ *    Preview's frame is also sandboxed, keeping its origin: no scripts, no navigating the lab away.
  */
 const CACHE = "layerlab-v1";
 const STATIC = ["/", "/index.html", "/manifest.webmanifest", "/favicon.svg", "/v86/bios.bin", "/v86/bzImage", "/v86/initramfs.cpio.gz", "/v86/kernel.json", "/v86/guest.json", "/demos/index.json", "/demos/oci-layout"];
@@ -114,20 +115,28 @@ const PORT_PATH = /^\/ports\/([^/]+)\/(\d{1,5})(\/.*)?$/;
 /** What a container's page may do in the lab's origin: show itself, submit forms, link; never run code or frame the lab. */
 const PORT_PAGE_POLICY = "script-src 'none'; object-src 'none'; worker-src 'none'; base-uri 'none'; frame-ancestors 'self'";
 /** The lab is cross-origin isolated (COEP require-corp): a page framed in it must say it embeds safely too (credentialless: other sites' images still load, without cookies). */
-const PORT_PAGE_HEADERS = { "content-security-policy": PORT_PAGE_POLICY, "cross-origin-embedder-policy": "credentialless", "cross-origin-resource-policy": "same-origin", "cache-control": "no-store" };
+const PORT_PAGE_HEADERS = { "content-security-policy": PORT_PAGE_POLICY, "cross-origin-embedder-policy": "credentialless", "cross-origin-resource-policy": "same-origin", "cache-control": "no-store", "referrer-policy": "same-origin" };
 /** Answer headers that describe this one hop (the body is re-streamed) or would loosen the policy. */
-const HOP_HEADERS = new Set(["connection", "keep-alive", "transfer-encoding", "content-length", "content-security-policy", "content-security-policy-report-only", "set-cookie", "service-worker-allowed", "clear-site-data", "cross-origin-embedder-policy", "cross-origin-opener-policy", "cross-origin-resource-policy"]);
+const HOP_HEADERS = new Set(["referrer-policy", "connection", "keep-alive", "transfer-encoding", "content-length", "content-security-policy", "content-security-policy-report-only", "set-cookie", "service-worker-allowed", "clear-site-data", "cross-origin-embedder-policy", "cross-origin-opener-policy", "cross-origin-resource-policy"]);
 
 /** The container port a request is for: /ports/NAME/PORT/…, or a root-relative URL asked for by a page under one (its `/style.css`). */
+const decoded = (s) => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+};
+
 function portTarget(url, referrer) {
   if (url.origin !== self.location.origin) return undefined;
   const m = PORT_PATH.exec(url.pathname);
-  if (m) return { container: decodeURIComponent(m[1]), port: Number(m[2]), path: `${m[3] ?? "/"}${url.search}`, prefix: `/ports/${m[1]}/${m[2]}`, bare: m[3] === undefined };
+  if (m) return { container: decoded(m[1]), port: Number(m[2]), path: `${m[3] ?? "/"}${url.search}`, prefix: `/ports/${m[1]}/${m[2]}`, bare: m[3] === undefined };
   if (!referrer) return undefined;
   const r = new URL(referrer);
   const from = r.origin === self.location.origin && PORT_PATH.exec(r.pathname);
   if (!from) return undefined;
-  return { container: decodeURIComponent(from[1]), port: Number(from[2]), path: `${url.pathname}${url.search}`, prefix: `/ports/${from[1]}/${from[2]}`, rebased: true };
+  return { container: decoded(from[1]), port: Number(from[2]), path: `${url.pathname}${url.search}`, prefix: `/ports/${from[1]}/${from[2]}`, rebased: true };
 }
 
 function portPage(status, title, text) {
@@ -142,12 +151,18 @@ function askTab(client, request) {
     const channel = new MessageChannel();
     let stream;
     let controller;
-    const timer = setTimeout(() => resolve({ mine: false }), 15000);
+    const timer = setTimeout(() => {
+      channel.port1.close();
+      resolve({ mine: false });
+    }, 15000);
     channel.port1.onmessage = (e) => {
       const m = e.data;
       if (m.kind === "head") {
         clearTimeout(timer);
-        if (!m.mine) return resolve(m);
+        if (!m.mine) {
+          channel.port1.close();
+          return resolve(m);
+        }
         stream = new ReadableStream({ start: (c) => (controller = c), cancel: () => channel.port1.postMessage({ kind: "cancel" }) });
         resolve({ ...m, body: stream });
       } else if (m.kind === "chunk") controller?.enqueue(new Uint8Array(m.data));
@@ -181,10 +196,14 @@ async function answerPort(event, target) {
       const key = k.toLowerCase();
       if (HOP_HEADERS.has(key)) continue;
       // A redirect to the container's own address stays under its port's path.
-      if (key === "location") {
-        const to = new URL(v, `http://localhost:${target.port}${target.path}`);
-        headers.append(k, to.hostname === "localhost" || to.hostname === "127.0.0.1" ? `${target.prefix}${to.pathname}${to.search}${to.hash}` : v);
-      } else headers.append(k, v);
+      try {
+        if (key === "location") {
+          const to = new URL(v, `http://localhost:${target.port}${target.path}`);
+          headers.append(k, to.hostname === "localhost" || to.hostname === "127.0.0.1" ? `${target.prefix}${to.pathname}${to.search}${to.hash}` : v);
+        } else headers.append(k, v);
+      } catch {
+        // a header the Fetch API cannot carry (a bad name or value from the container): left out
+      }
     }
     for (const [k, v] of Object.entries(PORT_PAGE_HEADERS)) headers.set(k, v);
     const nullBody = req.method === "HEAD" || [101, 204, 205, 304].includes(answer.status);

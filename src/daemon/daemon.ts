@@ -122,7 +122,8 @@ export class Daemon {
 
   /** `lab fsck`: the store checked whole (store/fsck.ts); containers running in this tab are never repaired away. */
   async fsck(opts: { repair?: boolean; verifyDigests?: boolean } = {}): Promise<FsckReport> {
-    const running = new Set((await this.containers.records.list()).filter((c) => this.engine.isRunning(c.id)).map((c) => c.id));
+    const running = new Set<string>();
+    for (const c of await this.containers.records.list()) if (this.engine.isRunning(c.id) || (await this.engine.runsElsewhere(c))) running.add(c.id);
     return checkStore(this.store, { ...opts, running });
   }
 

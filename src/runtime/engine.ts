@@ -6,7 +6,7 @@
  */
 import { isWasiPlatform } from "../oci/platform.ts";
 import { randomHex, type ContainerStore } from "../store/containers.ts";
-import { holdLock, lockHeld } from "../store/db.ts";
+import { acquireLock, lockHeld } from "../store/db.ts";
 import type { ContainerRecord, ImageRecord } from "../store/schema.ts";
 import { AddressPool, containerNetwork, networkOfMode } from "./network.ts";
 import { HostPortAllocator, PortAllocationError, splitPortKey, type PortMap } from "./ports.ts";
@@ -50,6 +50,8 @@ export class ContainerEngine {
   private readonly logWatchers = new Map<string, Set<(e: LogEntry | null) => void>>();
   private readonly addresses = new AddressPool();
   private readonly hostPorts = new HostPortAllocator();
+  /** Containers this tab is starting (it holds their lock; they are not running yet). */
+  private readonly starting = new Set<string>();
 
   constructor(
     private readonly containers: ContainerStore,
@@ -67,7 +69,7 @@ export class ContainerEngine {
    * commit nor mark it exited.
    */
   async runsElsewhere(c: ContainerRecord): Promise<boolean> {
-    return c.state === "running" && !this.running.has(c.id) && (await lockHeld(containerLock(c.id)));
+    return !this.running.has(c.id) && !this.starting.has(c.id) && (await lockHeld(containerLock(c.id)));
   }
 
   /** A running container's endpoint (address, gateway, MAC); undefined once it stopped, as in Docker. */
@@ -127,9 +129,23 @@ export class ContainerEngine {
    * leave the container "created" with the exit code Docker records.
    */
   async start(c: ContainerRecord, opts: { listener?: OutputListener; rows?: number; cols?: number } = {}): Promise<{ exited: Promise<number>; process: RuntimeProcess }> {
-    if (this.running.has(c.id)) throw new EngineError(`container ${c.id.slice(0, 12)} is already running`);
-    const current = (await this.containers.get(c.id)) ?? c;
-    if (await this.runsElsewhere(current)) throw new EngineError(`container ${c.id.slice(0, 12)} is already running in another tab of the lab`);
+    if (this.running.has(c.id) || this.starting.has(c.id)) throw new EngineError(`container ${c.id.slice(0, 12)} is already running`);
+    // The container's lock, from before its machine boots until it exits: no other tab starts,
+    // removes or commits it meanwhile.
+    const release = await acquireLock(containerLock(c.id));
+    if (!release) throw new EngineError(`container ${c.id.slice(0, 12)} is already running in another tab of the lab`);
+    this.starting.add(c.id);
+    try {
+      return await this.startLocked(c, opts, release);
+    } catch (e) {
+      release();
+      throw e;
+    } finally {
+      this.starting.delete(c.id);
+    }
+  }
+
+  private async startLocked(c: ContainerRecord, opts: { listener?: OutputListener; rows?: number; cols?: number }, release: () => void): Promise<{ exited: Promise<number>; process: RuntimeProcess }> {
     const fs = await this.containers.fs(c);
     const tty = c.config.Tty === true;
     let proc: ResolvedProcess;
@@ -166,8 +182,9 @@ export class ContainerEngine {
         throw new EngineError(`driver failed programming external connectivity on endpoint ${c.name} (${randomHex(32)}): ${e.message}`, 125);
       }
     }
-    const network = containerNetwork(onNetwork, onNetwork === "bridge" ? this.addresses.take(c.id) : "", proc.hostname, c.extraHosts);
+    let network: ContainerNetwork;
     try {
+      network = containerNetwork(onNetwork, onNetwork === "bridge" ? this.addresses.take(c.id) : "", proc.hostname, c.extraHosts);
       const runtime = this.runtimes[runtimeKind(await this.getImage(c.imageId))]();
       container = await runtime.start(c.id, fs, proc, { output }, network);
     } catch (e) {
@@ -177,22 +194,25 @@ export class ContainerEngine {
       throw e;
     }
     const exited = container.exited.then(async (code) => {
-      const rec = (await this.containers.get(c.id)) ?? c;
-      rec.state = "exited";
-      rec.exitCode = code;
-      rec.finishedAt = Date.now();
-      rec.logs = log.map((e) => ({ fd: e.fd, t: e.t, data: e.data }));
-      await this.containers.update(rec);
-      // Only once the exit is recorded: a `docker wait` in between would read the record's old exit code.
-      this.running.delete(c.id);
-      this.addresses.release(c.id);
-      this.hostPorts.release(c.id);
-      for (const w of this.logWatchers.get(c.id) ?? []) w(null);
+      try {
+        const rec = (await this.containers.get(c.id)) ?? c;
+        rec.state = "exited";
+        rec.exitCode = code;
+        rec.finishedAt = Date.now();
+        rec.logs = log.map((e) => ({ fd: e.fd, t: e.t, data: e.data }));
+        await this.containers.update(rec);
+      } finally {
+        // Only once the exit is recorded (or could not be: a full disk): a `docker wait` in between
+        // would read the record's old exit code. Its ports, address and lock are free either way.
+        this.running.delete(c.id);
+        this.addresses.release(c.id);
+        this.hostPorts.release(c.id);
+        release();
+        for (const w of this.logWatchers.get(c.id) ?? []) w(null);
+      }
       return code;
     });
-    this.running.set(c.id, { container, listeners, exited, tty, network, ports });
-    // Other tabs see the container as this tab's for as long as it runs (and no longer if this tab dies).
-    holdLock(containerLock(c.id), exited);
+    this.running.set(c.id, { container, listeners, exited, tty, network: network!, ports });
     c.state = "running";
     c.startedAt = Date.now();
     delete c.exitCode;

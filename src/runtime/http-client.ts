@@ -30,6 +30,8 @@ export class HttpClientError extends Error {
 /** Request headers the client sets itself (or that make no sense over this connection). */
 const OWN_HEADERS = new Set(["host", "connection", "content-length", "transfer-encoding", "keep-alive", "upgrade", "te", "trailer", "proxy-connection"]);
 const MAX_HEAD = 64 * 1024;
+/** How long the container's server has to begin its answer. */
+const HEAD_TIMEOUT_MS = 30_000;
 
 const latin1 = (b: Uint8Array) => String.fromCharCode(...b);
 
@@ -102,7 +104,10 @@ export function httpRequest(conn: GuestConnection, req: HttpClientRequest): Prom
     let finished = false;
     let remaining = -1; // Content-Length left; -1: until the end
     let chunked: ChunkedDecoder | undefined;
+    const headTimer = setTimeout(() => finish(new HttpClientError(`the container accepted the connection but did not answer within ${HEAD_TIMEOUT_MS / 1000} s`)), HEAD_TIMEOUT_MS);
+    (headTimer as { unref?: () => void }).unref?.();
     const finish = (error?: Error) => {
+      clearTimeout(headTimer);
       if (finished) return;
       finished = true;
       if (!body) reject(error ?? new HttpClientError("the container closed the connection without an answer"));
@@ -145,6 +150,14 @@ export function httpRequest(conn: GuestConnection, req: HttpClientRequest): Prom
       const m = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
       if (!m) return finish(new HttpClientError(`the container did not answer in HTTP: ${JSON.stringify(statusLine.slice(0, 80))}`));
       const status = Number(m[1]);
+      // An interim answer (100 Continue, 103 Early Hints): the real one follows.
+      if (status >= 100 && status < 200 && status !== 101) {
+        const after = head.subarray(end + 4).slice();
+        head = new Uint8Array(0);
+        if (after.length) conn.onData(after);
+        return;
+      }
+      clearTimeout(headTimer);
       const headers: [string, string][] = [];
       for (const f of fields) {
         const i = f.indexOf(":");

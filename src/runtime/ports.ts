@@ -133,6 +133,8 @@ export class HostPortAllocator {
   }
 
   private allocate(ips: string[], proto: string, hostPort: string): number {
+    // Port 0 is "any", as for bind(2).
+    if (hostPort === "0") hostPort = "";
     if (hostPort && !hostPort.includes("-")) {
       const port = Number(hostPort);
       const busy = ips.find((ip) => this.taken.has(`${ip}/${proto}/${port}`));

@@ -59,13 +59,19 @@ export async function withLock<T>(name: string, mode: LockMode, fn: () => Promis
 }
 
 /**
- * Holds the lock `name` until `until` settles (a running container's, for its whole run): a tab that
- * closes or crashes lets go of it with its last breath, which is how another tab knows it is gone.
+ * Takes the lock `name` if no tab holds it, and keeps it until the returned release is called (a
+ * running container's, for its whole run): a tab that closes or crashes lets go of it with its last
+ * breath, which is how another tab knows it is gone. Undefined: another holder has it.
  */
-export function holdLock(name: string, until: Promise<unknown>): void {
+export async function acquireLock(name: string): Promise<(() => void) | undefined> {
   const locks = (globalThis.navigator as Navigator | undefined)?.locks;
-  if (!locks) return;
-  void locks.request(`layerlab:${name}`, { mode: "exclusive" }, () => until.catch(() => {}));
+  if (!locks) return () => {};
+  return new Promise((resolve) => {
+    void locks.request(`layerlab:${name}`, { mode: "exclusive", ifAvailable: true }, (lock) => {
+      if (!lock) return resolve(undefined);
+      return new Promise<void>((release) => resolve(release));
+    });
+  });
 }
 
 /** Whether some tab of this origin (this one included) holds the lock `name`. */

@@ -168,7 +168,22 @@ async function checkLocked(store: ImageStore, opts: FsckOptions): Promise<FsckRe
     problems,
     removed: [],
   };
-  if (opts.repair && problems.length) result.removed = await repair(store, problems, containers, opts.running ?? new Set());
+  if (opts.repair && problems.length) {
+    // What a running container stands on is not touched, whatever is wrong with it: its layers and their blobs.
+    const running = opts.running ?? new Set<string>();
+    const kept = new Set<string>();
+    for (const c of containers) {
+      if (!running.has(c.id)) continue;
+      kept.add(c.snapshotKey);
+      const snap = snapshots.find((x) => x.key === c.snapshotKey);
+      for (let at = snap?.parent ?? null, n = 0; at && n < 1000; at = layerById.get(at)?.parent ?? null, n++) {
+        kept.add(at);
+        const l = layerById.get(at);
+        if (l) kept.add(l.diffId);
+      }
+    }
+    result.removed = await repair(store, problems.filter((p) => !kept.has(p.id)), containers, running);
+  }
   return result;
 }
 

@@ -46,7 +46,7 @@ export class PortPreview extends LitElement {
         <button @click=${() => this.reload()} title="Load the page again" aria-label="Reload">⟳</button>
         <a class="open" href=${url} target="_blank" rel="noopener" title="Open in a new tab" aria-label="Open in a new tab">↗</a>
       </div>
-      <iframe title="Page served by ${p.container.name} on port ${p.containerPort}" src=${`${url}${this.reloads ? `?layerlab-reload=${this.reloads}` : ""}`}></iframe>
+      <iframe sandbox="allow-same-origin allow-forms allow-popups" referrerpolicy="same-origin" title="Page served by ${p.container.name} on port ${p.containerPort}" src=${`${url}${this.reloads ? `?layerlab-reload=${this.reloads}` : ""}`}></iframe>
       <span class="note">${p.container.name}'s ${p.containerPort}, forwarded from localhost:${p.hostPort} as docker-proxy does. Its scripts do not run in the lab.</span>`;
   }
 

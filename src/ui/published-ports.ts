@@ -30,6 +30,7 @@ async function answer(daemon: Daemon, m: PortRequest, reply: MessagePort): Promi
   const named = holder ? await daemon.containers.maybe(m.container) : undefined;
   if (!holder || named?.id !== holder) {
     reply.postMessage({ kind: "head", mine: false });
+    reply.close();
     return;
   }
   let res;
@@ -43,6 +44,7 @@ async function answer(daemon: Daemon, m: PortRequest, reply: MessagePort): Promi
   } catch (e) {
     const why = e instanceof HostPortError ? `${named.name} publishes port ${m.port}, but nothing in it accepted the connection (${e.message}). Is its server running and listening on all addresses (0.0.0.0)?` : (e as Error).message;
     reply.postMessage({ kind: "head", mine: false, error: why });
+    reply.close();
     return;
   }
   reply.postMessage({ kind: "head", mine: true, status: res.status, statusText: res.statusText, headers: res.headers });
@@ -62,6 +64,7 @@ async function answer(daemon: Daemon, m: PortRequest, reply: MessagePort): Promi
     reply.postMessage({ kind: "error", message: (e as Error).message });
   } finally {
     reply.onmessage = null;
+    reply.close();
   }
 }
 

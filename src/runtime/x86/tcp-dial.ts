@@ -212,6 +212,8 @@ export class GuestStream implements GuestConnection {
 
   private finish(): void {
     clearTimeout(this.timer);
+    // Closed before the guest answered (the machine going away): the opener hears it, not silence.
+    if (this.state === "syn-sent") this.rejectOpen(new GuestConnectionError("ECONNRESET", "the connection was closed before the container accepted it"));
     this.state = "closed";
     if (this.adapter.tcp_conn[this.tuple] === this) delete this.adapter.tcp_conn[this.tuple];
     this.resolveClosed();

@@ -120,6 +120,8 @@ export class WorkerVm implements Vm {
     this.connections.clear();
     await Promise.race([this.rpc.call("destroy", []), new Promise((r) => setTimeout(r, 2000))]);
     this.worker.terminate();
+    // A terminated worker answers nothing: calls still waiting (a dial) fail instead of hanging.
+    this.rpc.fail(new Error("emulator: the machine is gone"));
   }
 }
 
