@@ -21,6 +21,7 @@
  * sparse map needs, and records bigger than META_LIMIT are refused (as Go does) so a hostile archive
  * cannot make it allocate.
  */
+import { concatBytes } from "../oci/bytes.ts";
 
 export type TarEntryType = "file" | "dir" | "symlink" | "hardlink" | "char" | "block" | "fifo";
 
@@ -747,7 +748,7 @@ export class TarStreamParser {
       return false;
     };
     if (!need(1)) return;
-    const text = latin1.decode(concat(p.blocks!));
+    const text = latin1.decode(concatBytes(p.blocks!));
     const tokens = text.split("\n");
     if (p.count === undefined) {
       const count = parseDecimal(tokens[0]!);
@@ -835,14 +836,4 @@ export class TarStreamParser {
         break;
     }
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

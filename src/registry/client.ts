@@ -9,6 +9,7 @@ import type { Descriptor } from "../oci/types.ts";
 import { basicAuth, parseChallenge, repositoryScope, TokenCache, TokenError } from "./auth.ts";
 import { DeniedError, errorFromResponse, parseRateLimit, RegistryError, RegistryUnreachableError, UnauthorizedError } from "./errors.ts";
 import type { BlobResponse, FetchedManifest, RateLimit, RegistryApi, RegistryClientOptions, RepositoryRef, UploadStart } from "./types.ts";
+import { readAllLimited } from "../oci/bytes.ts";
 
 const MANIFEST_LIMIT = 4 * 1024 * 1024;
 
@@ -298,24 +299,5 @@ function asBody(bytes: Uint8Array | Blob): BodyInit {
 
 async function readLimited(res: Response, limit: number, what: string): Promise<Uint8Array> {
   if (!res.body) return new Uint8Array(0);
-  const reader = res.body.getReader();
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > limit) {
-      await reader.cancel();
-      throw new Error(`${what} exceeds ${limit} bytes`);
-    }
-    parts.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return readAllLimited(res.body, limit, () => new Error(`${what} exceeds ${limit} bytes`));
 }

@@ -7,6 +7,7 @@
  * later; an answered name asked for anything but an A record gets an empty answer (NODATA), so
  * resolvers fall back to IPv4 rather than retrying.
  */
+import { concatBytes } from "../oci/bytes.ts";
 
 const TYPE_A = 1;
 const CLASS_IN = 1;
@@ -69,9 +70,9 @@ function header(id: number, queryFlags: number, rcode: number, qd: number, an: n
 /** The answer to `q`: `address` is the lab's IPv4 address for the name, or undefined (not allowed). */
 export function dnsAnswer(q: DnsQuestion, address: string | undefined): Uint8Array {
   const opcode = (q.flags >> 11) & 15;
-  if (opcode !== 0) return concat(header(q.id, q.flags, RCODE.notImp, 1, 0), q.raw);
-  if (address === undefined) return concat(header(q.id, q.flags, RCODE.nxDomain, 1, 0), q.raw);
-  if (q.type !== TYPE_A || q.class !== CLASS_IN) return concat(header(q.id, q.flags, RCODE.noError, 1, 0), q.raw);
+  if (opcode !== 0) return concatBytes([header(q.id, q.flags, RCODE.notImp, 1, 0), q.raw]);
+  if (address === undefined) return concatBytes([header(q.id, q.flags, RCODE.nxDomain, 1, 0), q.raw]);
+  if (q.type !== TYPE_A || q.class !== CLASS_IN) return concatBytes([header(q.id, q.flags, RCODE.noError, 1, 0), q.raw]);
   const rr = new Uint8Array(16);
   const v = new DataView(rr.buffer);
   v.setUint16(0, 0xc00c); // the name: a pointer to the question's
@@ -80,7 +81,7 @@ export function dnsAnswer(q: DnsQuestion, address: string | undefined): Uint8Arr
   v.setUint32(6, 60);
   v.setUint16(10, 4);
   address.split(".").forEach((octet, i) => (rr[12 + i] = Number(octet)));
-  return concat(header(q.id, q.flags, RCODE.noError, 1, 1), q.raw, rr);
+  return concatBytes([header(q.id, q.flags, RCODE.noError, 1, 1), q.raw, rr]);
 }
 
 /** The answer to a malformed query whose ID could be read (FORMERR), or undefined. */
@@ -88,14 +89,4 @@ export function dnsFormatErrorAnswer(msg: Uint8Array): Uint8Array | undefined {
   if (msg.length < 12) return undefined;
   const v = new DataView(msg.buffer, msg.byteOffset, msg.byteLength);
   return header(v.getUint16(0), v.getUint16(2), RCODE.formErr, 0, 0);
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

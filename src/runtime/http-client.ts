@@ -4,6 +4,7 @@
  * answer's body streamed as it arrives — by Content-Length, chunked, or until the server closes.
  * Servers in tutorials are busybox httpd, python's http.server, nginx: all speak this.
  */
+import { concatBytes } from "../oci/bytes.ts";
 import type { GuestConnection } from "./types.ts";
 
 export interface HttpClientRequest {
@@ -40,13 +41,7 @@ function indexOfCrlfCrlf(b: Uint8Array): number {
   return -1;
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (!a.length) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
+const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => (a.length ? concatBytes([a, b]) : b);
 
 /** Decodes a chunked body as bytes arrive; `push` returns the data and whether the last chunk came. */
 class ChunkedDecoder {

@@ -1,5 +1,6 @@
 /** `MemoryFiles`: the host's files in memory (tests; the page keeps its home directory in IndexedDB). */
 import { absolutePath, HostFileError, type HostDirEntry, type HostFiles, type HostStat } from "../terminal/host-files.ts";
+import { concatBytes } from "../oci/bytes.ts";
 
 function parentPath(path: string): string {
   const i = path.lastIndexOf("/");
@@ -82,7 +83,7 @@ export class MemoryFiles implements HostFiles {
     if (existing) {
       if (existing.type === "directory") throw new HostFileError("EISDIR", "open", path);
       if (existing.type !== "file") throw new HostFileError("EINVAL", "open", path);
-      existing.data = opts.append ? concat(existing.data, data) : data.slice();
+      existing.data = opts.append ? concatBytes([existing.data, data]) : data.slice();
       existing.mtime = new Date();
       return;
     }
@@ -190,11 +191,4 @@ export class MemoryFiles implements HostFiles {
   async utimes(path: string, mtime: Date): Promise<void> {
     this.lookup(path, "utime", true).node.mtime = mtime;
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

@@ -4,6 +4,7 @@
  * has no other network, so any other address fails the way curl fails to resolve or connect.
  */
 import type { Daemon } from "../daemon/daemon.ts";
+import { readAllLimited } from "../oci/bytes.ts";
 import type { ShellFetch } from "./host-shell.ts";
 
 /** curl's answer size cap here: a page or a file, not a disk image. */
@@ -24,25 +25,7 @@ export function localhostFetch(daemon: Daemon): ShellFetch {
       headers: [["User-Agent", "curl/7.88.1"], ["Accept", "*/*"], ...headers],
       body: opts.body !== undefined ? new TextEncoder().encode(opts.body) : undefined,
     });
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    const reader = res.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.length;
-      if (size > MAX_BODY) {
-        await reader.cancel();
-        throw new Error(`the answer from localhost:${port} is over ${MAX_BODY >> 20} MiB`);
-      }
-      chunks.push(value);
-    }
-    const body = new Uint8Array(size);
-    let at = 0;
-    for (const c of chunks) {
-      body.set(c, at);
-      at += c.length;
-    }
+    const body = await readAllLimited(res.body, MAX_BODY, () => new Error(`the answer from localhost:${port} is over ${MAX_BODY >> 20} MiB`));
     const headerRecord: Record<string, string> = {};
     for (const [k, v] of res.headers) headerRecord[k.toLowerCase()] = headerRecord[k.toLowerCase()] ? `${headerRecord[k.toLowerCase()]}, ${v}` : v;
     return { status: res.status, statusText: res.statusText, headers: headerRecord, body, url };

@@ -14,6 +14,7 @@ import { ERRNO, FsError } from "../../unionfs/errors.ts";
 import type { Stat, UnionFS } from "../../unionfs/union.ts";
 import type { InodeType } from "../../unionfs/upper.ts";
 import { isUnder, joinPath, parentOf } from "../../unionfs/path.ts";
+import { concatBytes } from "../../oci/bytes.ts";
 
 const T = {
   lerror: 6, statfs: 8, lopen: 12, lcreate: 14, symlink: 16, mknod: 18, rename: 20, readlink: 22, getattr: 24, setattr: 26,
@@ -265,7 +266,7 @@ export class P9Server {
         this.fids.delete(n);
         if (f?.xattr && "parts" in f.xattr) {
           const x = f.xattr;
-          const value = concat(x.parts);
+          const value = concatBytes(x.parts);
           return f.root.setxattr(f.path, x.name, decoder.decode(value)).then(() => ok());
         }
         return ok();
@@ -538,14 +539,4 @@ function orphanResize(o: Orphan, size: number): void {
     o.data.fill(0, size, o.size);
   }
   o.size = size;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
