@@ -28,6 +28,8 @@ export interface LabDriverOptions {
   profileDir?: string;
   serverUrl?: string;
   viewport?: { width: number; height: number };
+  /** Chromium flags beyond CHROMIUM_ARGS (such as --disk-cache-dir). */
+  chromiumArgs?: string[];
   /** Called with console errors and page errors. */
   onConsoleError?: (text: string) => void;
   /**
@@ -75,7 +77,7 @@ export class LabDriver {
     const context = await chromium.launchPersistentContext(opts.profileDir ?? tempProfile!, {
       executablePath: CHROMIUM_PATH,
       headless: true,
-      args: CHROMIUM_ARGS,
+      args: [...CHROMIUM_ARGS, ...(opts.chromiumArgs ?? [])],
       viewport: opts.viewport ?? { width: 1280, height: 800 },
     });
     const page = context.pages()[0] ?? (await context.newPage());

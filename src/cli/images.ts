@@ -54,6 +54,9 @@ export function writeListFormat(io: CliIO, format: string, rows: readonly GoStru
   return 0;
 }
 
+/** Errors a pull reported after its layers began to stream (docker/cli's jsonmessage prints them without "Error response from daemon"). */
+const streamed = new WeakSet<Error>();
+
 /**
  * Pulls as `docker pull` shows it: the tag line, a progress line per layer, the digest and status.
  * `docker run`'s implicit pull shows the same, minus the reference `docker pull` prints last.
@@ -66,11 +69,13 @@ export async function showPull(daemon: Daemon, name: string, io: CliIO, opts: { 
   if (!ref.tag && !ref.digest) out("Using default tag: latest\n");
   const display = new ProgressDisplay(io, `Pulling ${name}`);
   let header = false;
+  let streaming = false;
   const result = await daemon.images
     .pull(name, {
       platform: opts.platform,
       signal: io.signal,
       onEvent: (e) => {
+        if (e.kind === "resolved") streaming = true;
         if (opts.quiet) return;
         if (!header && (e.kind === "resolved" || e.kind === "done")) {
           io.stdout(`${ref.digest ?? ref.tag ?? "latest"}: Pulling from ${ref.repository}\n`);
@@ -78,6 +83,11 @@ export async function showPull(daemon: Daemon, name: string, io: CliIO, opts: { 
         }
         if (e.kind === "layer") display.update({ id: e.id, status: e.status, current: e.current, total: e.total });
       },
+    })
+    .catch((e: unknown) => {
+      // Once layers stream, a failure arrives in the JSON message stream and the CLI prints it bare.
+      if (streaming && e instanceof Error) streamed.add(e);
+      throw e;
     })
     .finally(() => display.end());
   out(`Digest: ${result.digest}\n`);
@@ -158,7 +168,14 @@ const pull: DockerCommand = {
   maxArgs: 1,
   async run(daemon, [name], p, io) {
     if (boolFlag(p, "all-tags")) throw new UsageError("--all-tags is not supported by the lab");
-    const result = await showPull(daemon, name!, io, { platform: flag(p, "platform"), quiet: boolFlag(p, "quiet") });
+    let result: PullResult;
+    try {
+      result = await showPull(daemon, name!, io, { platform: flag(p, "platform"), quiet: boolFlag(p, "quiet") });
+    } catch (e) {
+      if (!(e instanceof Error) || !streamed.has(e)) throw e;
+      io.stderr(`${e.message}\n`);
+      return 1;
+    }
     io.stdout(`${result.qualified}\n`);
     return 0;
   },

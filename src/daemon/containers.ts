@@ -6,6 +6,7 @@
  */
 import { applyConfigInstruction, InstructionError } from "../build/instructions.ts";
 import type { Digest } from "../oci/digest.ts";
+import { storageFull } from "../store/db.ts";
 import type { ImageStore } from "../store/images.ts";
 import { commitContainer } from "../store/commit.ts";
 import { ContainerError, type ContainerStore, type CreateOptions } from "../store/containers.ts";
@@ -212,7 +213,11 @@ export class ContainerService {
       if (e instanceof InstructionError) throw new DaemonError(`dockerfile parse error on line 1: ${e.message}`);
       throw e;
     }
-    return commitContainer(this.records, c, { comment: opts.message, author: opts.author, config, tag });
+    return commitContainer(this.records, c, { comment: opts.message, author: opts.author, config, tag }).catch(async (e: unknown) => {
+      if ((e as Error | null)?.name !== "StorageFullError") throw e;
+      // The refused write knew only its own chunk: the layer's tar alone is the container's size, and its gzip comes beside it.
+      throw await storageFull((await this.size(c)).rw, "/var/lib/docker", true);
+    });
   }
 
   /** `docker cp CONTAINER:PATH …`: what is at PATH (symlinks followed at the end only with `followLink`). */

@@ -30,13 +30,20 @@ export async function localGzip(sink?: (chunk: Uint8Array) => Promise<void>): Pr
   const hash = await createSha256();
   const gzip = new CompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>;
   const input = gzip.writable.getWriter();
+  const reader = gzip.readable.getReader();
   const drained = (async () => {
-    const reader = gzip.readable.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      hash.update(value);
-      await sink?.(value);
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        hash.update(value);
+        await sink?.(value);
+      }
+    } catch (e) {
+      // Nobody reads the gzip stream any more: cancelling it errors its writable side, so a write
+      // waiting on backpressure (and an abort or close waiting on that write) settles.
+      await reader.cancel(e).catch(() => {});
+      throw e;
     }
   })();
   drained.catch(() => {});
@@ -44,12 +51,13 @@ export async function localGzip(sink?: (chunk: Uint8Array) => Promise<void>): Pr
     // Racing with `drained` surfaces a sink failure instead of waiting forever on backpressure.
     write: (chunk) => Promise.race([input.write(chunk), drained]),
     async finish() {
-      await input.close();
+      await Promise.race([input.close(), drained]);
       await drained;
       return { digest: hash.digest(), size: hash.length };
     },
     async abort(reason) {
-      await input.abort(reason).catch(() => {});
+      await Promise.all([input.abort(reason).catch(() => {}), reader.cancel(reason).catch(() => {})]);
+      await drained.catch(() => {});
     },
   };
 }

@@ -297,9 +297,11 @@ export class Ingest {
     };
     await this.settle();
     const tx = this.db.transaction(["chunks", "ingests"], "readwrite", relaxed);
-    void tx.objectStore("chunks").put(chunk, [this.record.owner, index]);
-    void tx.objectStore("ingests").put(this.record);
+    // A refused put fails the transaction: tx.done carries the error (to settle), not these requests.
+    tx.objectStore("chunks").put(chunk, [this.record.owner, index]).catch(() => {});
+    tx.objectStore("ingests").put(this.record).catch(() => {});
     this.inFlight = tx.done;
+    this.inFlight.catch(() => {}); // awaited (and its error reported) by the next settle
     // The buffer was handed to IndexedDB (cloned at put): a fresh one takes the next bytes.
     if (chunk === this.buffer) this.buffer = new Uint8Array(this.record.chunkSize);
     this.fill = 0;

@@ -95,9 +95,20 @@ export class StorageFullError extends Error {
 
 const mb = (n: number) => `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0)} MB`;
 
-/** Docker's "no space left on device", with what was needed and what the browser has left for the lab. */
-export async function storageFull(needed: number, what = "/var/lib/docker"): Promise<StorageFullError> {
+/**
+ * Docker's "no space left on device", with what was needed and what the browser has left for the lab.
+ * The browser's estimate counts its quota, not the disk under it: when the estimate shows room the
+ * write did not get, the disk itself is full, and the message says so rather than repeat the estimate.
+ */
+export async function storageFull(needed: number, what = "/var/lib/docker", atLeast = false): Promise<StorageFullError> {
   const est = await (globalThis.navigator as Navigator | undefined)?.storage?.estimate?.().catch(() => undefined);
-  const room = est?.quota !== undefined && est.usage !== undefined ? `; ${mb(Math.max(0, est.quota - est.usage))} of the ${mb(est.quota)} the browser allows this site are free` : "";
-  return new StorageFullError(`write ${what}: no space left on device (the lab's storage in this browser is full: this needs about ${mb(needed)} more${room}). docker rmi, docker image prune or docker system prune frees space`);
+  const need = `this needs ${atLeast ? "at least" : "about"} ${mb(needed)} more`;
+  let why = `the lab's storage in this browser is full: ${need}`;
+  if (est?.quota !== undefined && est.usage !== undefined) {
+    const free = Math.max(0, est.quota - est.usage);
+    why = free > needed
+      ? `the disk that holds this browser's data is full: ${need}, though the browser counts ${mb(free)} of the ${mb(est.quota)} it allows this site as free`
+      : `${why}; ${mb(free)} of the ${mb(est.quota)} the browser allows this site are free`;
+  }
+  return new StorageFullError(`write ${what}: no space left on device (${why}). docker rmi, docker image prune or docker system prune frees space`);
 }

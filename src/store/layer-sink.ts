@@ -57,13 +57,20 @@ export async function startExtraction(store: ImageStore, compression: LayerCompr
   const input = inflater.writable.getWriter();
   const reader = inflater.readable.getReader();
   const drained = (async () => {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      parser.push(value);
-      await diff.write(value);
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        parser.push(value);
+        await diff.write(value);
+      }
+      parser.end();
+    } catch (e) {
+      // Nobody reads the inflater any more: cancelling it errors its writable side, so a write
+      // waiting on its backpressure (and an abort waiting on that write) settles instead of hanging.
+      await reader.cancel(e).catch(() => {});
+      throw e;
     }
-    parser.end();
   })();
   drained.catch(() => {}); // surfaced by push() or finish()
   return {
@@ -73,7 +80,7 @@ export async function startExtraction(store: ImageStore, compression: LayerCompr
     },
     async finish(layer) {
       try {
-        await input.close();
+        await Promise.race([input.close(), drained]);
         await drained;
         await diff.commit(diffId);
       } catch (e) {
@@ -89,7 +96,8 @@ export async function startExtraction(store: ImageStore, compression: LayerCompr
       await store.putLayerIndex({ diffId, entries });
     },
     async abort(reason) {
-      await input.abort(reason).catch(() => {});
+      await Promise.all([input.abort(reason).catch(() => {}), reader.cancel(reason).catch(() => {})]);
+      await drained.catch(() => {});
       await diff.discard();
     },
   };
@@ -126,11 +134,14 @@ export class LocalLayerSink implements LayerSink {
   // ones asked for (a corrupted blob is a digest mismatch, not a "bad gzip"), and a verified blob that
   // still fails to inflate is reported as such after.
   private extractError: unknown;
+  /** The compressed blob was stored before this pull (another image shares it): a failure keeps it. */
+  private hadCompressed = false;
 
   constructor(private readonly store: ImageStore, private readonly p: LayerSinkParams) {}
 
   async open(): Promise<number> {
     const { layer } = this.p;
+    this.hadCompressed = await this.store.content.has(layer.digest);
     this.compressed = await this.store.content.openIngest(`pull:${layer.digest}`, { expected: layer.digest, total: layer.size });
     return this.compressed.offset;
   }
@@ -175,7 +186,11 @@ export class LocalLayerSink implements LayerSink {
     }
     if (this.extractError !== undefined) {
       await this.extraction?.abort(this.extractError);
-      if ((this.extractError as Error).name === "StorageFullError") throw this.extractError;
+      if ((this.extractError as Error).name === "StorageFullError") {
+        // Out of room: the store is left as before the pull, so its compressed copy goes too.
+        if (!this.hadCompressed) await this.store.content.delete(layer.digest).catch(() => {});
+        throw this.extractError;
+      }
       throw new PullError(`layer ${shortId(layer.digest)}: cannot decompress (${compression}): ${(this.extractError as Error).message}`);
     }
     await this.extraction?.finish(layer);

@@ -17,7 +17,7 @@ import { parseImageConfig, parseManifestOrIndex } from "../oci/validate.ts";
 import type { GzipImpl } from "../layer/compression.ts";
 import { extractLayer, LocalLayerSink, PullError, type LayerSink, type LayerSinkParams } from "./layer-sink.ts";
 import type { RegistryApi, RepositoryRef } from "../registry/types.ts";
-import { withLock } from "./db.ts";
+import { storageFull, withLock } from "./db.ts";
 import type { ImageStore } from "./images.ts";
 import type { ImageRecord } from "./schema.ts";
 
@@ -147,7 +147,7 @@ async function pullLocked(store: ImageStore, registry: RegistryApi, target: Pull
   const present = await Promise.all(chainIds.map((c) => store.hasLayer(c)));
   manifest.layers.forEach((l, i) => emit({ kind: "layer", id: layerIds[i]!, digest: l.digest, status: present[i] ? "Already exists" : "Pulling fs layer" }));
 
-  await eachLimited(manifest.layers, opts.concurrency ?? 3, async (layer, i) => {
+  const fetchLayers = eachLimited(manifest.layers, opts.concurrency ?? 3, async (layer, i) => {
     if (present[i]) return;
     const id = layerIds[i]!;
     const progress = (status: LayerStatus, current?: number, total?: number) =>
@@ -157,6 +157,13 @@ async function pullLocked(store: ImageStore, registry: RegistryApi, target: Pull
     );
     await store.recordLayer(diffIds[i]!, i === 0 ? null : chainIds[i - 1]!);
     progress("Pull complete");
+  });
+  await fetchLayers.catch(async (e) => {
+    if ((e as Error | null)?.name !== "StorageFullError") throw e; // by name: it may have crossed from the layer worker
+    // One layer's ingest knows only its own chunk: the pull needs every missing layer, compressed,
+    // and their uncompressed copies beside.
+    const missing = manifest.layers.reduce((sum, l, i) => sum + (present[i] ? 0 : l.size), 0);
+    throw await storageFull(missing, "/var/lib/docker", true);
   });
 
   // Only now does the image become visible: config and manifest blobs, then the image record and tag.
