@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Request } from "playwright-core";
+import { startLabServer, type LabServer } from "../../proxy/node.ts";
 import { launchLab, type LabDriver } from "../harness/browser.ts";
 import { pushFixtures, type PushedFixtures } from "../harness/fixtures.ts";
 import { nonEmpty } from "../harness/each.ts";
@@ -53,15 +54,19 @@ describe("docker push with token auth", () => {
   let reg: TestRegistry;
   let pushed: PushedFixtures;
   let lab: LabDriver;
+  let server: LabServer;
+  const proxyLog: string[] = [];
   const profile = mkdtempSync(join(tmpdir(), "layerlab-push-profile-"));
 
   beforeAll(async () => {
     reg = await startRegistry("token");
     pushed = await pushFixtures(reg);
-    lab = await launchLab({ allowRegistries: reg.allowHosts, profileDir: profile });
+    server = await startLabServer({ allowRegistries: reg.allowHosts, log: (l) => proxyLog.push(l) });
+    lab = await launchLab({ serverUrl: server.url, profileDir: profile });
   });
   afterAll(async () => {
     await lab?.close();
+    await server?.close();
     await reg?.stop();
   });
 
@@ -209,6 +214,19 @@ describe("docker push with token auth", () => {
     const r = await lab.exec(`docker push ${reg.host}/lab/pushed:v1`);
     expect(r.code).toBe(1);
     expect(r.output).toMatch(/authentication required.*docker login/);
+  });
+
+  it("the proxy's log of these logins, pulls and pushes holds no credential, token or query string", () => {
+    const basic = Buffer.from(`${reg.username}:${reg.password}`).toString("base64");
+    expect(proxyLog.filter((l) => /\/v2\/.*\/blobs\/uploads\//.test(l)).length).toBeGreaterThan(0);
+    expect(proxyLog.filter((l) => l.includes("/token")).length).toBeGreaterThan(0);
+    for (const line of proxyLog) {
+      expect(line).not.toContain(reg.password!);
+      expect(line).not.toContain(basic);
+      expect(line).not.toMatch(/eyJ[\w-]{10,}/); // a JWT (the token server's tokens)
+      expect(line).not.toMatch(/Bearer|Basic |authorization/i);
+      expect(line).not.toMatch(/\?|_state=|scope=|account=|service=/);
+    }
   });
 });
 
