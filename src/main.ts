@@ -4,12 +4,7 @@
  * of the host shell, the lessons, and the page that shows them.
  * Page-URL flags are read here, once, and passed down as options.
  */
-import { DockerCli } from "./cli/index.ts";
 import { Daemon } from "./daemon/daemon.ts";
-import { LESSONS } from "./lessons/lessons.ts";
-import { HostShell } from "./shell/host-shell.ts";
-import { openHostFiles } from "./shell/idb-files.ts";
-import { localhostFetch } from "./shell/localhost.ts";
 import { servePublishedPorts } from "./ui/published-ports.ts";
 import "./ui/lab-app.ts";
 import { setUpOffline } from "./ui/offline.ts";
@@ -42,7 +37,16 @@ const labNetwork = async (): Promise<MachineNetwork> => {
 
 const app = document.querySelector("lab-app")!;
 void app.start(async () => {
-  const [{ browserRuntime }, { browserWasiRuntime }] = await Promise.all([import("./runtime/x86/browser.ts"), import("./runtime/wasi/browser.ts")]);
+  // What the first screen does not draw is fetched beside the daemon's start, not with the page.
+  const [{ browserRuntime }, { browserWasiRuntime }, { DockerCli }, { HostShell }, { openHostFiles }, { localhostFetch }, { LESSONS }] = await Promise.all([
+    import("./runtime/x86/browser.ts"),
+    import("./runtime/wasi/browser.ts"),
+    import("./cli/index.ts"),
+    import("./shell/host-shell.ts"),
+    import("./shell/idb-files.ts"),
+    import("./shell/localhost.ts"),
+    import("./lessons/lessons.ts"),
+  ]);
   const daemon = await Daemon.open({
     proxyOrigin: location.origin,
     demosUrl: `${base}demos/`,

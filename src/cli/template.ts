@@ -720,6 +720,23 @@ function intArg(x: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * fmt's parsenum: a width or precision in the format. A number past a million is "crazy long": Go
+ * gives up on it and on the rest of the format (which then ends in %!(NOVERB)), and so must the lab —
+ * a precision of 333333332 would otherwise be a 333 MB string.
+ */
+function parseNum(s: string, start: number): { num: number; isNum: boolean; next: number } {
+  let num = 0;
+  let isNum = false;
+  let i = start;
+  for (; i < s.length && s[i]! >= "0" && s[i]! <= "9"; i++) {
+    if (num > 1e6 || num < -1e6) return { num: 0, isNum: false, next: s.length };
+    num = num * 10 + (s.charCodeAt(i) - 48);
+    isNum = true;
+  }
+  return { num, isNum, next: i };
+}
+
 /** fmt.Sprintf with Go's verbs, flags, width, precision (also `*`), argument indexes and error forms. */
 export function goSprintf(format: string, args: readonly unknown[]): string {
   const p = new Printer();
@@ -775,11 +792,9 @@ export function goSprintf(format: string, args: readonly unknown[]): string {
         }
       }
     } else {
-      const m = /^\d+/.exec(format.slice(i));
-      if (m) {
-        p.f.wid = Number(m[0]);
-        i += m[0].length;
-      }
+      const m = parseNum(format, i);
+      if (m.isNum) p.f.wid = m.num;
+      i = m.next;
     }
     if (format[i] === ".") {
       i++;
@@ -791,9 +806,9 @@ export function goSprintf(format: string, args: readonly unknown[]): string {
         if (pr === undefined || pr < 0) p.out += "%!(BADPREC)";
         else p.f.prec = pr;
       } else {
-        const m = /^\d+/.exec(format.slice(i));
-        p.f.prec = m ? Number(m[0]) : 0;
-        if (m) i += m[0].length;
+        const m = parseNum(format, i);
+        p.f.prec = m.isNum ? m.num : 0;
+        i = m.next;
       }
     }
     argIndex();

@@ -445,6 +445,7 @@ export class LabApp extends LitElement {
       window.layerlab.host = host;
       this.status = "ready";
       await this.updateComplete;
+      await this.terminal.opened;
       ready();
     } catch (e) {
       this.status = `failed to start: ${(e as Error).message}`;

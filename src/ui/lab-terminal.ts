@@ -1,12 +1,13 @@
 /**
  * The terminal: xterm.js with a small line editor (history, cursor keys, Ctrl-C/Ctrl-L, Tab) that
  * hands each line to a CommandLine. The page-level automation hook runs lines through here too.
+ * xterm.js (a third of the page's script) is fetched as the element first renders, not with the page:
+ * the first screen draws without it, and lines run before it is open wait for it (`opened`).
  */
-import { LitElement, css, html, unsafeCSS } from "lit";
+import { LitElement, css, html } from "lit";
 import { customElement, property } from "lit/decorators.js";
-import { Terminal } from "@xterm/xterm";
-import { FitAddon } from "@xterm/addon-fit";
-import xtermCss from "@xterm/xterm/css/xterm.css?inline";
+import type { Terminal } from "@xterm/xterm";
+import type { FitAddon } from "@xterm/addon-fit";
 import type { CliIO, CommandLine } from "../terminal/types.ts";
 
 const PROMPT = "\x1b[1;32m$\x1b[0m ";
@@ -22,7 +23,6 @@ export interface ExecResult {
 @customElement("lab-terminal")
 export class LabTerminal extends LitElement {
   static override styles = [
-    unsafeCSS(xtermCss),
     css`
       :host { display: block; position: relative; min-height: 0; background: #0b0e14; border-radius: 8px; overflow: hidden; }
       .term { position: absolute; inset: 8px; }
@@ -42,7 +42,10 @@ export class LabTerminal extends LitElement {
   private history: string[] = [];
   private historyIndex = -1;
   private running?: AbortController;
-  private queue: Promise<unknown> = Promise.resolve();
+  private openedResolve!: () => void;
+  /** Resolves once xterm.js is loaded and open in the element. */
+  readonly opened = new Promise<void>((r) => (this.openedResolve = r));
+  private queue: Promise<unknown> = this.opened;
   private resizeObserver?: ResizeObserver;
 
   override render() {
@@ -50,6 +53,18 @@ export class LabTerminal extends LitElement {
   }
 
   override firstUpdated(): void {
+    void this.openTerminal();
+  }
+
+  private async openTerminal(): Promise<void> {
+    const [{ Terminal }, { FitAddon }, { default: xtermCss }] = await Promise.all([
+      import("@xterm/xterm"),
+      import("@xterm/addon-fit"),
+      import("@xterm/xterm/css/xterm.css?inline"),
+    ]);
+    const style = document.createElement("style");
+    style.textContent = xtermCss;
+    this.renderRoot.prepend(style); // before the element's own styles' rules take effect on .term
     const host = this.renderRoot.querySelector(".term") as HTMLElement;
     this.term = new Terminal({
       fontFamily: '"DejaVu Sans Mono", "Cascadia Mono", Menlo, monospace',
@@ -75,6 +90,7 @@ export class LabTerminal extends LitElement {
     this.term.write(PROMPT);
     this.term.onData((d) => this.onData(d));
     this.term.focus();
+    this.openedResolve();
   }
 
   override disconnectedCallback(): void {
