@@ -73,6 +73,11 @@ export class IdbUpperStorage implements UpperStorage {
     return out;
   }
 
+  async extents(ino: number): Promise<Array<[number, number]>> {
+    const keys = await this.db.getAllKeys("upperData", IDBKeyRange.bound([this.key, ino, 0], [this.key, ino, Infinity]));
+    return keys.map((k) => [k[2] * UPPER_CHUNK, (k[2] + 1) * UPPER_CHUNK]);
+  }
+
   async write(ino: number, offset: number, data: Uint8Array): Promise<void> {
     if (data.length === 0) return;
     const tx = this.db.transaction("upperData", "readwrite", relaxed);

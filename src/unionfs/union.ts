@@ -253,6 +253,16 @@ export class UnionFS {
     return this.lower.read((r as { node: LowerNode }).node, offset, end);
   }
 
+  /** Byte ranges [start, end) of a regular file that may hold data, within its size: holes of an upper file are left out. */
+  async dataExtents(path: string): Promise<Array<[number, number]>> {
+    const p = cleanPath(path);
+    const r = this.must(p);
+    const st = this.statOf(p, r);
+    if (st.type !== "file") throw new FsError("EINVAL", p, `not a regular file: ${st.type}`);
+    if (r.kind !== "upper" || !this.storage.extents) return st.size ? [[0, st.size]] : [];
+    return (await this.storage.extents(r.inode.ino)).filter(([a]) => a < st.size).map(([a, b]) => [a, Math.min(b, st.size)]);
+  }
+
   /** A regular file as a stream of chunks (never the whole file in memory). */
   stream(path: string, chunk = COPY_CHUNK): ReadableStream<Uint8Array> {
     let offset = 0;

@@ -50,17 +50,21 @@ export interface UpperStorage {
   write(ino: number, offset: number, data: Uint8Array): Promise<void>;
   /** Drops bytes at and after `size` (extending is a hole: zeros). */
   truncate(ino: number, size: number): Promise<void>;
+  /** Byte ranges [start, end) of an inode that may hold data (sorted); the rest is holes. Absent: all of it may. */
+  extents?(ino: number): Promise<Array<[number, number]>>;
   /** Deletes everything this upper layer stores. */
   destroy(): Promise<void>;
 }
 
 const MEMORY_FILE_LIMIT = 1 << 30;
+/** Memory files are sparse, in pieces of this size: a write at a far offset costs what it writes, not the hole before it. */
+const MEMORY_PIECE = 64 << 10;
 
-/** An upper layer held in memory (tests, builds, and anything that need not survive a reload). */
 export class MemoryUpperStorage implements UpperStorage {
   private readonly entries = new Map<string, UpperEntry>();
   private readonly inodes = new Map<number, Inode>();
-  private readonly data = new Map<number, { buf: Uint8Array; len: number }>();
+  /** Per inode, its written pieces by index; a missing piece is a hole (zeros). */
+  private readonly data = new Map<number, Map<number, Uint8Array>>();
 
   async load(): Promise<{ entries: UpperEntry[]; inodes: Inode[] }> {
     return { entries: [...this.entries.values()].map((e) => ({ ...e })), inodes: [...this.inodes.values()].map(cloneInode) };
@@ -78,31 +82,45 @@ export class MemoryUpperStorage implements UpperStorage {
 
   async read(ino: number, start: number, end: number): Promise<Uint8Array> {
     const out = new Uint8Array(Math.max(0, end - start));
-    const d = this.data.get(ino);
-    if (d && start < d.len) out.set(d.buf.subarray(start, Math.min(end, d.len)));
+    const pieces = this.data.get(ino);
+    if (!pieces) return out;
+    for (let at = start; at < end; ) {
+      const index = Math.floor(at / MEMORY_PIECE);
+      const from = at - index * MEMORY_PIECE;
+      const take = Math.min(MEMORY_PIECE - from, end - at);
+      const piece = pieces.get(index);
+      if (piece) out.set(piece.subarray(from, from + take), at - start);
+      at += take;
+    }
     return out;
   }
 
   async write(ino: number, offset: number, bytes: Uint8Array): Promise<void> {
-    // A file in memory is one buffer: past this a hole would cost its size in memory.
     if (offset + bytes.length > MEMORY_FILE_LIMIT) throw new FsError("EFBIG", "", `a file held in memory stops at ${MEMORY_FILE_LIMIT} bytes`);
-    let d = this.data.get(ino);
-    if (!d) this.data.set(ino, (d = { buf: new Uint8Array(0), len: 0 }));
-    const need = offset + bytes.length;
-    if (need > d.buf.length) {
-      const grown = new Uint8Array(Math.max(need, Math.min(d.buf.length * 2, need + (64 << 20))));
-      grown.set(d.buf.subarray(0, d.len));
-      d.buf = grown;
+    let pieces = this.data.get(ino);
+    if (!pieces) this.data.set(ino, (pieces = new Map()));
+    for (let done = 0; done < bytes.length; ) {
+      const at = offset + done;
+      const index = Math.floor(at / MEMORY_PIECE);
+      const from = at - index * MEMORY_PIECE;
+      const take = Math.min(MEMORY_PIECE - from, bytes.length - done);
+      let piece = pieces.get(index);
+      if (!piece) pieces.set(index, (piece = new Uint8Array(MEMORY_PIECE)));
+      piece.set(bytes.subarray(done, done + take), from);
+      done += take;
     }
-    d.buf.set(bytes, offset);
-    d.len = Math.max(d.len, need);
+  }
+
+  async extents(ino: number): Promise<Array<[number, number]>> {
+    return [...(this.data.get(ino)?.keys() ?? [])].sort((a, b) => a - b).map((i) => [i * MEMORY_PIECE, (i + 1) * MEMORY_PIECE]);
   }
 
   async truncate(ino: number, size: number): Promise<void> {
-    const d = this.data.get(ino);
-    if (!d || size >= d.len) return;
-    d.buf.fill(0, size, d.len);
-    d.len = size;
+    const pieces = this.data.get(ino);
+    if (!pieces) return;
+    const keep = Math.ceil(size / MEMORY_PIECE); // pieces [0, keep) may stay
+    for (const index of [...pieces.keys()]) if (index >= keep) pieces.delete(index);
+    if (size % MEMORY_PIECE !== 0) pieces.get(keep - 1)?.fill(0, size % MEMORY_PIECE);
   }
 
   async destroy(): Promise<void> {

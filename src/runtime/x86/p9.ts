@@ -12,7 +12,7 @@
 import { isQuotaError } from "../../store/db.ts";
 import { ERRNO, FsError } from "../../unionfs/errors.ts";
 import type { Stat, UnionFS } from "../../unionfs/union.ts";
-import type { InodeType } from "../../unionfs/upper.ts";
+import { MemoryUpperStorage, type InodeType } from "../../unionfs/upper.ts";
 import { isUnder, joinPath, parentOf } from "../../unionfs/path.ts";
 import { concatBytes } from "../../oci/bytes.ts";
 
@@ -48,10 +48,13 @@ interface Fid {
 }
 
 const ORPHAN_LIMIT = 1 << 30;
+/** An orphan is copied in reads of this size. */
+const ORPHAN_COPY = 4 << 20;
 
 interface Orphan {
   stat: Stat;
-  data: Uint8Array;
+  /** Its bytes as inode 0 of a sparse in-memory store: holes cost nothing. */
+  data: MemoryUpperStorage;
   size: number;
 }
 
@@ -293,7 +296,7 @@ export class P9Server {
         const atime = r.u64() + r.u64() / 1e9;
         const mtime = r.u64() + r.u64() / 1e9;
         if (f.orphan) {
-          if (valid & SETATTR.SIZE) orphanResize(f.orphan, size);
+          if (valid & SETATTR.SIZE) return orphanResize(f.orphan, size).then(() => ok());
           return ok();
         }
         return this.setattr(f, valid, { mode, uid, gid, size, atime, mtime }).then(() => ok());
@@ -387,8 +390,7 @@ export class P9Server {
           return ok(new Writer(16 + part.length).u32(part.length).bytes(part));
         }
         if (f.orphan) {
-          const part = f.orphan.data.subarray(Math.min(offset, f.orphan.size), Math.min(offset + count, f.orphan.size));
-          return ok(new Writer(16 + part.length).u32(part.length).bytes(part));
+          return f.orphan.data.read(0, Math.min(offset, f.orphan.size), Math.min(offset + count, f.orphan.size)).then((part) => ok(new Writer(16 + part.length).u32(part.length).bytes(part)));
         }
         return f.root.read(f.path, offset, count).then((data) => ok(new Writer(16 + data.length).u32(data.length).bytes(data)));
       }
@@ -402,9 +404,10 @@ export class P9Server {
           return ok(new Writer(16).u32(count));
         }
         if (f.orphan) {
-          if (offset + count > f.orphan.size) orphanResize(f.orphan, offset + count);
-          f.orphan.data.set(data, offset);
-          return ok(new Writer(16).u32(count));
+          const o = f.orphan;
+          return (offset + count > o.size ? orphanResize(o, offset + count) : Promise.resolve())
+            .then(() => o.data.write(0, offset, data))
+            .then(() => ok(new Writer(16).u32(count)));
         }
         return f.root.write(f.path, offset, data).then((n) => ok(new Writer(16).u32(n)));
       }
@@ -510,8 +513,13 @@ export class P9Server {
     if (!open.length) return;
     const st = fs.statSync(path);
     if (!st || st.type !== "file") return;
-    const data = st.size ? await fs.read(path, 0, st.size) : new Uint8Array(0);
-    const orphan: Orphan = { stat: st, data: data.slice(), size: data.length };
+    if (st.size > ORPHAN_LIMIT) return; // too big to hold in memory: its open fids lose it, as before orphans were kept
+    // Only what the file holds is copied, a piece at a time: a sparse file's holes stay holes.
+    const data = new MemoryUpperStorage();
+    for (const [start, end] of await fs.dataExtents(path)) {
+      for (let at = start; at < end; at += ORPHAN_COPY) await data.write(0, at, await fs.read(path, at, Math.min(ORPHAN_COPY, end - at)));
+    }
+    const orphan: Orphan = { stat: st, data, size: st.size };
     for (const f of open) f.orphan = orphan;
   }
 
@@ -527,16 +535,10 @@ export class P9Server {
   }
 }
 
-/** Grows (doubling) or shrinks an orphan's data to `size` bytes; new bytes are zeros. */
-function orphanResize(o: Orphan, size: number): void {
+/** Grows or shrinks an orphan to `size` bytes; new bytes are zeros (a hole). */
+async function orphanResize(o: Orphan, size: number): Promise<void> {
   // Held in memory, as the in-memory container layer holds a file (unionfs/upper.ts): the same bound.
   if (size > ORPHAN_LIMIT) throw new FsError("EFBIG", "", `an unlinked open file held in memory stops at ${ORPHAN_LIMIT} bytes`);
-  if (size > o.data.length) {
-    const grown = new Uint8Array(Math.max(size, o.data.length * 2, 4096));
-    grown.set(o.data.subarray(0, o.size));
-    o.data = grown;
-  } else if (size < o.size) {
-    o.data.fill(0, size, o.size);
-  }
+  if (size < o.size) await o.data.truncate(0, size);
   o.size = size;
 }
