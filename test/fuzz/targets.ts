@@ -116,7 +116,7 @@ function sampleTar(): Uint8Array {
 }
 
 /** A 9P2000.L message: size[4] type[1] tag[2] and the fields (u8/u16/u32/u64 numbers, strings, bytes). */
-function p9(type: number, tag: number, ...fields: (["b" | "w" | "d" | "q", number] | ["s", string] | ["raw", Uint8Array])[]): Uint8Array {
+export function p9(type: number, tag: number, ...fields: (["b" | "w" | "d" | "q", number] | ["s", string] | ["raw", Uint8Array])[]): Uint8Array {
   const parts: number[] = [];
   const le = (v: number | bigint, n: number) => {
     let x = BigInt(v);
