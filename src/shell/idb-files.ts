@@ -187,10 +187,19 @@ export class IdbHostFiles implements HostFiles {
   readonly name: string;
   readonly chunkSize: number;
   private readonly db: Promise<IDBPDatabase<HostDB>>;
+  /** Tells this database's other instances (other tabs) that something changed: they refresh their views. */
+  private readonly channel: BroadcastChannel | undefined;
+  private readonly listeners = new Set<() => void>();
 
   constructor(opts: IdbHostFilesOptions = {}) {
     this.name = opts.name ?? HOST_DB_NAME;
     this.chunkSize = opts.chunkSize ?? HOST_CHUNK_SIZE;
+    if (typeof BroadcastChannel !== "undefined") {
+      this.channel = new BroadcastChannel(`layerlab-host-files:${this.name}`);
+      this.channel.onmessage = () => {
+        for (const l of this.listeners) l();
+      };
+    }
     this.db = openDB<HostDB>(this.name, DB_VERSION, {
       upgrade(db, oldVersion, _newVersion, tx) {
         if (oldVersion < 1) {
@@ -218,7 +227,13 @@ export class IdbHostFiles implements HostFiles {
   }
 
   async close(): Promise<void> {
+    this.channel?.close();
     (await this.db).close();
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /**
@@ -252,8 +267,10 @@ export class IdbHostFiles implements HostFiles {
     return this.run("readonly", syscall, path, fn);
   }
 
-  private write<T>(syscall: string, path: string, fn: (tx: WriteTx, get: Get) => Promise<T>): Promise<T> {
-    return this.run("readwrite", syscall, path, fn);
+  private async write<T>(syscall: string, path: string, fn: (tx: WriteTx, get: Get) => Promise<T>): Promise<T> {
+    const out = await this.run("readwrite", syscall, path, fn);
+    this.channel?.postMessage(syscall);
+    return out;
   }
 
   /** A directory's mtime moved to now (an entry was created, removed or renamed in it). */

@@ -68,6 +68,8 @@ export interface HostFiles {
   link(existing: string, path: string): Promise<void>;
   chmod(path: string, mode: number): Promise<void>;
   utimes(path: string, mtime: Date): Promise<void>;
+  /** Calls `listener` when another instance (another tab) changed the files; returns its removal. */
+  onChange?(listener: () => void): () => void;
 }
 
 /** "/a/./b/../c/" → "/a/c"; relative paths are taken from `cwd`. */

@@ -439,6 +439,8 @@ export class LabApp extends LitElement {
       this.daemon = daemon;
       this.watchBuilds(daemon);
       this.host = host;
+      // Another tab changed the host's files: this tab's Files panel and editor follow.
+      host?.files.onChange?.(() => this.filesChanged());
       this.commandLine = commandLine;
       this.lessons = lessons;
       window.layerlab.daemon = daemon;

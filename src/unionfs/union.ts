@@ -575,10 +575,21 @@ export class UnionFS {
       if (st.type !== "file") throw new FsError("EINVAL", p);
       if (size < 0) throw new FsError("EINVAL", p);
       const inode = await this.copyUp(p);
-      if (size < inode.size) await this.storage.truncate(inode.ino, size);
+      const before = inode.size;
       inode.size = size;
       inode.mtime = inode.ctime = this.now();
+      // The size goes down before the bytes go: a read meanwhile (reads do not queue behind writes)
+      // sees the shorter file, never the old size over bytes already deleted (zeros).
       await this.commitBatch({ putInodes: [inode] });
+      if (size < before) {
+        try {
+          await this.storage.truncate(inode.ino, size);
+        } catch (e) {
+          inode.size = before; // the bytes may still be there: the file is as it was
+          await this.commitBatch({ putInodes: [inode] }).catch(() => {});
+          throw e;
+        }
+      }
     });
   }
 

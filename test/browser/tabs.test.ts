@@ -2,8 +2,8 @@
  * Two tabs on one lab (one profile, one store): a container runs in tab A while tab B lists and
  * inspects it, creates and removes another, and is refused — in Docker's words where Docker has them
  * — removing, committing, stopping or starting the one A runs; opening B never marks A's container
- * exited; once A stops it B may commit it; and when A is closed, its container is exited for the
- * next tab that opens, as after a daemon restart.
+ * exited; once A stops it B may commit it; a file A writes in the workspace shows in B's Files panel;
+ * and when A is closed, its container is exited for the next tab that opens, as after a daemon restart.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
@@ -36,7 +36,7 @@ afterAll(async () => {
 
 describe("two tabs", () => {
   it("B sees A's running container as running, and may not remove, commit, stop or start it", async () => {
-    await ok(lab.page, "docker run -d --name long layerlab.demo/busybox sh -c 'while true; do date > /t; sleep 1; done'");
+    await ok(lab.page, "docker run -d --name long layerlab.demo/busybox sh -c 'while true; do date > /t.new; mv /t.new /t; sleep 1; done'");
     b = await openTab();
     expect(await ok(b, "docker ps --format '{{.Names}} {{.State}}'")).toBe("long running\n");
     expect(await ok(b, "docker inspect -f '{{.State.Status}} {{.State.Running}}' long")).toBe("running true\n");
@@ -64,6 +64,19 @@ describe("two tabs", () => {
     expect((await ok(b, "docker commit long fromb:1")).trim()).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(await ok(b, "docker run --rm fromb:1 cat /t")).toMatch(/\d\d:\d\d:\d\d/);
   }, 120_000);
+
+  it("a file A writes in the workspace shows in B's Files panel without a reload", async () => {
+    await b.getByRole("tab", { name: "Files", exact: true }).click();
+    const items = b.locator("workspace-panel").getByRole("treeitem");
+    const shown = () => items.filter({ hasText: "from-a.txt" }).count();
+    await expect.poll(() => items.count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(await shown()).toBe(0);
+    await ok(lab.page, "echo written in tab A > ~/from-a.txt");
+    await expect.poll(shown, { timeout: 10_000 }).toBe(1);
+    expect(await ok(b, "cat ~/from-a.txt")).toBe("written in tab A\n");
+    await ok(b, "rm ~/from-a.txt");
+    await expect.poll(shown, { timeout: 10_000 }).toBe(0);
+  }, 60_000);
 
   it("a closed tab's container is exited for the next tab that opens", async () => {
     await ok(b, "docker run -d --name orphan layerlab.demo/busybox sleep 600");
