@@ -3,8 +3,8 @@
  * regression case): structure-aware mutations of real inputs — byte flips and runs, cuts, duplicated
  * and swapped ranges, splices of another seed, and the target's own tokens (a Dockerfile's `\`, `${`,
  * `<<EOF`…) inserted — each input run with a time bound. An input that ends in anything but a result or
- * the target's own typed error, or runs past the bound, is a crash: saved under test/fuzz-cases/<target>/
- * so `npm test` replays it from then on.
+ * the target's own typed error, runs past the time bound or allocates past the memory bound, is a crash:
+ * saved under test/fuzz-cases/<target>/ so `npm test` replays it from then on.
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
@@ -76,8 +76,18 @@ export interface Crash {
   error: string;
 }
 
-/** Runs one input; undefined when it ended as the target allows, within `boundMs`. */
-export async function runOne(t: FuzzTarget, input: Uint8Array, boundMs: number): Promise<Crash | undefined> {
+/** What one input may allocate: a parser that builds a gigabyte for a few hundred bytes is a crash. */
+export const MEMORY_BOUND = 512 << 20;
+
+/** The JS heap and the buffers outside it: what an input's allocations add to (garbage counts until collected). */
+function allocated(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+/** Runs one input; undefined when it ended as the target allows, within `boundMs` and MEMORY_BOUND. */
+export async function runOne(t: FuzzTarget, input: Uint8Array, boundMs: number, boundBytes = MEMORY_BOUND): Promise<Crash | undefined> {
+  const m0 = allocated();
   const t0 = performance.now();
   try {
     await t.run(input);
@@ -85,7 +95,10 @@ export async function runOne(t: FuzzTarget, input: Uint8Array, boundMs: number):
     if (!t.allowed(e)) return { input, error: (e as Error)?.stack ?? String(e) };
   }
   const ms = performance.now() - t0;
-  return ms > boundMs ? { input, error: `took ${Math.round(ms)} ms (bound ${boundMs} ms)` } : undefined;
+  if (ms > boundMs) return { input, error: `took ${Math.round(ms)} ms (bound ${boundMs} ms)` };
+  // A collection during the run can hide some of it; what shows is at least what was allocated.
+  const grew = allocated() - m0;
+  return grew > boundBytes ? { input, error: `allocated ${Math.round(grew / 2 ** 20)} MiB (bound ${Math.round(boundBytes / 2 ** 20)} MiB)` } : undefined;
 }
 
 export const CASES_DIR = new URL("../fuzz-cases/", import.meta.url).pathname;
@@ -118,7 +131,7 @@ export interface FuzzReport {
 }
 
 /** `count` mutated inputs from `seed`; crashes saved when `save`. */
-export async function fuzz(t: FuzzTarget, count: number, seed: number, opts: { boundMs?: number; save?: boolean } = {}): Promise<FuzzReport> {
+export async function fuzz(t: FuzzTarget, count: number, seed: number, opts: { boundMs?: number; save?: boolean; trace?: (input: Uint8Array) => void } = {}): Promise<FuzzReport> {
   const rand = rng(seed);
   const seeds = t.seeds();
   const tokens = t.tokens ?? [];
@@ -127,6 +140,7 @@ export async function fuzz(t: FuzzTarget, count: number, seed: number, opts: { b
   const t0 = performance.now();
   for (let i = 0; i < count; i++) {
     const input = mutate(seeds, tokens, rand);
+    opts.trace?.(input);
     const s = performance.now();
     const crash = await runOne(t, input, opts.boundMs ?? 2000);
     slowest = Math.max(slowest, performance.now() - s);
