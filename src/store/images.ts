@@ -91,6 +91,10 @@ export class ImageStore {
   }
 
   private emitLocal(e: StoreEvent): void {
+    if (e.type === "images") {
+      this.imageCache.clear();
+      this.tagCache.clear();
+    }
     for (const l of this.listeners) l(e);
   }
 
@@ -203,8 +207,26 @@ export class ImageStore {
 
   // ── images and tags ─────────────────────────────────────────────────────
 
+  /**
+   * Image and tag records as last read, until any change to images or tags (this instance's, or
+   * another's: another tab's, a worker's, through the channel) empties the cache. A `docker run` reads
+   * the same few a dozen times, and each IndexedDB read is a round trip; each caller gets its own copy.
+   */
+  private readonly imageCache = new Map<Digest, Promise<ImageRecord | undefined>>();
+  private readonly tagCache = new Map<string, Promise<TagRecord | undefined>>();
+
+  private cached<K, V>(cache: Map<K, Promise<V | undefined>>, key: K, read: () => Promise<V | undefined>): Promise<V | undefined> {
+    let p = cache.get(key);
+    if (!p) {
+      p = read();
+      cache.set(key, p);
+      p.catch(() => cache.delete(key));
+    }
+    return p.then((v) => (v === undefined ? undefined : structuredClone(v)));
+  }
+
   getImage(id: Digest): Promise<ImageRecord | undefined> {
-    return this.db.get("images", id);
+    return this.cached(this.imageCache, id, () => this.db.get("images", id));
   }
 
   listImages(): Promise<ImageRecord[]> {
@@ -220,7 +242,7 @@ export class ImageStore {
   }
 
   getTag(name: string): Promise<TagRecord | undefined> {
-    return this.db.get("tags", name);
+    return this.cached(this.tagCache, name, () => this.db.get("tags", name));
   }
 
   /** Stores an image, merging repo digests with an existing record of the same ID. */
