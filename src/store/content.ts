@@ -38,6 +38,11 @@ export class BlobNotFoundError extends Error {
  */
 const CACHED_CHUNKS = 12;
 
+/** A stored chunk's bytes (chunks are kept as bytes, or as a Blob when the ingest was opened `asBlobs`). */
+async function chunkBytes(c: Uint8Array | Blob): Promise<Uint8Array> {
+  return c instanceof Blob ? new Uint8Array(await c.arrayBuffer()) : c;
+}
+
 export class ContentStore {
   private readonly infoCache = new Map<Digest, BlobRecord>();
   private readonly chunkCache = new Map<string, Uint8Array>();
@@ -69,7 +74,7 @@ export class ContentStore {
       }
       return cached as Uint8Array[];
     }
-    const chunks = await this.db.getAll("chunks", IDBKeyRange.bound([info.owner, first], [info.owner, last]));
+    const chunks = await Promise.all((await this.db.getAll("chunks", IDBKeyRange.bound([info.owner, first], [info.owner, last]))).map(chunkBytes));
     if (chunks.length <= CACHED_CHUNKS / 2) {
       chunks.forEach((c, i) => this.chunkCache.set(keys[i]!, c));
       while (this.chunkCache.size > CACHED_CHUNKS) this.chunkCache.delete(this.chunkCache.keys().next().value!);
@@ -120,7 +125,10 @@ export class ContentStore {
     if (chunks.length !== last - first + 1) throw new Error(`blob ${digest} is missing chunks`);
     const parts = chunks.map((c, i) => {
       const base = (first + i) * info.chunkSize;
-      return c.subarray(Math.max(start - base, 0), Math.min(stop - base, c.length)) as BlobPart;
+      const from = Math.max(start - base, 0);
+      // A Blob chunk is a reference to the browser's copy on disk: sliced, never read into memory here.
+      if (c instanceof Blob) return c.slice(from, Math.min(stop - base, c.size));
+      return c.subarray(from, Math.min(stop - base, c.length)) as BlobPart;
     });
     return new Blob(parts);
   }
@@ -141,8 +149,9 @@ export class ContentStore {
           next = Math.floor(start / info.chunkSize);
         }
         if (next >= info.chunks) return controller.close();
-        const c = await this.db.get("chunks", [info.owner, next]);
-        if (!c) throw new Error(`blob ${digest} is missing chunk ${next}`);
+        const raw = await this.db.get("chunks", [info.owner, next]);
+        if (!raw) throw new Error(`blob ${digest} is missing chunk ${next}`);
+        const c = await chunkBytes(raw);
         const base = next * info.chunkSize;
         controller.enqueue(start > base ? c.subarray(start - base) : c);
         next++;
@@ -163,12 +172,13 @@ export class ContentStore {
    * Opens (or resumes) the ingest named `ref`. A resumed ingest continues at `offset`; a caller that
    * cannot continue from there (e.g. the registry ignored a Range request) calls restart().
    */
-  async openIngest(ref: string, opts: { expected?: Digest; total?: number } = {}): Promise<Ingest> {
+  async openIngest(ref: string, opts: { expected?: Digest; total?: number; asBlobs?: boolean } = {}): Promise<Ingest> {
     const hasher = await createSha256();
     const record = await this.db.get("ingests", ref);
+    const asBlobs = opts.asBlobs === true && typeof Blob !== "undefined";
     if (record && (!opts.expected || record.expected === opts.expected)) {
       hasher.load(record.hashState, record.offset);
-      return new Ingest(this.db, record, hasher);
+      return new Ingest(this.db, record, hasher, asBlobs);
     }
     if (record) await this.deleteChunks(record.owner);
     const fresh: IngestRecord = {
@@ -184,7 +194,7 @@ export class ContentStore {
       updatedAt: Date.now(),
     };
     await this.db.put("ingests", fresh);
-    return new Ingest(this.db, fresh, hasher);
+    return new Ingest(this.db, fresh, hasher, asBlobs);
   }
 
   async ingests(): Promise<IngestRecord[]> {
@@ -223,6 +233,8 @@ export class Ingest {
     private readonly db: LabDatabase,
     private record: IngestRecord,
     private readonly hasher: IncrementalSha256,
+    /** Store chunks as Blobs: a blob only ever sent whole (a compressed layer) is then uploaded from the browser's copy without being read. */
+    private readonly asBlobs = false,
   ) {
     this.buffer = new Uint8Array(record.chunkSize);
   }
@@ -250,7 +262,7 @@ export class Ingest {
         if (next >= chunks) return controller.close();
         const c = await this.db.get("chunks", [owner, next++]);
         if (!c) throw new Error(`ingest ${this.ref} lost chunk ${next - 1}`);
-        controller.enqueue(c);
+        controller.enqueue(await chunkBytes(c));
       },
     });
   }
@@ -298,12 +310,13 @@ export class Ingest {
     await this.settle();
     const tx = this.db.transaction(["chunks", "ingests"], "readwrite", relaxed);
     // A refused put fails the transaction: tx.done carries the error (to settle), not these requests.
-    tx.objectStore("chunks").put(chunk, [this.record.owner, index]).catch(() => {});
+    // A Blob copies the bytes as it is made, so the buffer can take the next ones at once.
+    tx.objectStore("chunks").put(this.asBlobs ? new Blob([chunk as BlobPart]) : chunk, [this.record.owner, index]).catch(() => {});
     tx.objectStore("ingests").put(this.record).catch(() => {});
     this.inFlight = tx.done;
     this.inFlight.catch(() => {}); // awaited (and its error reported) by the next settle
     // The buffer was handed to IndexedDB (cloned at put): a fresh one takes the next bytes.
-    if (chunk === this.buffer) this.buffer = new Uint8Array(this.record.chunkSize);
+    if (chunk === this.buffer && !this.asBlobs) this.buffer = new Uint8Array(this.record.chunkSize);
     this.fill = 0;
   }
 

@@ -54,9 +54,10 @@ async function blobProblem(store: ImageStore, b: BlobRecord, verify: boolean): P
     const chunk = await db.get("chunks", [b.owner, i]);
     if (!chunk) return `chunk ${i + 1} of ${expected} is missing`;
     const want = i < expected - 1 ? b.chunkSize : b.size - b.chunkSize * (expected - 1);
-    if (chunk.length !== want) return `chunk ${i + 1} of ${expected} holds ${chunk.length} bytes, not ${want}`;
-    hasher?.update(chunk);
-    bytes += chunk.length;
+    const length = chunk instanceof Blob ? chunk.size : chunk.length;
+    if (length !== want) return `chunk ${i + 1} of ${expected} holds ${length} bytes, not ${want}`;
+    if (hasher) hasher.update(chunk instanceof Blob ? new Uint8Array(await chunk.arrayBuffer()) : chunk);
+    bytes += length;
   }
   if (hasher) {
     const actual = hasher.digest();

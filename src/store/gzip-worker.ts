@@ -23,7 +23,7 @@ serveInWorker<GzipWorkerApi>(
       store ??= ImageStore.open(dbName, chunkSize);
       const s = await store;
       writes.reset();
-      ingest = await s.content.openIngest(ref);
+      ingest = await s.content.openIngest(ref, { asBlobs: true }); // a compressed layer: sent whole, never read in pieces
       const target = ingest;
       compressor = await localGzip((c) => target.write(c));
     },

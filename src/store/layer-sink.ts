@@ -142,7 +142,8 @@ export class LocalLayerSink implements LayerSink {
   async open(): Promise<number> {
     const { layer } = this.p;
     this.hadCompressed = await this.store.content.has(layer.digest);
-    this.compressed = await this.store.content.openIngest(`pull:${layer.digest}`, { expected: layer.digest, total: layer.size });
+    // The compressed copy is only ever sent whole (push, save): kept as Blobs, it uploads unread.
+    this.compressed = await this.store.content.openIngest(`pull:${layer.digest}`, { expected: layer.digest, total: layer.size, asBlobs: true });
     return this.compressed.offset;
   }
 

@@ -142,7 +142,8 @@ export interface SettingRecord {
 
 export interface LabDB extends DBSchema {
   blobs: { key: Digest; value: BlobRecord };
-  chunks: { key: [string, number]; value: Uint8Array };
+  /** A Blob for blobs only ever sent whole (compressed layers: push, save), bytes for the rest. */
+  chunks: { key: [string, number]; value: Uint8Array | Blob };
   ingests: { key: string; value: IngestRecord };
   layers: { key: Digest; value: LayerRecord; indexes: { diffId: Digest } };
   layerIndex: { key: Digest; value: LayerIndexRecord };

@@ -162,7 +162,7 @@ export class StoreLayerProvider implements LayerProvider {
       // gzip runs in a Web Worker where there are any (it writes the blob ingest itself), beside this
       // thread's reading, hashing and storing of the tar: measured in bench/commit.ts.
       const remote = this.useWorkers;
-      const blob = remote ? undefined : await this.store.content.openIngest(`commit-blob:${ref}`);
+      const blob = remote ? undefined : await this.store.content.openIngest(`commit-blob:${ref}`, { asBlobs: true });
       let packed;
       try {
         const compressor = remote ? await workerGzip(this.store.db.name, this.store.content.chunkSize, `commit-blob:${ref}`) : undefined;

@@ -45,7 +45,7 @@ describe("lab fsck", () => {
       // A byte of busybox's config flipped… no: busybox stays whole; the committed image's config is damaged.
       const kept = (await d.images.resolve("kept:1"))!;
       const cfg = (await d.store.content.info(kept.id))!;
-      const chunk = (await db.get("chunks", [cfg.owner, 0]))!;
+      const chunk = (await db.get("chunks", [cfg.owner, 0])) as Uint8Array; // a config: stored as bytes
       chunk[10] = chunk[10]! ^ 0xff;
       await db.put("chunks", chunk, [cfg.owner, 0]);
       // Leftovers: chunks of nobody, an ingest abandoned two hours ago, a tag to nowhere, upper data of no snapshot.
