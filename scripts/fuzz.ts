@@ -74,7 +74,8 @@ function runChild(targetName: string): Promise<FuzzReport> {
   }, 1000);
   const started = performance.now();
   return new Promise((resolve) => {
-    child.on("exit", (code, signal) => {
+    // "close", not "exit": the report on stdout may still be unread when the process exits.
+    child.on("close", (code, signal) => {
       clearInterval(watchdog);
       const line = out.trim().split("\n").at(-1) ?? "";
       try {

@@ -216,7 +216,8 @@ export class ContainerService {
     return commitContainer(this.records, c, { comment: opts.message, author: opts.author, config, tag }).catch(async (e: unknown) => {
       if ((e as Error | null)?.name !== "StorageFullError") throw e;
       // The refused write knew only its own chunk: the layer's tar alone is the container's size, and its gzip comes beside it.
-      throw await storageFull((await this.size(c)).rw, "/var/lib/docker", true);
+      const rw = await this.size(c).then((x) => x.rw).catch(() => 0);
+      throw rw ? await storageFull(rw, "/var/lib/docker", true) : e;
     });
   }
 

@@ -243,6 +243,11 @@ export class Ingest {
     return this.record.ref;
   }
 
+  /** Key prefix of this ingest's chunks (a blob it commits keeps it, unless another writer's was there first). */
+  get owner(): string {
+    return this.record.owner;
+  }
+
   /** Bytes already durably stored (where a resumed download continues). */
   get offset(): number {
     return this.record.offset;

@@ -90,11 +90,13 @@ export class ImageStore {
     this.emitLocal(e);
   }
 
+  private forgetCached(): void {
+    this.imageCache.clear();
+    this.tagCache.clear();
+  }
+
   private emitLocal(e: StoreEvent): void {
-    if (e.type === "images") {
-      this.imageCache.clear();
-      this.tagCache.clear();
-    }
+    if (e.type === "images") this.forgetCached();
     for (const l of this.listeners) l(e);
   }
 
@@ -298,6 +300,7 @@ export class ImageStore {
     const tag = await this.getTag(name);
     if (!tag) throw new ImageNotFoundError(name);
     await this.db.delete("tags", name);
+    this.forgetCached(); // at once: the notify comes after the image's removal and its garbage collection
     const result: RemoveResult = { untagged: [name], deleted: [] };
     if ((await this.tagsOf(tag.imageId)).length === 0) {
       const more = await this.deleteImage(tag.imageId);
@@ -326,6 +329,7 @@ export class ImageStore {
       }
       result.untagged.push(...image.repoDigests);
       await this.db.delete("images", imageId);
+      this.forgetCached();
       const used = await this.snapshotChains();
       for (const other of await this.listImages()) for (const c of other.chainIds) used.add(c);
       for (const chainId of [...image.chainIds].reverse()) {

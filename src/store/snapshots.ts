@@ -164,13 +164,25 @@ export class StoreLayerProvider implements LayerProvider {
       const remote = this.useWorkers;
       const blob = remote ? undefined : await this.store.content.openIngest(`commit-blob:${ref}`, { asBlobs: true });
       let packed;
+      /** The diff blob this commit created (not found already stored): undone if the rest fails. */
+      let madeDiff: Digest | undefined;
       try {
         const compressor = remote ? await workerGzip(this.store.db.name, this.store.content.chunkSize, `commit-blob:${ref}`) : undefined;
         // The diff's ingest hashes the tar as it stores it: that digest is the diff ID.
-        packed = await packLayer(tar, { diff: (c) => diff.write(c), blob: blob && ((c) => blob.write(c)), compressor, diffDigest: async () => (await diff.commit(undefined)).digest });
+        packed = await packLayer(tar, {
+          diff: (c) => diff.write(c),
+          blob: blob && ((c) => blob.write(c)),
+          compressor,
+          diffDigest: async () => {
+            const stored = await diff.commit(undefined);
+            if (stored.owner === diff.owner) madeDiff = stored.digest;
+            return stored.digest;
+          },
+        });
         await blob?.commit(packed.digest, MediaType.ociLayerGzip);
       } catch (e) {
-        await diff.discard().catch(() => {});
+        if (madeDiff) await this.store.content.delete(madeDiff).catch(() => {});
+        else await diff.discard().catch(() => {});
         await blob?.discard().catch(() => {});
         if (remote) await this.store.content.abortIngest(`commit-blob:${ref}`).catch(() => {});
         throw e;

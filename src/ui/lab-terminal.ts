@@ -43,8 +43,12 @@ export class LabTerminal extends LitElement {
   private historyIndex = -1;
   private running?: AbortController;
   private openedResolve!: () => void;
-  /** Resolves once xterm.js is loaded and open in the element. */
-  readonly opened = new Promise<void>((r) => (this.openedResolve = r));
+  private openedReject!: (e: unknown) => void;
+  /** Resolves once xterm.js is loaded and open in the element; rejects if it could not be loaded. */
+  readonly opened = new Promise<void>((resolve, reject) => {
+    this.openedResolve = resolve;
+    this.openedReject = reject;
+  });
   private queue: Promise<unknown> = this.opened;
   private resizeObserver?: ResizeObserver;
 
@@ -53,7 +57,8 @@ export class LabTerminal extends LitElement {
   }
 
   override firstUpdated(): void {
-    void this.openTerminal();
+    this.opened.catch(() => {}); // reported by whoever awaits it (the page's start)
+    this.openTerminal().catch((e: unknown) => this.openedReject(e));
   }
 
   private async openTerminal(): Promise<void> {
