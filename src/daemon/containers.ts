@@ -6,7 +6,7 @@
  */
 import { applyConfigInstruction, InstructionError } from "../build/instructions.ts";
 import type { Digest } from "../oci/digest.ts";
-import { storageFull } from "../store/db.ts";
+import { isStorageFull, storageFull } from "../store/db.ts";
 import type { ImageStore } from "../store/images.ts";
 import { commitContainer } from "../store/commit.ts";
 import { ContainerError, type ContainerStore, type CreateOptions } from "../store/containers.ts";
@@ -214,7 +214,7 @@ export class ContainerService {
       throw e;
     }
     return commitContainer(this.records, c, { comment: opts.message, author: opts.author, config, tag }).catch(async (e: unknown) => {
-      if ((e as Error | null)?.name !== "StorageFullError") throw e;
+      if (!isStorageFull(e)) throw e;
       // The refused write knew only its own chunk: the layer's tar alone is the container's size, and its gzip comes beside it.
       const rw = await this.size(c).then((x) => x.rw).catch(() => 0);
       throw rw ? await storageFull(rw, "/var/lib/docker", true) : e;

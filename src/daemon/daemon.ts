@@ -17,6 +17,7 @@ import type { ContainerRuntime } from "../runtime/types.ts";
 import { ContainerStore, NETWORK_MODES, randomHex } from "../store/containers.ts";
 import { dockerStorageLayout, layoutOfImage, type LayoutEntry } from "../store/docker-layout.ts";
 import { ImageStore } from "../store/images.ts";
+import { isStorageFull } from "../store/db.ts";
 import { checkStore, type FsckReport } from "../store/fsck.ts";
 import { storeSnapshotter } from "../store/snapshots.ts";
 import { WorkerLayerSink } from "../store/worker-sink.ts";
@@ -233,7 +234,7 @@ export class Daemon {
       if (e instanceof BuildError) return failed(e.message, e.status);
       if (e instanceof InstructionError || e instanceof ShellExpansionError || e instanceof DaemonError) return failed(`Error response from daemon: ${e.message}`, 1);
       // The browser's storage quota is this lab's disk.
-      if ((e as { name?: string }).name === "StorageFullError") return failed(`Error response from daemon: ${(e as Error).message}`, 1);
+      if (isStorageFull(e)) return failed(`Error response from daemon: ${(e as Error).message}`, 1);
       if ((e as { name?: string }).name === "QuotaExceededError") return failed("Error response from daemon: write /var/lib/docker: no space left on device (the browser's storage for this page is full: docker image prune or docker rmi frees space)", 1);
       failed(String((e as Error).message ?? e), 1);
       throw e;

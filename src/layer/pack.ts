@@ -25,40 +25,57 @@ export interface Compressor {
   abort(reason: unknown): Promise<void>;
 }
 
-/** gzip in this thread: native CompressionStream, digest, and each compressed chunk to `sink`. */
-export async function localGzip(sink?: (chunk: Uint8Array) => Promise<void>): Promise<Compressor> {
-  const hash = await createSha256();
-  const gzip = new CompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>;
-  const input = gzip.writable.getWriter();
-  const reader = gzip.readable.getReader();
+/**
+ * A transform (gzip, inflate) whose output `each` takes as it comes, with writes that cannot hang:
+ * a write races the drain, so a failure of `each` or of the transform stops the writer at once; and
+ * a drain that fails cancels the transform's output, which errors its input side, so a write stuck
+ * on backpressure (and a close or abort waiting on that write) settles instead of waiting for ever.
+ */
+export function drainedTransform(stream: TransformStream<Uint8Array, Uint8Array>, each: (chunk: Uint8Array) => void | Promise<void>, end?: () => void) {
+  const input = stream.writable.getWriter();
+  const reader = stream.readable.getReader();
   const drained = (async () => {
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        hash.update(value);
-        await sink?.(value);
+        await each(value);
       }
+      end?.();
     } catch (e) {
-      // Nobody reads the gzip stream any more: cancelling it errors its writable side, so a write
-      // waiting on backpressure (and an abort or close waiting on that write) settles.
       await reader.cancel(e).catch(() => {});
       throw e;
     }
   })();
-  drained.catch(() => {});
+  drained.catch(() => {}); // surfaced by write() or close()
   return {
-    // Racing with `drained` surfaces a sink failure instead of waiting forever on backpressure.
-    write: (chunk) => Promise.race([input.write(chunk), drained]),
-    async finish() {
+    write: (chunk: Uint8Array): Promise<void> => Promise.race([input.write(chunk), drained]),
+    /** Ends the input and waits until `each` has had all the output. */
+    async close(): Promise<void> {
       await Promise.race([input.close(), drained]);
       await drained;
-      return { digest: hash.digest(), size: hash.length };
     },
-    async abort(reason) {
+    async abort(reason: unknown): Promise<void> {
       await Promise.all([input.abort(reason).catch(() => {}), reader.cancel(reason).catch(() => {})]);
       await drained.catch(() => {});
     },
+  };
+}
+
+/** gzip in this thread: native CompressionStream, digest, and each compressed chunk to `sink`. */
+export async function localGzip(sink?: (chunk: Uint8Array) => Promise<void>): Promise<Compressor> {
+  const hash = await createSha256();
+  const gzip = drainedTransform(new CompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>, async (value) => {
+    hash.update(value);
+    await sink?.(value);
+  });
+  return {
+    write: (chunk) => gzip.write(chunk),
+    async finish() {
+      await gzip.close();
+      return { digest: hash.digest(), size: hash.length };
+    },
+    abort: (reason) => gzip.abort(reason),
   };
 }
 

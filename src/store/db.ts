@@ -93,6 +93,11 @@ export class StorageFullError extends Error {
   override name = "StorageFullError";
 }
 
+/** A StorageFullError, known by its name: one that crossed from a worker is a plain Error with it. */
+export function isStorageFull(e: unknown): boolean {
+  return (e as { name?: unknown } | null)?.name === "StorageFullError";
+}
+
 const mb = (n: number) => `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0)} MB`;
 
 /**

@@ -8,8 +8,10 @@ import { DigestMismatchError, shortId, type Digest } from "../oci/digest.ts";
 import type { LayerCompression } from "../oci/mediatypes.ts";
 import type { Descriptor } from "../oci/types.ts";
 import { decompressStream, DecompressionError, type GzipImpl } from "../layer/compression.ts";
+import { drainedTransform } from "../layer/pack.ts";
 import { TarStreamParser, type TarEntry } from "../layer/tar.ts";
 import type { Ingest } from "./content.ts";
+import { isStorageFull } from "./db.ts";
 import type { ImageStore } from "./images.ts";
 
 export class PullError extends Error {
@@ -53,35 +55,21 @@ export async function startExtraction(store: ImageStore, compression: LayerCompr
   if (diff.offset > 0) await diff.restart();
   const entries: TarEntry[] = [];
   const parser = new TarStreamParser((e) => entries.push(e));
-  const inflater = decompressStream(compression, gzip);
-  const input = inflater.writable.getWriter();
-  const reader = inflater.readable.getReader();
-  const drained = (async () => {
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        parser.push(value);
-        await diff.write(value);
-      }
-      parser.end();
-    } catch (e) {
-      // Nobody reads the inflater any more: cancelling it errors its writable side, so a write
-      // waiting on its backpressure (and an abort waiting on that write) settles instead of hanging.
-      await reader.cancel(e).catch(() => {});
-      throw e;
-    }
-  })();
-  drained.catch(() => {}); // surfaced by push() or finish()
+  const inflater = drainedTransform(
+    decompressStream(compression, gzip),
+    async (value) => {
+      parser.push(value);
+      await diff.write(value);
+    },
+    () => parser.end(),
+  );
   return {
     async push(chunk) {
-      // Racing with `drained` makes an inflate or tar error stop the download at once.
-      await Promise.race([input.write(chunk), drained]);
+      await inflater.write(chunk); // an inflate or tar error stops the download at once
     },
     async finish(layer) {
       try {
-        await Promise.race([input.close(), drained]);
-        await drained;
+        await inflater.close();
         await diff.commit(diffId);
       } catch (e) {
         await diff.discard().catch(() => {});
@@ -96,8 +84,7 @@ export async function startExtraction(store: ImageStore, compression: LayerCompr
       await store.putLayerIndex({ diffId, entries });
     },
     async abort(reason) {
-      await Promise.all([input.abort(reason).catch(() => {}), reader.cancel(reason).catch(() => {})]);
-      await drained.catch(() => {});
+      await inflater.abort(reason);
       await diff.discard();
     },
   };
@@ -187,7 +174,7 @@ export class LocalLayerSink implements LayerSink {
     }
     if (this.extractError !== undefined) {
       await this.extraction?.abort(this.extractError);
-      if ((this.extractError as Error).name === "StorageFullError") {
+      if (isStorageFull(this.extractError)) {
         // Out of room: the store is left as before the pull, so its compressed copy goes too.
         if (!this.hadCompressed) await this.store.content.delete(layer.digest).catch(() => {});
         throw this.extractError;

@@ -17,7 +17,7 @@ import { parseImageConfig, parseManifestOrIndex } from "../oci/validate.ts";
 import type { GzipImpl } from "../layer/compression.ts";
 import { extractLayer, LocalLayerSink, PullError, type LayerSink, type LayerSinkParams } from "./layer-sink.ts";
 import type { RegistryApi, RepositoryRef } from "../registry/types.ts";
-import { storageFull, withLock } from "./db.ts";
+import { isStorageFull, storageFull, withLock } from "./db.ts";
 import type { ImageStore } from "./images.ts";
 import type { ImageRecord } from "./schema.ts";
 
@@ -159,7 +159,7 @@ async function pullLocked(store: ImageStore, registry: RegistryApi, target: Pull
     progress("Pull complete");
   });
   await fetchLayers.catch(async (e) => {
-    if ((e as Error | null)?.name !== "StorageFullError") throw e; // by name: it may have crossed from the layer worker
+    if (!isStorageFull(e)) throw e;
     // One layer's ingest knows only its own chunk: the pull needs every missing layer, compressed,
     // and their uncompressed copies beside.
     const missing = manifest.layers.reduce((sum, l, i) => sum + (present[i] ? 0 : l.size), 0);

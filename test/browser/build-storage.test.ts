@@ -4,36 +4,24 @@
  * nothing is tagged, no half-written blob or ingest stays, and once `docker image prune` frees room
  * the lab builds again.
  */
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchLab, type LabDriver } from "../harness/browser.ts";
+import type { LabDriver } from "../harness/browser.ts";
+import { launchLabOnSmallDisk, type SmallDiskLab } from "../harness/small-disk.ts";
 
+let disk: SmallDiskLab | undefined;
 let lab: LabDriver | undefined;
 let work = "";
-let mounted = "";
 let why = "";
 
 beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), "layerlab-build-storage-"));
-  const profile = join(work, "profile");
-  mkdirSync(profile);
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=56m", "tmpfs", profile], { stdio: "pipe" });
-    mounted = profile;
-  } catch (e) {
-    why = `cannot mount a small tmpfs for the browser profile (needs root): ${(e as Error).message.split("\n")[0]}`;
-    return;
-  }
-  lab = await launchLab({ profileDir: join(profile, "p") });
+  disk = await launchLabOnSmallDisk(56);
+  ({ lab, work, why } = disk);
 }, 120_000);
 
 afterAll(async () => {
-  await lab?.close();
-  if (mounted) execFileSync("umount", [mounted]);
-  if (work) rmSync(work, { recursive: true, force: true });
+  await disk?.close();
 });
 
 /** Random bytes (gzip cannot shrink them). */

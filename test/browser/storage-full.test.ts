@@ -6,38 +6,21 @@
  * needed and what is free, leaves the store as it was (no blob, ingest, image or container more), and
  * the lab keeps working once `docker rm`/`docker rmi` frees room. `docker system df` says what uses it.
  */
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchLab, type LabDriver } from "../harness/browser.ts";
+import type { LabDriver } from "../harness/browser.ts";
+import { launchLabOnSmallDisk, type SmallDiskLab } from "../harness/small-disk.ts";
 
+let disk: SmallDiskLab | undefined;
 let lab: LabDriver | undefined;
-let work = "";
-let mounted = "";
 let why = "";
 
 beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), "layerlab-storage-full-"));
-  const profile = join(work, "profile");
-  mkdirSync(profile);
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=64m", "tmpfs", profile], { stdio: "pipe" });
-    mounted = profile;
-  } catch (e) {
-    why = `cannot mount a small tmpfs for the browser profile (needs root): ${(e as Error).message.split("\n")[0]}`;
-    return;
-  }
-  // Chromium's HTTP cache lives elsewhere: on the small disk it would take the room IndexedDB is
-  // measured against (the bundled images it fetched), and a browser evicts it under pressure anyway.
-  lab = await launchLab({ profileDir: join(profile, "p"), chromiumArgs: [`--disk-cache-dir=${join(work, "cache")}`] });
+  disk = await launchLabOnSmallDisk(64, { cacheElsewhere: true });
+  ({ lab, why } = disk);
 }, 120_000);
 
 afterAll(async () => {
-  await lab?.close();
-  if (mounted) execFileSync("umount", [mounted]);
-  if (work) rmSync(work, { recursive: true, force: true });
+  await disk?.close();
 });
 
 async function run(line: string): Promise<{ code: number; output: string }> {

@@ -9,7 +9,7 @@
  * 9P2000.L): the server applies what the kernel already allowed. Message layouts follow the 9P2000.L
  * protocol as Linux's net/9p implements it.
  */
-import { isQuotaError } from "../../store/db.ts";
+import { isQuotaError, isStorageFull } from "../../store/db.ts";
 import { ERRNO, FsError } from "../../unionfs/errors.ts";
 import type { Stat, UnionFS } from "../../unionfs/union.ts";
 import { MemoryUpperStorage, type InodeType } from "../../unionfs/upper.ts";
@@ -191,7 +191,7 @@ export class P9Server {
     let errno: number = ERRNO.EIO;
     if (e instanceof FsError || e instanceof P9Error) errno = e.errno;
     // The browser's storage full under the container layer: the container's disk is.
-    else if (isQuotaError(e) || (e as { name?: unknown } | null)?.name === "StorageFullError") errno = ERRNO.ENOSPC;
+    else if (isQuotaError(e) || isStorageFull(e)) errno = ERRNO.ENOSPC;
     else console.error("9p server:", e);
     return new Writer(16).u32(errno).finish(T.lerror + 1, tag);
   }
