@@ -38,7 +38,7 @@ const labNetwork = async (): Promise<MachineNetwork> => {
 const app = document.querySelector("lab-app")!;
 void app.start(async () => {
   // What the first screen does not draw is fetched beside the daemon's start, not with the page.
-  const [{ browserRuntime }, { browserWasiRuntime }, { DockerCli }, { HostShell }, { openHostFiles }, { localhostFetch }, { LESSONS }] = await Promise.all([
+  const [{ browserRuntime, prepareBrowserMachine }, { browserWasiRuntime }, { DockerCli }, { HostShell }, { openHostFiles }, { localhostFetch }, { LESSONS }] = await Promise.all([
     import("./runtime/x86/browser.ts"),
     import("./runtime/wasi/browser.ts"),
     import("./cli/index.ts"),
@@ -60,6 +60,9 @@ void app.start(async () => {
   // /ports/<container>/<port>/ (the service worker asks this tab for ports its containers publish).
   servePublishedPorts(daemon);
   void shell.load(); // the shell language (just-bash) while the page settles, not on the first line
+  // The emulator's code and assets once the page is idle: the first `docker run` then only boots.
+  const idle = (fn: () => void) => ("requestIdleCallback" in window ? requestIdleCallback(fn, { timeout: 3000 }) : setTimeout(fn, 1000));
+  idle(() => prepareBrowserMachine(`${base}v86/`));
   return { daemon, commandLine: shell, lessons: LESSONS, host: shell };
 });
 

@@ -3,6 +3,7 @@
  * come from public/v86 on disk.
  */
 import { readFile } from "node:fs/promises";
+import { gunzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 import { WebSocket as NodeWebSocket } from "ws";
 import { Machine } from "./machine.ts";
@@ -15,11 +16,12 @@ const wasmPath = fileURLToPath(new URL("../../../node_modules/v86/build/v86.wasm
 let assets: Promise<MachineAssets> | undefined;
 /** The committed assets; `kernelFile` swaps in another kernel (the benchmark's Debian reference). */
 export function nodeAssets(kernelFile?: string): Promise<MachineAssets> {
-  const load = async (name: string | URL) => {
-    const b = await readFile(typeof name === "string" ? new URL(name, assetDir) : name);
+  const load = async (name: string | URL, gunzip = false) => {
+    const file = await readFile(typeof name === "string" ? new URL(name, assetDir) : name);
+    const b = gunzip ? gunzipSync(file) : file;
     return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
   };
-  const get = async () => ({ bios: await load("bios.bin"), bzImage: await load(kernelFile ? new URL(`file://${kernelFile}`) : "bzImage"), initrd: await load("initramfs.cpio.gz"), wasmPath });
+  const get = async () => ({ bios: await load("bios.bin"), bzImage: await load(kernelFile ? new URL(`file://${kernelFile}`) : "bzImage"), initrd: await load("initramfs.cpio.gz", true), wasmPath });
   if (kernelFile) return get();
   assets ??= get();
   return assets;

@@ -174,14 +174,17 @@ export class X86Runtime implements ContainerRuntime {
     server.export(id, fs);
     try {
       let t = performance.now();
+      // The relay's answer is awaited beside the mount, not after it (a cold machine's first connection).
+      const answer = network && network.mode !== "none" ? vm.netReady(RELAY_WAIT_MS) : undefined;
+      answer?.catch(() => {});
       const root = await vm.guest.mount("c", id);
       const last = this.lastStart!;
       last.mountMs = performance.now() - t;
       if (network) {
         t = performance.now();
         // The container starts once its relay has answered, so its first request is not lost.
-        if (network.mode !== "none") {
-          last.network = await vm.netReady(RELAY_WAIT_MS);
+        if (answer) {
+          last.network = await answer;
           last.relayReady = last.network === "relay";
         }
         // "host" reaches the relay like the bridge does; it only has no address of its own to show.

@@ -11,6 +11,11 @@ import { acceptOnRelayAnswer, type WispAdapter } from "./tcp-open.ts";
 export interface MachineAssets {
   bios: ArrayBuffer;
   bzImage: ArrayBuffer;
+  /**
+   * The initramfs as an uncompressed cpio: it is stored and fetched gzip-compressed, and inflated
+   * natively before the machine starts. Measured: the kernel's own inflate of it in the emulated CPU
+   * took 0.8 s of a 2.3 s boot (now 0.3 s to unpack, boot 1.1 s).
+   */
   initrd: ArrayBuffer;
   /** Where v86.wasm is (a URL in the browser, a file path in Node). */
   wasmPath: string;
@@ -25,7 +30,7 @@ export const MEMORY_BYTES = 128 * 1024 * 1024;
 /** A v86 emulator instance. */
 export interface V86 {
   add_listener(event: "serial0-output-byte", fn: (byte: number) => void): void;
-  add_listener(event: "emulator-started", fn: () => void): void;
+  add_listener(event: "emulator-started" | "emulator-ready", fn: () => void): void;
   serial0_send(text: string): void;
   save_state(): Promise<ArrayBuffer>;
   destroy(): Promise<void>;

@@ -25,6 +25,24 @@ function flush() {
   page.notify("serial", [data], [data.buffer]);
 }
 
+/**
+ * v86 in a worker schedules each slice of emulation by a round trip to a helper worker of its own
+ * (its answer to setTimeout's 4 ms clamp). A MessageChannel inside this worker does the same without
+ * the second thread: on two cores that thread competes with the page's 9P server. Ticks the helper
+ * still has in flight are ignored by v86 (each carries its number).
+ */
+function yieldInThisThread(e: V86): void {
+  const cpu = (e as unknown as { v86?: { yield(delay: number, tick: number): void; yield_callback(tick: number): void } }).v86;
+  if (!cpu) return;
+  const channel = new MessageChannel();
+  channel.port1.onmessage = (m: MessageEvent<number>) => cpu.yield_callback(m.data);
+  // Timers are set from a message task, never from a timer's callback, so they are not clamped.
+  cpu.yield = (delay, tick) => {
+    if (delay < 1) channel.port2.postMessage(tick);
+    else setTimeout(() => channel.port2.postMessage(tick), delay);
+  };
+}
+
 const page = serveInWorker<VmWorkerApi, VmPageApi>({
   async loaded() {
     await v86Module;
@@ -38,6 +56,7 @@ const page = serveInWorker<VmWorkerApi, VmPageApi>({
     mirrorUrl = network?.mirrorUrl;
     const e = new Emulator(v86Options(assets, { handle9p, state, network }));
     emulator = e;
+    e.add_listener("emulator-ready", () => yieldInThisThread(e));
     guardNetwork(e);
     e.add_listener("serial0-output-byte", (b) => {
       out.push(b);

@@ -17,6 +17,20 @@ function newWorker(): Worker {
   return new Worker(new URL("./vm-worker.ts", import.meta.url), { type: "module", name: "layerlab-vm" });
 }
 
+/** A worker started before any machine was asked for (prestartVmWorker): its code and v86's already loaded. */
+let prestarted: Worker | undefined;
+
+/** Starts the first machine's worker ahead of need, so the first `docker run` does not load the emulator's code. */
+export function prestartVmWorker(): void {
+  prestarted ??= newWorker();
+}
+
+function takeWorker(): Worker {
+  const w = prestarted ?? newWorker();
+  prestarted = undefined;
+  return w;
+}
+
 /** The page's end of a connection whose TCP runs in the machine's worker (tcp-dial.ts's GuestStream there). */
 class WorkerConnection implements GuestConnection {
   readonly opened: Promise<void>;
@@ -53,7 +67,7 @@ class WorkerConnection implements GuestConnection {
 
 export class WorkerVm implements Vm {
   readonly guest: Guest;
-  private readonly worker = newWorker();
+  private readonly worker = takeWorker();
   private readonly rpc: Rpc<VmWorkerApi, VmPageApi>;
   private readonly connections = new Map<number, WorkerConnection>();
   private nextConnection = 1;
