@@ -46,7 +46,7 @@ export default async function pushBench(): Promise<Record<string, unknown>> {
       skopeo_s: skopeoS,
       skopeo_runs_s: skopeoRuns,
       ratio: Math.round((labS / skopeoS) * 100) / 100,
-      target_ratio: 1.2,
+      target_ratio: 1.0, // issue 17
     };
   } finally {
     await lab.close();
