@@ -174,14 +174,17 @@ export class X86Runtime implements ContainerRuntime {
     server.export(id, fs);
     try {
       let t = performance.now();
+      const last = this.lastStart!;
       // The relay's answer is awaited beside the mount, not after it (a cold machine's first connection).
       const answer = network && network.mode !== "none" ? vm.netReady(RELAY_WAIT_MS) : undefined;
       answer?.catch(() => {});
-      const root = await vm.guest.mount("c", id);
-      const last = this.lastStart!;
-      last.mountMs = performance.now() - t;
+      const mounted = vm.guest.mount("c", id).then((root) => {
+        last.mountMs = performance.now() - t;
+        return root;
+      });
+      mounted.catch(() => {});
+      let configured: Promise<void> | undefined;
       if (network) {
-        t = performance.now();
         // The container starts once its relay has answered, so its first request is not lost.
         if (answer) {
           last.network = await answer;
@@ -194,7 +197,15 @@ export class X86Runtime implements ContainerRuntime {
         // name server, so a lookup or a connection fails at once instead of timing out. The mirror
         // answers as the relay does: the same route and name server, fewer names.
         if (link.mode === "bridge" && !last.network) Object.assign(link, { gateway: "", resolvConf: OFFLINE_RESOLV_CONF });
-        await vm.guest.network("c", link);
+        // Sent behind the mount without waiting for its answer: /init takes a root's requests in order
+        // (measured: 38 ms of a 200 ms warm start was this round trip after the mount's).
+        configured = vm.guest.network("c", link);
+        configured.catch(() => {});
+      }
+      const root = await mounted;
+      if (configured) {
+        t = performance.now();
+        await configured;
         last.netMs = performance.now() - t;
       }
       t = performance.now();
