@@ -19,10 +19,14 @@ function newWorker(): Worker {
 
 /** A worker started before any machine was asked for (prestartVmWorker): its code and v86's already loaded. */
 let prestarted: Worker | undefined;
+/** A worker was prestarted while the service worker controlled the page, so its code went through it. */
+let prestartedThroughServiceWorker = false;
 
 /** Starts the first machine's worker ahead of need, so the first `docker run` does not load the emulator's code. */
 export function prestartVmWorker(): void {
-  prestarted ??= newWorker();
+  if (prestarted) return;
+  prestarted = newWorker();
+  prestartedThroughServiceWorker ||= !!navigator.serviceWorker?.controller;
 }
 
 function takeWorker(): Worker {
@@ -145,6 +149,8 @@ export function workerVmFactory(assets: () => Promise<MachineAssets>, network?: 
 
 /** Loads the machine worker's code and the emulator's once, then ends the worker (for the service worker to keep them). */
 export async function preloadVmWorker(timeoutMs = 120_000): Promise<void> {
+  // The prestarted machine worker already loaded it through the service worker: not a second time.
+  if (prestartedThroughServiceWorker) return;
   const worker = newWorker();
   const rpc = connectWorker<VmWorkerApi>(worker, "emulator worker", {});
   try {
