@@ -1,4 +1,5 @@
 /** What gzip-worker.ts serves the page. */
+import type { JoinableBlock } from "../layer/gzip-join.ts";
 import type { Digest } from "../oci/digest.ts";
 
 export interface GzipWorkerApi {
@@ -10,4 +11,10 @@ export interface GzipWorkerApi {
   abort(): void;
   /** gzip of a whole buffer, stored nowhere (the x86 runtime's warm state). */
   gzip(data: ArrayBuffer): Blob;
+}
+
+/** What deflate-worker.ts serves the gzip worker. */
+export interface DeflateWorkerApi {
+  /** One block (≤ BLOCK_SIZE) as joinable deflate. */
+  block(data: Uint8Array): JoinableBlock;
 }

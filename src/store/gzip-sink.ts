@@ -21,7 +21,9 @@ export async function workerGzip(dbName: string, chunkSize: number, ref: string)
   await rpc.call("open", [dbName, chunkSize, ref]);
   return {
     async write(chunk) {
-      await acks.add(rpc.call("push", [chunk]));
+      // A view is cloned with its whole buffer: send only its bytes.
+      const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice();
+      await acks.add(rpc.call("push", [own]));
     },
     async finish() {
       await acks.drain();
