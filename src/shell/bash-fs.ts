@@ -45,6 +45,18 @@ function fromBytes(bytes: Uint8Array, enc: Encoding | undefined): string {
   return new TextDecoder().decode(bytes);
 }
 
+/**
+ * The host commands' internal names (tty-rewrite.ts: `__tty_io__docker`, `__layerlab_help`) are
+ * never files: just-bash looks each up in PATH's directories before its own commands, three
+ * IndexedDB reads a command line (measured), answered here without asking the store.
+ */
+const PATH_DIRS = new Set(["/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"]);
+function internalCommandPath(p: string): boolean {
+  const slash = p.lastIndexOf("/");
+  const name = p.slice(slash + 1);
+  return (name.startsWith("__tty_") || name.startsWith("__layerlab_")) && PATH_DIRS.has(p.slice(0, slash));
+}
+
 function fsStat(s: HostStat): FsStat {
   return { isFile: s.type === "file", isDirectory: s.type === "directory", isSymbolicLink: s.type === "symlink", mode: s.mode, size: s.size, mtime: s.mtime };
 }
@@ -97,6 +109,7 @@ export class BashFileSystem implements IFileSystem {
 
   async exists(path: string): Promise<boolean> {
     if (this.device(path)) return true;
+    if (internalCommandPath(absolutePath("/", path))) return false;
     try {
       await this.files.stat(path);
       return true;
@@ -108,12 +121,14 @@ export class BashFileSystem implements IFileSystem {
   async stat(path: string): Promise<FsStat> {
     const dev = this.device(path);
     if (dev) return dev === "dir" ? DEV_DIR_STAT : DEVICE_STAT;
+    if (internalCommandPath(absolutePath("/", path))) throw new HostFileError("ENOENT", "stat", path);
     return fsStat(await this.files.stat(path));
   }
 
   async lstat(path: string): Promise<FsStat> {
     const dev = this.device(path);
     if (dev) return dev === "dir" ? DEV_DIR_STAT : DEVICE_STAT;
+    if (internalCommandPath(absolutePath("/", path))) throw new HostFileError("ENOENT", "lstat", path);
     return fsStat(await this.files.lstat(path));
   }
 

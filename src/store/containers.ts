@@ -189,7 +189,8 @@ export class ContainerStore {
     if (c.state === "running" && !force) {
       throw new ContainerError(`cannot remove container "/${c.name}": container is running: stop the container before removing or force remove`);
     }
-    if (await this.snapshots.stat(c.snapshotKey)) await this.snapshots.remove(c.snapshotKey);
+    const snapshot = await this.snapshots.stat(c.snapshotKey);
+    if (snapshot) await this.snapshots.remove(c.snapshotKey, snapshot);
     await this.store.db.delete("containers", c.id);
     this.store.notify({ type: "containers" });
   }

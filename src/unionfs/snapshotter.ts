@@ -111,16 +111,17 @@ export class Snapshotter {
   private async create(key: string, parent: string | null, kind: SnapshotKind, labels: Record<string, string>): Promise<UnionFS> {
     if (await this.backend.getInfo(key)) throw new SnapshotError(`snapshot ${key}: already exists`);
     const chain = await this.resolveParent(parent);
-    await this.backend.putInfo({ key, kind, parent: chain, labels, createdAt: Date.now() });
-    return this.mount(key);
+    const info: SnapshotInfo = { key, kind, parent: chain, labels, createdAt: Date.now() };
+    await this.backend.putInfo(info);
+    return this.mount(key, info);
   }
 
-  /** The union of an active or view snapshot (the same instance for every caller in this context). */
-  mount(key: string): Promise<UnionFS> {
+  /** The union of an active or view snapshot (the same instance for every caller in this context); `known`: its info, just read or written. */
+  mount(key: string, known?: SnapshotInfo): Promise<UnionFS> {
     let m = this.mounted.get(key);
     if (!m) {
       m = (async () => {
-        const info = await this.backend.getInfo(key);
+        const info = known ?? (await this.backend.getInfo(key));
         if (!info) throw new SnapshotError(`snapshot ${key}: not found`);
         if (info.kind === "committed") throw new SnapshotError(`snapshot ${key}: committed snapshots cannot be mounted; prepare one on top of it`);
         const lower = await this.lowerView(info.parent, info.labels[INIT_LAYER_LABEL] !== undefined);
@@ -169,8 +170,9 @@ export class Snapshotter {
     return committed;
   }
 
-  async remove(key: string): Promise<void> {
-    const info = await this.backend.getInfo(key);
+  /** `known`: the snapshot's info as the caller just read it. */
+  async remove(key: string, known?: SnapshotInfo): Promise<void> {
+    const info = known ?? (await this.backend.getInfo(key));
     if (!info) throw new SnapshotError(`snapshot ${key}: not found`);
     if (info.kind === "committed") {
       for (const other of await this.backend.listInfo()) {
