@@ -91,7 +91,10 @@ export class DaemonBuildBackend implements BuildBackend {
   }
 
   async create(image: BuildImage | null, config: ContainerConfig): Promise<BuildContainer> {
-    const rec = await this.containers.records.createForBuild(image ? ((await this.images.resolve(image.id)) ?? null) : null, config, this.networkMode);
+    const record = image ? ((await this.images.resolve(image.id)) ?? null) : null;
+    // A step's machine is restored while its container is made (a spare, kept if no RUN takes it).
+    if (record) this.engine.prewarm(record);
+    const rec = await this.containers.records.createForBuild(record, config, this.networkMode);
     this.made.set(rec.id, rec);
     return { id: rec.id };
   }

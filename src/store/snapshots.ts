@@ -78,27 +78,30 @@ export class IdbUpperStorage implements UpperStorage {
     return keys.map((k) => [k[2] * UPPER_CHUNK, (k[2] + 1) * UPPER_CHUNK]);
   }
 
-  async write(ino: number, offset: number, data: Uint8Array): Promise<void> {
-    if (data.length === 0) return;
-    const tx = this.db.transaction("upperData", "readwrite", relaxed);
+  async write(ino: number, offset: number, data: Uint8Array, inode?: Inode): Promise<void> {
+    if (data.length === 0 && !inode) return;
+    // The bytes and the inode's new size in one transaction: two per 9P write were half its time.
+    const tx = this.db.transaction(["upperData", "upperInodes"], "readwrite", relaxed);
+    const store = tx.objectStore("upperData");
     const end = offset + data.length;
     const ops: Promise<unknown>[] = [];
+    if (inode) ops.push(tx.objectStore("upperInodes").put(inode, [this.key, inode.ino]));
     for (let idx = Math.floor(offset / UPPER_CHUNK); idx * UPPER_CHUNK < end; idx++) {
       const base = idx * UPPER_CHUNK;
       const from = Math.max(offset, base);
       const to = Math.min(end, base + UPPER_CHUNK);
       const slice = data.subarray(from - offset, to - offset);
       if (from === base && to === base + UPPER_CHUNK) {
-        ops.push(tx.store.put(slice.slice(), [this.key, ino, idx]));
+        ops.push(store.put(slice.slice(), [this.key, ino, idx]));
         continue;
       }
       ops.push(
-        tx.store.get([this.key, ino, idx]).then((old) => {
+        store.get([this.key, ino, idx]).then((old) => {
           const len = Math.max(old?.length ?? 0, to - base);
           const chunk = new Uint8Array(len);
           if (old) chunk.set(old);
           chunk.set(slice, from - base);
-          return tx.store.put(chunk, [this.key, ino, idx]);
+          return store.put(chunk, [this.key, ino, idx]);
         }),
       );
     }

@@ -558,10 +558,11 @@ export class UnionFS {
       if (st.type === "dir") throw new FsError("EISDIR", p);
       if (st.type !== "file") throw new FsError("EINVAL", p, `not a regular file: ${st.type}`);
       const inode = await this.copyUp(p);
-      await this.storage.write(inode.ino, offset, data);
       inode.size = Math.max(inode.size, offset + data.length);
       inode.mtime = inode.ctime = this.now();
-      await this.commitBatch({ putInodes: [inode] });
+      // The bytes and the new size go to storage together; this union sees them once both are kept.
+      await this.storage.write(inode.ino, offset, data, inode);
+      this.inodes.set(inode.ino, inode);
       return data.length;
     });
   }

@@ -47,7 +47,8 @@ export interface UpperStorage {
   apply(batch: UpperBatch): Promise<void>;
   /** Bytes [start, end) of an inode's data; missing bytes (holes) read as zeros. */
   read(ino: number, start: number, end: number): Promise<Uint8Array>;
-  write(ino: number, offset: number, data: Uint8Array): Promise<void>;
+  /** `inode`: the file's inode as it is after this write, stored with the bytes (atomically, where the storage can). */
+  write(ino: number, offset: number, data: Uint8Array, inode?: Inode): Promise<void>;
   /** Drops bytes at and after `size` (extending is a hole: zeros). */
   truncate(ino: number, size: number): Promise<void>;
   /** Byte ranges [start, end) of an inode that may hold data (sorted); the rest is holes. Absent: all of it may. */
@@ -95,7 +96,12 @@ export class MemoryUpperStorage implements UpperStorage {
     return out;
   }
 
-  async write(ino: number, offset: number, bytes: Uint8Array): Promise<void> {
+  async write(ino: number, offset: number, bytes: Uint8Array, inode?: Inode): Promise<void> {
+    await this.writeBytes(ino, offset, bytes);
+    if (inode) await this.apply({ putInodes: [inode] });
+  }
+
+  private async writeBytes(ino: number, offset: number, bytes: Uint8Array): Promise<void> {
     if (offset + bytes.length > MEMORY_FILE_LIMIT) throw new FsError("EFBIG", "", `a file held in memory stops at ${MEMORY_FILE_LIMIT} bytes`);
     let pieces = this.data.get(ino);
     if (!pieces) this.data.set(ino, (pieces = new Map()));
