@@ -116,7 +116,13 @@ export class DaemonBuildBackend implements BuildBackend {
     if (signal?.aborted) stop();
     signal?.addEventListener("abort", stop, { once: true });
     try {
-      return await exited;
+      const code = await exited;
+      // The next step's machine is restored while this one is committed (0.3 s and more), so a RUN
+      // after a RUN finds it ready. Not for every container's exit: restoring beside an interactive
+      // `docker run --rm`'s removal made that run 40 ms slower (measured).
+      const record = await this.images.resolve(rec.imageId);
+      if (record) this.engine.prewarm(record);
+      return code;
     } finally {
       signal?.removeEventListener("abort", stop);
       this.made.set(c.id, (await this.containers.records.get(c.id)) ?? rec);

@@ -74,8 +74,7 @@ export interface X86RuntimeOptions {
   /**
    * Keep one machine restored ahead of need (from the warm state, idle at /init's READY, its 9P
    * server not yet serving anything): a start then only attaches the container's root. Prepared in
-   * the background a moment after each start, so it never competes with one, or as a container
-   * exits, whichever comes first. For the page; off in
+   * the background a moment after each start, so it never competes with one. For the page; off in
    * Node, where an idle machine would keep the process alive.
    */
   spareMachine?: boolean;
@@ -213,9 +212,6 @@ export class X86Runtime implements ContainerRuntime {
       const c = new RunningX86Container(vm, server, root, id, network?.mode === "bridge" ? { ip: network.ipAddress, mac: network.macAddress } : undefined);
       await c.startMain(proc, handlers);
       last.spawnMs = performance.now() - t;
-      // The next start's machine is prepared as this one ends, not only a while after it started:
-      // back-to-back starts (a build's RUN steps, a script) found none ready and paid a restore each.
-      void c.exited.then(() => this.prewarm(), () => {});
       return c;
     } catch (e) {
       await vm.destroy();
