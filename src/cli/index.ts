@@ -115,21 +115,28 @@ Run 'docker COMMAND --help' for more information on a command.
 
 /** How long the store must be quiet before the names for Tab are listed again. */
 const NAMES_QUIET_MS = 100;
+const NAMES_MAX_WAIT_MS = 500;
 
 export class DockerCli implements CommandLine {
   /** Image and container names for Tab, kept current (completion must answer at once). */
   private names: string[] = [];
 
   private refresh?: ReturnType<typeof setTimeout>;
+  private since = 0;
 
   constructor(private readonly daemon: Daemon) {
     // Once a burst of changes is over: a `docker run --rm` is four events, and listing images, tags
     // and containers on each was 12 IndexedDB reads beside the run (measured).
     daemon.store.onChange(() => {
+      if (this.refresh === undefined) this.since = Date.now();
       clearTimeout(this.refresh);
-      this.refresh = setTimeout(() => void this.refreshNames(), NAMES_QUIET_MS);
+      const wait = Math.max(0, Math.min(NAMES_QUIET_MS, this.since + NAMES_MAX_WAIT_MS - Date.now()));
+      this.refresh = setTimeout(() => {
+        this.refresh = undefined;
+        this.refreshNames().catch(() => {}); // a closed store: the names stay as they were
+      }, wait);
     });
-    void this.refreshNames();
+    this.refreshNames().catch(() => {});
   }
 
   private async refreshNames(): Promise<void> {

@@ -120,7 +120,7 @@ export class DaemonBuildBackend implements BuildBackend {
       // The next step's machine is restored while this one is committed (0.3 s and more), so a RUN
       // after a RUN finds it ready. Not for every container's exit: restoring beside an interactive
       // `docker run --rm`'s removal made that run 40 ms slower (measured).
-      const record = await this.images.resolve(rec.imageId);
+      const record = await this.images.resolve(rec.imageId).catch(() => undefined); // a store error is not the step's
       if (record) this.engine.prewarm(record);
       return code;
     } finally {

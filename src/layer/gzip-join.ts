@@ -74,6 +74,8 @@ export class ZlibJoin {
     const out = new Uint8Array(raw.length + marker.length);
     out.set(raw);
     out[finalBit >> 3]! &= ~(1 << (finalBit & 7));
+    // The padding after the final block is zeros as zlib writes it; made sure, as the marker may begin in it.
+    if (pad > 0) out[raw.length - 1]! &= (1 << (8 - pad)) - 1;
     out.set(marker, raw.length);
     return out;
   }

@@ -22,7 +22,15 @@ let next = 0;
 
 function deflateBlock(data: Uint8Array) {
   if (deflaters.length < DEFLATE_WORKERS) {
-    deflaters.push(connectWorker<DeflateWorkerApi>(new Worker(new URL("./deflate-worker.ts", import.meta.url), { type: "module", name: "layerlab-deflate" }), "deflate worker", {}));
+    const worker = new Worker(new URL("./deflate-worker.ts", import.meta.url), { type: "module", name: "layerlab-deflate" });
+    const rpc = connectWorker<DeflateWorkerApi>(worker, "deflate worker", {});
+    // A worker that failed (its module did not load) fails its calls; later ones go to a new one.
+    worker.addEventListener("error", () => {
+      const at = deflaters.indexOf(rpc);
+      if (at >= 0) deflaters.splice(at, 1);
+      worker.terminate();
+    });
+    deflaters.push(rpc);
   }
   const rpc = deflaters[next++ % deflaters.length]!;
   return rpc.call("block", [data], [data.buffer as ArrayBuffer]);

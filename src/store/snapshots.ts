@@ -81,12 +81,12 @@ export class IdbUpperStorage implements UpperStorage {
   async write(ino: number, offset: number, data: Uint8Array, inode?: Inode): Promise<void> {
     if (data.length === 0 && !inode) return;
     // The bytes and the inode's new size in one transaction: two per 9P write were half its time.
-    const tx = this.db.transaction(["upperData", "upperInodes"], "readwrite", relaxed);
+    const tx = this.db.transaction(inode ? ["upperData", "upperInodes"] : ["upperData"], "readwrite", relaxed);
     const store = tx.objectStore("upperData");
     const end = offset + data.length;
     const ops: Promise<unknown>[] = [];
     if (inode) ops.push(tx.objectStore("upperInodes").put(inode, [this.key, inode.ino]));
-    for (let idx = Math.floor(offset / UPPER_CHUNK); idx * UPPER_CHUNK < end; idx++) {
+    for (let idx = Math.floor(offset / UPPER_CHUNK); data.length > 0 && idx * UPPER_CHUNK < end; idx++) {
       const base = idx * UPPER_CHUNK;
       const from = Math.max(offset, base);
       const to = Math.min(end, base + UPPER_CHUNK);

@@ -5,9 +5,12 @@ import zlibUrl from "./zlib.wasm?url";
 let loaded: Promise<ZlibJoin> | undefined;
 
 export function loadZlibJoin(): Promise<ZlibJoin> {
-  return (loaded ??= (async () => {
+  loaded ??= (async () => {
     const res = await fetch(zlibUrl);
     if (!res.ok) throw new Error(`GET ${zlibUrl}: ${res.status}`);
     return ZlibJoin.load(await res.arrayBuffer());
-  })());
+  })();
+  // A failed load (offline before it was cached) is tried again by the next commit.
+  loaded.catch(() => (loaded = undefined));
+  return loaded;
 }

@@ -29,6 +29,8 @@ export class StoreWatch implements ReactiveController {
 
   hostConnected(): void {
     this.hostUpdated();
+    // Changes that came while it was away (a panel moved in the page) are delivered now.
+    if (this.pending.size) this.flush();
   }
 
   /** Follows the host's daemon: subscribes when it is set or replaced. */
@@ -45,7 +47,6 @@ export class StoreWatch implements ReactiveController {
     this.watched = undefined;
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.pending.clear();
   }
 
   private readonly receive = (e: StoreEvent): void => {
