@@ -56,14 +56,19 @@ void app.start(async () => {
   });
   const cli = new DockerCli(daemon);
   // The host's home directory persists in IndexedDB beside the image store.
-  const shell = new HostShell({ commands: { docker: cli, lab: cli, edit: app.editCommand }, files: await openHostFiles(), fetch: localhostFetch(daemon) });
+  const files = await openHostFiles();
+  const shell = new HostShell({ commands: { docker: cli, lab: cli, edit: app.editCommand }, files, fetch: localhostFetch(daemon) });
+  // Lessons' checks run in a shell of their own: the learner's directory, variables and history stay theirs.
+  const checks = new HostShell({ commands: { docker: cli, lab: cli }, files, fetch: localhostFetch(daemon) });
+  // A check that waits (for input, for a container that never exits) fails after 15 s instead.
+  const checkShell = (line: string) => checks.exec(line, { stdout() {}, stderr() {}, tty: false, columns: 80, signal: AbortSignal.timeout(15_000) });
   // /ports/<container>/<port>/ (the service worker asks this tab for ports its containers publish).
   servePublishedPorts(daemon);
   void shell.load(); // the shell language (just-bash) while the page settles, not on the first line
   // The emulator's code and assets once the page is idle: the first `docker run` then only boots.
   const idle = (fn: () => void) => ("requestIdleCallback" in window ? requestIdleCallback(fn, { timeout: 3000 }) : setTimeout(fn, 1000));
   idle(() => prepareBrowserMachine(`${base}v86/`));
-  return { daemon, commandLine: shell, lessons: LESSONS, host: shell };
+  return { daemon, commandLine: shell, lessons: LESSONS, host: shell, checkShell };
 });
 
 void setUpOffline(params.get("sw") !== "0").catch((e: Error) => console.warn(`offline support unavailable: ${e.message}`));

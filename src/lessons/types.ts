@@ -11,6 +11,11 @@ export interface LessonContext {
    * them as `ui EVENT` lines (so a check can ask what came after what).
    */
   history: string[];
+  /**
+   * Runs a line in a host shell of its own (the learner's working directory, history and variables
+   * untouched), its output discarded: resolves with the exit status. Absent where there is none.
+   */
+  shell?(line: string): Promise<number>;
   /** The interface. */
   ui: {
     /**

@@ -121,8 +121,13 @@ export class LabApp extends LitElement {
       history.push(line);
     });
     while (e < this.uiEvents.length) history.push(`ui ${this.uiEvents[e++]!.event}`);
-    return { daemon, history, ui: { seen: (ev) => history.includes(`ui ${ev}`) } };
+    const ctx: LessonContext = { daemon, history, ui: { seen: (ev) => history.includes(`ui ${ev}`) } };
+    if (this.checkShell) ctx.shell = this.checkShell;
+    return ctx;
   };
+
+  /** Runs a lesson's check line in a host shell of its own (src/main.ts). */
+  private checkShell?: LessonContext["shell"];
 
   /** What the learner did in the interface, each with how many command lines had run before it. */
   private uiEvents: { event: string; afterLines: number }[] = [];
@@ -424,7 +429,7 @@ export class LabApp extends LitElement {
    * Runs the page on what `open` makes (src/main.ts composes the daemon and its command line): one
    * daemon per page, so every view of a container's union goes through its snapshotter's mounts.
    */
-  async start(open: () => Promise<{ daemon: Daemon; commandLine: CommandLine; lessons: readonly Lesson[]; host?: Host }>): Promise<void> {
+  async start(open: () => Promise<{ daemon: Daemon; commandLine: CommandLine; lessons: readonly Lesson[]; host?: Host; checkShell?: LessonContext["shell"] }>): Promise<void> {
     let ready!: () => void;
     const readyPromise = new Promise<void>((r) => (ready = r));
     window.layerlab = {
@@ -435,7 +440,8 @@ export class LabApp extends LitElement {
       },
     };
     try {
-      const { daemon, commandLine, lessons, host } = await open();
+      const { daemon, commandLine, lessons, host, checkShell } = await open();
+      this.checkShell = checkShell;
       this.daemon = daemon;
       this.watchBuilds(daemon);
       this.host = host;

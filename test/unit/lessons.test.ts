@@ -1,6 +1,7 @@
-/** The lessons as data: both languages everywhere, an action for every step, numbered in order. */
+/** The lessons as data: both languages everywhere, an action for every step, numbered in order; the Markdown ones name only bundled images. */
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { LESSONS } from "../../src/lessons/lessons.ts";
+import { LESSONS, MARKDOWN_LESSONS } from "../../src/lessons/lessons.ts";
 
 describe("lessons", () => {
   it("have unique ids and titles numbered 1…N in both languages", () => {
@@ -20,6 +21,17 @@ describe("lessons", () => {
         expect(/[\u4e00-\u9fff]/.test(s.text.zh), `${l.id}: zh text has Chinese`).toBe(true);
         expect(!!s.command || (!!s.click?.en && !!s.click?.zh), `${l.id}: ${s.text.en}`).toBe(true);
       }
+    }
+  });
+
+  it("in lessons/*.md parse, and name only images the bundle has (layerlab.demo/NAME[:TAG])", () => {
+    expect(MARKDOWN_LESSONS.length).toBeGreaterThanOrEqual(12);
+    const index = JSON.parse(readFileSync(new URL("../../public/demos/index.json", import.meta.url), "utf8")) as { manifests: { annotations?: Record<string, string> }[] };
+    const bundled = new Set(index.manifests.map((m) => `layerlab.demo/${m.annotations?.["org.opencontainers.image.ref.name"]}`));
+    for (const l of MARKDOWN_LESSONS) {
+      expect(l.images.length, l.id).toBeGreaterThan(0);
+      for (const ref of l.images) expect(bundled.has(ref.includes(":") ? ref : `${ref}:latest`), `${l.id}: ${ref}`).toBe(true);
+      for (const s of l.steps) for (const c of s.checks) expect(c, s.at).not.toMatch(/^(seen|ran)$/);
     }
   });
 
