@@ -16,6 +16,7 @@ import { NETWORK_COMMANDS } from "./networks.ts";
 import { RUN_COMMANDS } from "./run.ts";
 import { SYSTEM_COMMANDS } from "./system.ts";
 import { TRANSFER_COMMANDS } from "./transfer.ts";
+import { SettledChanges } from "../store/settled-changes.ts";
 
 const DOCKER_COMMANDS: readonly DockerCommand[] = [build, buildxBuild, ...IMAGE_COMMANDS, ...CONTAINER_COMMANDS, ...PORT_COMMANDS, ...RUN_COMMANDS, ...TRANSFER_COMMANDS, ...SYSTEM_COMMANDS, ...NETWORK_COMMANDS];
 
@@ -121,21 +122,11 @@ export class DockerCli implements CommandLine {
   /** Image and container names for Tab, kept current (completion must answer at once). */
   private names: string[] = [];
 
-  private refresh?: ReturnType<typeof setTimeout>;
-  private since = 0;
-
   constructor(private readonly daemon: Daemon) {
-    // Once a burst of changes is over: a `docker run --rm` is four events, and listing images, tags
-    // and containers on each was 12 IndexedDB reads beside the run (measured).
-    daemon.store.onChange(() => {
-      if (this.refresh === undefined) this.since = Date.now();
-      clearTimeout(this.refresh);
-      const wait = Math.max(0, Math.min(NAMES_QUIET_MS, this.since + NAMES_MAX_WAIT_MS - Date.now()));
-      this.refresh = setTimeout(() => {
-        this.refresh = undefined;
-        this.refreshNames().catch(() => {}); // a closed store: the names stay as they were
-      }, wait);
-    });
+    // Once a burst of changes is over (store/settled-changes.ts).
+    // A closed store leaves the names as they were.
+    const changes = new SettledChanges(() => this.refreshNames().catch(() => {}), NAMES_QUIET_MS, NAMES_MAX_WAIT_MS);
+    daemon.store.onChange(changes.add);
     this.refreshNames().catch(() => {});
   }
 

@@ -9,6 +9,7 @@
  * and the trailer with the CRC-32s combined. The same tar gives the same bytes: blocks are cut at
  * fixed offsets, whatever the chunks it arrives in.
  */
+import { concatBytes } from "../oci/bytes.ts";
 import { createSha256 } from "../oci/digest.ts";
 import type { Compressor } from "./pack.ts";
 
@@ -35,9 +36,8 @@ export class ZlibJoin {
   private readonly at: number;
   private readonly room: number;
 
-  static async load(wasm: WebAssembly.Module | BufferSource): Promise<ZlibJoin> {
-    const instance = wasm instanceof WebAssembly.Module ? await WebAssembly.instantiate(wasm) : (await WebAssembly.instantiate(wasm)).instance;
-    return new ZlibJoin(instance);
+  static async load(wasm: BufferSource): Promise<ZlibJoin> {
+    return new ZlibJoin((await WebAssembly.instantiate(wasm)).instance);
   }
 
   private constructor(instance: WebAssembly.Instance) {
@@ -128,7 +128,7 @@ export class GzipJoiner {
   }
 
   add(block: JoinableBlock): Uint8Array[] {
-    this.crc = this.length === 0 ? block.crc : this.zlib.combine(this.crc, block.crc, block.length);
+    this.crc = this.zlib.combine(this.crc, block.crc, block.length); // with nothing before: block.crc
     this.length += block.length;
     return block.parts;
   }
@@ -154,17 +154,9 @@ export async function platformRawDeflate(data: Uint8Array): Promise<Uint8Array> 
   written.catch(() => {}); // a failure errors the readable too
   const reader = stream.readable.getReader();
   const parts: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    parts.push(value);
-    size += value.length;
-  }
+  for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(r.value);
+  const out = parts.length === 1 ? parts[0]! : concatBytes(parts);
   await written;
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(size);
-  for (let i = 0, at = 0; i < parts.length; at += parts[i]!.length, i++) out.set(parts[i]!, at);
   return out;
 }
 

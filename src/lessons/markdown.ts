@@ -4,8 +4,8 @@
  * English with a `::: zh` … `:::` section for 简体中文, an optional ```` ```run ```` command (the Run
  * button types it), `click:` / `show:` lines, and a ```` ```check ```` block: host-shell lines that
  * must each exit 0, `seen EVENT` lines for what the learner did in the interface, and `ran /RE/`
- * lines for what they typed. Parsing is
- * strict and says where: `layers.md:12: …`. The result is data; lessonFromMarkdown makes it a Lesson.
+ * lines for what they typed. Parsing is strict and says where: `layers.md:12: …`. The result is
+ * data; lessonFromMarkdown makes it a Lesson.
  */
 import type { Language, Lesson, LessonContext, Step, Text } from "./types.ts";
 
@@ -16,7 +16,7 @@ export interface MarkdownStep {
   command?: string;
   click?: Text;
   show?: { image?: string; container?: string };
-  /** Host-shell lines and `seen EVENT` lines; all must pass. */
+  /** Host-shell lines, `seen EVENT` and `ran /RE/` lines; all must pass. */
   checks: string[];
   /** Where the step starts (file:line), for messages. */
   at: string;
@@ -183,7 +183,7 @@ function paragraphs(lines: string[]): string {
 /**
  * The lesson as the panel runs it: a step is done when every check line passes — `seen EVENT`
  * against the interface's events (an image or container named in the event is matched by its ID),
- * any other line through the lab's host shell, exit status 0.
+ * `ran /RE/` against the learner's lines, any other line through the lab's host shell, exit status 0.
  */
 export function lessonFromMarkdown(lesson: MarkdownLesson): Lesson {
   return {

@@ -9,7 +9,8 @@
 import { appendFileSync, mkdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUILD_LESSONS } from "../../src/lessons/build-lessons.ts";
-import { launchLab, type LabDriver } from "../harness/browser.ts";
+import type { LabDriver } from "../harness/browser.ts";
+import { launchEnglishLab, lessonPanel } from "../harness/lessons.ts";
 
 const OUT = process.env.LESSON_SHOTS ?? "test/.output";
 let lab: LabDriver;
@@ -17,15 +18,13 @@ const errors: string[] = [];
 
 beforeAll(async () => {
   mkdirSync(OUT, { recursive: true });
-  lab = await launchLab({ onConsoleError: (e: string) => errors.push(e) });
-  await lab.page.evaluate(() => localStorage.setItem("layerlab.lang", "en"));
-  await lab.reload();
+  lab = await launchEnglishLab({ onConsoleError: (e: string) => errors.push(e) });
 });
 afterAll(async () => {
   await lab?.close();
 });
 
-const panel = () => lab.page.locator("lab-app lesson-panel");
+const panel = () => lessonPanel(lab);
 const steps = () => panel().locator("ol > li");
 const lessonOf = (id: string) => BUILD_LESSONS.find((l) => l.id === id)!;
 

@@ -6,21 +6,20 @@
  */
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { MARKDOWN_LESSONS } from "../../src/lessons/lessons.ts";
-import { launchLab, type LabDriver } from "../harness/browser.ts";
+import type { LabDriver } from "../harness/browser.ts";
+import { launchEnglishLab, lessonPanel, sideTab } from "../harness/lessons.ts";
 
 let lab: LabDriver;
 
 beforeAll(async () => {
-  lab = await launchLab({});
-  await lab.page.evaluate(() => localStorage.setItem("layerlab.lang", "en"));
-  await lab.reload();
+  lab = await launchEnglishLab();
 });
 afterAll(async () => {
   await lab?.close();
 });
 
-const panel = () => lab.page.locator("lab-app lesson-panel");
-const tab = (name: string) => lab.page.getByRole("tab", { name, exact: true });
+const panel = () => lessonPanel(lab);
+const tab = (name: string) => sideTab(lab, name);
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 const title = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 

@@ -5,22 +5,21 @@
  * points at must show what it says.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchLab, type LabDriver } from "../harness/browser.ts";
+import type { LabDriver } from "../harness/browser.ts";
+import { launchEnglishLab, lessonPanel, sideTab } from "../harness/lessons.ts";
 
 let lab: LabDriver;
 const errors: string[] = [];
 
 beforeAll(async () => {
-  lab = await launchLab({ onConsoleError: (e: string) => errors.push(e) });
-  await lab.page.evaluate(() => localStorage.setItem("layerlab.lang", "en"));
-  await lab.reload();
+  lab = await launchEnglishLab({ onConsoleError: (e: string) => errors.push(e) });
 });
 afterAll(async () => {
   await lab?.close();
 });
 
-const panel = () => lab.page.locator("lab-app lesson-panel");
-const tab = (name: string) => lab.page.getByRole("tab", { name, exact: true });
+const panel = () => lessonPanel(lab);
+const tab = (name: string) => sideTab(lab, name);
 
 async function open(lesson: string) {
   await tab("Lessons").click();

@@ -8,6 +8,7 @@
 import { mkdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchLab, type LabDriver } from "../harness/browser.ts";
+import { lessonPanel } from "../harness/lessons.ts";
 
 const OUT = "test/.output";
 let lab: LabDriver;
@@ -21,7 +22,7 @@ afterAll(async () => {
   await lab?.close();
 });
 
-const panel = () => lab.page.locator("lab-app lesson-panel");
+const panel = () => lessonPanel(lab);
 
 async function runStep(n: number) {
   await panel().locator("ol > li").nth(n).getByRole("button").first().click();
